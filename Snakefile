@@ -1,0 +1,34 @@
+# modrp: multi-omics drug response prediction (Wang et al., BMC Bioinformatics 2022),
+# reproduced under a leakage-free protocol.  See README.md and ../shared/DESIGN.md.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from modrp.config import validate_config  # noqa: E402
+from modrp.errors import ConfigError  # noqa: E402
+
+
+configfile: "config/config.yaml"
+
+
+try:
+    config.update(validate_config(config))
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/graph.smk"
+
+
+rule all:
+    input:
+        study_data_files(),
+        expand(f"{RESULTS}/graph/{{omic}}.npz", omic=GRAPH_OMICS),
+    default_target: True

@@ -1,0 +1,2 @@
+"""modrp: multi-omics drug response prediction."""
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""Configuration: schema validation with defaults, and the checks a schema cannot express."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from modrp.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+GENE_OMICS = ("exp", "mut", "cnv", "rppa")
+
+
+def _load_schema(path: Path | None = None) -> dict:
+    with open(path or SCHEMA_PATH) as handle:
+        return yaml.safe_load(handle)
+
+
+def _fill_defaults(value, schema: dict):
+    """Insert the schema's defaults for absent object properties, recursively."""
+    if not isinstance(value, dict) or schema.get("type") != "object":
+        return value
+    for key, sub in schema.get("properties", {}).items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value:
+            _fill_defaults(value[key], sub)
+    return value
+
+
+def _location(error) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def validate_config(config: dict, schema_path: Path | None = None) -> dict:
+    """Validate ``config`` against the schema, fill defaults, check consistency.
+
+    Returns a new dict; raises ConfigError with the offending key and the reason.
+    """
+    import jsonschema
+
+    schema = _load_schema(schema_path)
+    config = _fill_defaults(copy.deepcopy(config), schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        raise ConfigError(f"config key {_location(first)}: {first.message}{more}")
+    check_consistency(config)
+    return config
+
+
+def check_consistency(config: dict) -> None:
+    """Cross-key rules: custom inputs cover the omics; graphs need an interactome."""
+    omics = config["omics"]
+    source = config["data"]["source"]
+    if source == "custom":
+        custom = config["data"].get("custom")
+        if not custom:
+            raise ConfigError("config key data.custom: required when data.source is 'custom'")
+        missing = [o for o in omics if o not in custom["omics"]]
+        if missing:
+            raise ConfigError(
+                f"config key data.custom.omics: no matrix given for the configured omics "
+                f"{missing}; add their paths or remove them from 'omics'"
+            )
+    graphs = graph_omics(config)
+    if graphs and not has_interactome(config):
+        raise ConfigError(
+            f"config key embedding: a graph embedding is asked for {graphs}, but "
+            "data.custom.interactome gives no edge list; set those omics to 'dense' "
+            "or provide an interactome"
+        )
+
+
+def has_interactome(config: dict) -> bool:
+    if config["data"]["source"] == "custom":
+        return bool(config["data"]["custom"].get("interactome"))
+    return True
+
+
+def graph_omics(config: dict) -> list[str]:
+    """Configured omics whose embedding is a graph (in the order of ``omics``)."""
+    return [o for o in config["omics"] if config["embedding"].get(o) == "graph"]
+
+
+def buildable_graph_omics(config: dict) -> list[str]:
+    """Gene-based omics for which an interactome graph can be built."""
+    if not has_interactome(config):
+        return []
+    return [o for o in config["omics"] if o in GENE_OMICS]
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config file and validate it."""
+    path = Path(path)
+    try:
+        with open(path) as handle:
+            raw = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"config file {path}: {err}") from err
+    return validate_config(raw)

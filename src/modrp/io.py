@@ -1,0 +1,82 @@
+"""Small file helpers: atomic writes and table reading by suffix."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from modrp.errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    A failure inside the block removes the temporary file, so a reader never
+    sees a half-written output.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``frame`` to Parquet atomically (index kept)."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, engine="pyarrow")
+
+
+def sniff_html(path: Path, head: bytes | None = None) -> bool:
+    """True when the file starts like an HTML page (an error page saved as data)."""
+    if head is None:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
+
+
+def require_file(path: str | os.PathLike, what: str) -> Path:
+    """Return ``path`` as a Path if it is a non-empty, non-HTML file, else raise InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what}: file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{what}: file is empty: {path}")
+    if sniff_html(path):
+        raise InputError(
+            f"{what}: {path} is an HTML page, not the expected data file "
+            "(a download probably saved an error or login page); replace it with the real file"
+        )
+    return path
+
+
+def read_table(path: str | os.PathLike, what: str, **kwargs) -> pd.DataFrame:
+    """Read CSV, TSV/TXT or Parquet by suffix (``.gz`` allowed for text)."""
+    path = require_file(path, what)
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    kind = suffixes[-1] if suffixes else ""
+    try:
+        if kind == ".parquet":
+            return pd.read_parquet(path, **kwargs)
+        if kind in (".tsv", ".txt", ".tab"):
+            return pd.read_csv(path, sep="\t", **kwargs)
+        if kind == ".csv":
+            return pd.read_csv(path, **kwargs)
+    except (ValueError, OSError, pd.errors.ParserError) as err:
+        raise InputError(f"{what}: cannot parse {path}: {err}") from err
+    raise InputError(f"{what}: {path} has an unknown suffix; expected .csv, .tsv, .txt or .parquet")

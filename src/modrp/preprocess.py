@@ -1,0 +1,397 @@
+"""From parsed sources to the aligned study data set.
+
+The paper's rules (Results, first paragraph):
+
+- expression, RPPA and metabolite features that are zero in more than 95% of
+  cell lines are removed;
+- mutation and CNV features that leave more than 95% of cell lines unaffected
+  (value 0: not mutated / copy-number neutral) are removed;
+- drugs measured on more than 95% of the GDSC cell lines are kept (22 in
+  GDSC2 release 8.0).
+
+Both feature rules reduce to "drop a column whose share of zeros exceeds a
+threshold" (:func:`drop_mostly_zero_features`); the thresholds come from the
+config.  CCLE cell lines are mapped to GDSC by COSMIC id, then by normalised
+name; every table is indexed by the COSMIC id as a string.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from modrp.errors import InputError
+from modrp.io import atomic_path, write_parquet
+from modrp.sources import ccle, custom, depmap, gdsc, hint
+from modrp.sources._common import normalise_cell_line_name
+
+log = logging.getLogger(__name__)
+
+OMICS = ("exp", "mut", "cnv", "rppa", "metabolites")
+#: Omics whose features are genes (or map to genes), so they can carry a graph.
+GENE_OMICS = ("exp", "mut", "cnv", "rppa")
+#: Which of the paper's two zero rules applies to each omic.
+ZERO_RULE = {
+    "exp": "max_zero_fraction",
+    "rppa": "max_zero_fraction",
+    "metabolites": "max_zero_fraction",
+    "mut": "max_unaffected_fraction",
+    "cnv": "max_unaffected_fraction",
+}
+
+
+@dataclass
+class StudyData:
+    """Everything the later stages read, before it is written to Parquet."""
+
+    omics: dict[str, pd.DataFrame]
+    response: pd.DataFrame
+    drugs: pd.DataFrame
+    cell_lines: pd.DataFrame
+    feature_genes: pd.DataFrame
+    interactome: pd.DataFrame | None = None
+    summary: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def drop_mostly_zero_features(matrix: pd.DataFrame, max_fraction: float) -> pd.DataFrame:
+    """Drop the columns whose share of exact zeros is greater than ``max_fraction``.
+
+    A column that is zero in exactly ``max_fraction`` of the rows is kept.
+    """
+    if matrix.shape[0] == 0:
+        return matrix
+    zero_share = (matrix.to_numpy() == 0).mean(axis=0)
+    # Shares are ratios of small integers; compare with a tolerance so that a
+    # share of exactly max_fraction is not dropped through rounding.
+    keep = zero_share <= max_fraction + 1e-12
+    return matrix.loc[:, keep]
+
+
+def mutation_matrix(mutations: pd.DataFrame, excluded_classes: list[str],
+                    deleterious_only: bool = False) -> pd.DataFrame:
+    """Binary gene matrix from a long variant table (rows: the lines present in the table).
+
+    A gene is mutated (1) in a line when the line carries at least one variant
+    of it whose class is not excluded (Silent, UTR, intronic ... by default).
+    Lines that appear in the table only with excluded variants are kept as
+    profiled lines with all zeros.
+    """
+    lines = pd.Index(sorted(mutations["line"].unique()), name="line")
+    keep = ~mutations["variant_classification"].isin(excluded_classes)
+    if deleterious_only:
+        keep &= mutations["is_deleterious"]
+    hits = mutations.loc[keep, ["line", "gene"]].drop_duplicates()
+    genes = pd.Index(sorted(hits["gene"].unique()), name="gene")
+    matrix = np.zeros((len(lines), len(genes)), dtype=np.float32)
+    matrix[lines.get_indexer(hits["line"]), genes.get_indexer(hits["gene"])] = 1.0
+    return pd.DataFrame(matrix, index=lines, columns=genes)
+
+
+def drug_coverage(response_long: pd.DataFrame) -> pd.DataFrame:
+    """Per drug id: name, number of lines measured and share of all lines in the table."""
+    n_lines = response_long["cell_line"].nunique()
+    grouped = response_long.groupby("drug_id", sort=True)
+    table = pd.DataFrame(
+        {
+            "drug": grouped["drug"].first(),
+            "n_lines": grouped["cell_line"].nunique(),
+        }
+    )
+    table["coverage"] = table["n_lines"] / max(n_lines, 1)
+    return table.reset_index()
+
+
+def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: int) -> pd.DataFrame:
+    """Drugs measured on more than ``min_coverage`` of the lines, at most ``max_drugs``.
+
+    Coverage is counted per drug id (GDSC lists some drugs under two ids); a
+    name kept under several ids keeps its best-covered one.  Returns the rows
+    of :func:`drug_coverage` for the kept ids, best covered first.
+    """
+    table = drug_coverage(response_long)
+    passed = table[table["coverage"] > min_coverage + 1e-12]
+    passed = passed.sort_values(["coverage", "drug_id"], ascending=[False, True])
+    passed = passed.drop_duplicates("drug", keep="first")
+    return passed.head(max_drugs).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- id mapping
+
+
+def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
+    """Map each CCLE line to a GDSC COSMIC id: by COSMIC id, else by normalised name.
+
+    ``gdsc_names`` has columns ``cosmic_id, name`` (every GDSC name known for a
+    line).  Returns ``depmap_id, ccle_name, cosmic_id, matched_by`` for the lines
+    that map; a normalised name shared by several GDSC lines is ambiguous and
+    left unmapped.
+    """
+    info = sample_info.copy()
+    norm = gdsc_names.assign(key=gdsc_names["name"].map(normalise_cell_line_name))
+    by_key = norm.drop_duplicates(["key", "cosmic_id"]).groupby("key")["cosmic_id"]
+    unique_key = by_key.nunique()
+    name_to_cosmic = by_key.first()[unique_key == 1]
+    stripped = info["stripped_name"].fillna(info["ccle_name"].fillna("").str.split("_").str[0])
+    by_name = stripped.map(normalise_cell_line_name).map(name_to_cosmic)
+    info["matched_by"] = np.where(info["cosmic_id"].notna(), "cosmic_id",
+                                  np.where(by_name.notna(), "name", None))
+    info["cosmic_id"] = info["cosmic_id"].fillna(by_name)
+    ambiguous = stripped.map(normalise_cell_line_name).isin(unique_key.index[unique_key > 1])
+    if ambiguous.any():
+        log.warning("cell-line names matching several GDSC lines left unmapped: %s",
+                    ", ".join(info.loc[ambiguous & info["cosmic_id"].isna(), "ccle_name"]
+                              .astype(str)[:10]))
+    mapped = info[info["cosmic_id"].notna()]
+    clash = mapped["cosmic_id"].duplicated(keep=False)
+    if clash.any():
+        log.warning("%d CCLE lines share a COSMIC id with another line; keeping the first",
+                    int(clash.sum()))
+        mapped = mapped.drop_duplicates("cosmic_id")
+    return mapped[["depmap_id", "ccle_name", "cosmic_id", "matched_by"]].reset_index(drop=True)
+
+
+def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str) -> pd.DataFrame:
+    cosmic = matrix.index.map(key_to_cosmic)
+    unmapped = int(pd.isna(cosmic).sum())
+    if unmapped:
+        log.info("%s: %d of %d lines have no COSMIC id and are left out",
+                 what, unmapped, len(matrix))
+    out = matrix[pd.notna(cosmic)].copy()
+    out.index = pd.Index(cosmic[pd.notna(cosmic)], name="cell_line")
+    return out[~out.index.duplicated()]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
+    """Parse the real-format raw files (DepMap / CCLE / GDSC / HINT) into a StudyData."""
+    omics_wanted = config["omics"]
+    pre = config.get("preprocess", {})
+    response_long = gdsc.read_dose_response(files["dose_response"])
+    response_long = response_long.rename(columns={"cosmic_id": "cell_line",
+                                                  "drug_name": "drug"})
+    details = gdsc.read_cell_line_details(files["cell_line_details"])
+    gdsc_names = pd.concat(
+        [
+            response_long[["cell_line", "cell_line_name"]]
+            .rename(columns={"cell_line": "cosmic_id", "cell_line_name": "name"}),
+            details[["cosmic_id", "sample_name"]].rename(columns={"sample_name": "name"}),
+        ]
+    ).drop_duplicates()
+    sample_info = depmap.read_sample_info(files["sample_info"])
+    ccle_map = map_ccle_lines(sample_info, gdsc_names)
+    by_depmap = ccle_map.set_index("depmap_id")["cosmic_id"]
+    by_ccle = ccle_map.dropna(subset=["ccle_name"]).set_index("ccle_name")["cosmic_id"]
+
+    omics: dict[str, pd.DataFrame] = {}
+    feature_genes = []
+    if "exp" in omics_wanted:
+        omics["exp"] = _reindex_by_cosmic(depmap.read_expression(files["expression"]),
+                                          by_depmap, "expression")
+    if "mut" in omics_wanted:
+        variants = depmap.read_mutations(files["mutations"])
+        variants["line"] = variants["depmap_id"].map(by_depmap).fillna(
+            variants["ccle_name"].map(by_ccle))
+        unmapped = variants.loc[variants["line"].isna(), "depmap_id"].nunique()
+        if unmapped:
+            log.info("mutations: %d lines have no COSMIC id and are left out", unmapped)
+        matrix = mutation_matrix(variants.dropna(subset=["line"]),
+                                 pre.get("mutation_excluded_classes", []),
+                                 pre.get("mutation_deleterious_only", False))
+        matrix.index.name = "cell_line"
+        omics["mut"] = matrix
+    if "cnv" in omics_wanted:
+        matrix = gdsc.read_gene_level_cn(files["copy_number"],
+                                         pre.get("cnv_amplification_min_cn", 8))
+        unknown = int(matrix.isna().to_numpy().sum())
+        if unknown:
+            log.info("copy number: %d unknown (line, gene) values set to neutral", unknown)
+        matrix = matrix.fillna(0.0)
+        matrix.index.name = "cell_line"
+        omics["cnv"] = matrix
+    if "rppa" in omics_wanted:
+        omics["rppa"] = _reindex_by_cosmic(ccle.read_rppa(files["rppa"]), by_ccle, "RPPA")
+        antibodies = ccle.read_rppa_antibodies(files["rppa_antibodies"])
+        unknown = sorted(set(omics["rppa"].columns) - set(antibodies["antibody"]))
+        if unknown:
+            raise InputError(
+                f"RPPA antibody table {files['rppa_antibodies']}: no row for the antibodies "
+                f"{unknown[:5]} of {files['rppa']}"
+            )
+        feature_genes.append(
+            antibodies.explode("genes").dropna(subset=["genes"])
+            .rename(columns={"antibody": "feature", "genes": "gene"})
+            .assign(omic="rppa")[["omic", "feature", "gene"]]
+        )
+    if "metabolites" in omics_wanted:
+        omics["metabolites"] = _reindex_by_cosmic(
+            ccle.read_metabolomics(files["metabolomics"]), by_ccle, "metabolomics")
+
+    compounds = gdsc.read_screened_compounds(files["compounds"])
+    tissue = details.set_index("cosmic_id")["tissue"]
+    names = gdsc_names.drop_duplicates("cosmic_id").set_index("cosmic_id")["name"]
+    data = _assemble(omics, response_long, compounds, feature_genes, config,
+                     tissue=tissue, names=names, ccle_map=ccle_map)
+    if files.get("interactome"):
+        data.interactome = hint.read_interactome(files["interactome"])
+    return data
+
+
+def load_custom_files(custom_cfg: dict, config: dict) -> StudyData:
+    """Read ``data.source: custom`` matrices into a StudyData."""
+    omics = {omic: custom.read_omic_matrix(path, omic)
+             for omic, path in custom_cfg["omics"].items() if omic in config["omics"]}
+    response = custom.read_response(custom_cfg["response"])
+    # Custom drugs have no ids: number them by name so coverage is counted per drug.
+    response["drug_id"] = response["drug"].astype("category").cat.codes.astype(np.int64)
+    compounds = None
+    if custom_cfg.get("drugs"):
+        annotations = custom.read_drug_annotations(custom_cfg["drugs"])
+        compounds = annotations.rename(columns={"drug": "drug_name"})
+    data = _assemble(omics, response, compounds, [], config)
+    if custom_cfg.get("interactome"):
+        data.interactome = custom.read_edge_list(custom_cfg["interactome"])
+    return data
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _assemble(omics, response_long, compounds, feature_genes, config, tissue=None, names=None,
+              ccle_map=None) -> StudyData:
+    pre = config.get("preprocess", {})
+    drugs_cfg = config.get("drugs", {})
+    summary: dict = {"raw": {omic: list(m.shape) for omic, m in omics.items()}}
+
+    chosen = select_drugs(response_long, drugs_cfg.get("min_coverage", 0.95),
+                          drugs_cfg.get("max_drugs", 22))
+    if chosen.empty:
+        raise InputError(
+            f"no drug is measured on more than {drugs_cfg.get('min_coverage', 0.95):.0%} of the "
+            "cell lines of the response table; lower drugs.min_coverage"
+        )
+    summary["drug_selection"] = {
+        "drug_ids_in_table": int(response_long["drug_id"].nunique()),
+        "lines_in_table": int(response_long["cell_line"].nunique()),
+        "kept": chosen["drug"].tolist(),
+    }
+    kept = response_long[response_long["drug_id"].isin(chosen["drug_id"])]
+    response = kept.pivot_table(index="cell_line", columns="drug", values="ln_ic50",
+                                aggfunc="mean")
+    response = response[chosen["drug"].tolist()]
+
+    profiled = set().union(*(set(m.index) for m in omics.values())) if omics else set()
+    overlap = sorted(profiled & set(response.index))
+    if not overlap:
+        example_omic = next(iter(omics.values())).index[:3].tolist() if omics else []
+        raise InputError(
+            "no cell line has both omics and drug responses: the omics ids (e.g. "
+            f"{example_omic}) and the response ids (e.g. {response.index[:3].tolist()}) do not "
+            "overlap; check that both use the same cell-line ids"
+        )
+    response = response.loc[overlap].astype(np.float32)
+    response.index.name = "cell_line"
+    response.columns.name = "drug"
+
+    kept_omics = {}
+    for omic, matrix in omics.items():
+        matrix = matrix.loc[matrix.index.isin(overlap)].sort_index()
+        rule = ZERO_RULE[omic]
+        filtered = drop_mostly_zero_features(matrix, pre.get(rule, 0.95))
+        summary.setdefault("features", {})[omic] = {
+            "lines": int(filtered.shape[0]),
+            "raw": int(matrix.shape[1]),
+            "kept": int(filtered.shape[1]),
+            "dropped_by_zero_rule": int(matrix.shape[1] - filtered.shape[1]),
+        }
+        if filtered.shape[1] == 0:
+            raise InputError(f"omic {omic!r}: every feature is dropped by the {rule} filter "
+                             f"({pre.get(rule, 0.95)}); check the input or the threshold")
+        filtered = filtered.astype(np.float32)
+        filtered.index.name = "cell_line"
+        filtered.columns = filtered.columns.astype(str)
+        filtered.columns.name = "feature"
+        kept_omics[omic] = filtered
+
+    genes = [fg for fg in feature_genes if not fg.empty]
+    for omic in ("exp", "mut", "cnv"):
+        if omic in kept_omics:
+            cols = kept_omics[omic].columns
+            genes.append(pd.DataFrame({"omic": omic, "feature": cols, "gene": cols}))
+    if "rppa" in kept_omics and not any((g["omic"] == "rppa").any() for g in genes):
+        cols = kept_omics["rppa"].columns  # custom RPPA: features are gene symbols
+        genes.append(pd.DataFrame({"omic": "rppa", "feature": cols, "gene": cols}))
+    feature_genes_table = pd.concat(genes, ignore_index=True) if genes else pd.DataFrame(
+        columns=["omic", "feature", "gene"])
+    feature_genes_table["gene"] = feature_genes_table["gene"].astype(str).str.upper()
+    rppa_kept = set(kept_omics.get("rppa", pd.DataFrame()).columns)
+    feature_genes_table = feature_genes_table[
+        (feature_genes_table["omic"] != "rppa") | feature_genes_table["feature"].isin(rppa_kept)
+    ].reset_index(drop=True)
+
+    drugs = chosen.rename(columns={"n_lines": "n_lines_screened"})
+    if compounds is not None:
+        annot = compounds.drop_duplicates("drug_name").set_index("drug_name")
+        drugs["target"] = drugs["drug"].map(annot["target"])
+        drugs["pathway"] = drugs["drug"].map(annot["pathway"])
+    for column, source in (("target", "putative_target"), ("pathway", "pathway_name")):
+        fallback = (response_long.drop_duplicates("drug_id").set_index("drug_id")[source]
+                    if source in response_long else None)
+        if column not in drugs:
+            drugs[column] = None
+        if fallback is not None:
+            drugs[column] = drugs[column].fillna(drugs["drug_id"].map(fallback))
+        drugs[column] = drugs[column].fillna("unknown")
+    drugs["n_lines_study"] = drugs["drug"].map(response.notna().sum()).astype(int)
+    drugs = drugs[["drug", "target", "pathway", "drug_id", "coverage", "n_lines_screened",
+                   "n_lines_study"]]
+
+    lines = pd.DataFrame(index=pd.Index(overlap, name="cell_line"))
+    if names is not None:
+        lines["name"] = lines.index.map(names)
+    else:
+        lines["name"] = lines.index
+    if ccle_map is not None:
+        by_cosmic = ccle_map.set_index("cosmic_id")
+        lines["ccle_name"] = lines.index.map(by_cosmic["ccle_name"])
+        lines["depmap_id"] = lines.index.map(by_cosmic["depmap_id"])
+        lines["matched_by"] = lines.index.map(by_cosmic["matched_by"])
+    lines["tissue"] = lines.index.map(tissue) if tissue is not None else "unknown"
+    lines["tissue"] = lines["tissue"].fillna("unknown")
+    for omic in OMICS:
+        lines[f"has_{omic}"] = lines.index.isin(kept_omics[omic].index) if omic in kept_omics \
+            else False
+    lines["n_drugs_measured"] = response.notna().sum(axis=1).astype(int)
+    configured = [f"has_{o}" for o in kept_omics]
+    summary["lines"] = {
+        "study": int(len(lines)),
+        "with_all_configured_omics": int(lines[configured].all(axis=1).sum()),
+        **{omic: int(lines[f"has_{omic}"].sum()) for omic in kept_omics},
+    }
+    summary["drugs"] = int(response.shape[1])
+    return StudyData(kept_omics, response, drugs, lines.reset_index(), feature_genes_table,
+                     summary=summary)
+
+
+def write_study_data(data: StudyData, outdir: Path) -> None:
+    """Write the aligned tables under ``outdir`` (``results/<dataset>/data``)."""
+    outdir = Path(outdir)
+    for omic, matrix in data.omics.items():
+        write_parquet(matrix, outdir / "omics" / f"{omic}.parquet")
+    write_parquet(data.response, outdir / "response.parquet")
+    write_parquet(data.drugs, outdir / "drugs.parquet")
+    write_parquet(data.cell_lines, outdir / "cell_lines.parquet")
+    write_parquet(data.feature_genes, outdir / "feature_genes.parquet")
+    if data.interactome is not None:
+        write_parquet(data.interactome, outdir / "interactome.parquet")
+    with atomic_path(outdir / "summary.json") as tmp:
+        tmp.write_text(json.dumps(data.summary, indent=2) + "\n")

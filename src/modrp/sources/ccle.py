@@ -1,0 +1,90 @@
+"""Legacy CCLE 2019 files: RPPA (with its antibody table) and metabolomics.
+
+Layouts are those of data-sources.md sections 1d, 1e and 1g.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from modrp.errors import InputError
+from modrp.io import read_table
+from modrp.sources._common import require_columns, require_finite, to_numeric_matrix
+
+log = logging.getLogger(__name__)
+
+RPPA_ANTIBODY_COLUMNS = ["Antibody_Name", "Target_Genes", "Validation_Status"]
+
+#: Outdated symbols in the antibody table and their current HGNC names.
+RPPA_SYMBOL_FIXES = {"MRE11A": "MRE11", "C12ORF5": "TIGAR"}
+
+
+def _matrix_with_ccle_index(frame: pd.DataFrame, what: str, path) -> pd.DataFrame:
+    frame = frame.set_index(frame.columns[0])
+    frame.index = frame.index.astype(str)
+    frame.index.name = "ccle_name"
+    frame = to_numeric_matrix(frame, what, path)
+    require_finite(frame, what, path)
+    return frame
+
+
+def read_rppa(path) -> pd.DataFrame:
+    """``CCLE_RPPA_20181003.csv``: rows CCLE names, columns antibody names."""
+    what = "RPPA (CCLE_RPPA_20181003.csv)"
+    frame = read_table(path, what)
+    first = str(frame.columns[0])
+    if not first.startswith("Unnamed"):
+        raise InputError(
+            f"{what}: {path}: expected the first column to be unnamed and hold CCLE names, "
+            f"found a column named {first!r}"
+        )
+    matrix = _matrix_with_ccle_index(frame, what, path)
+    matrix.columns.name = "antibody"
+    if matrix.index.duplicated().any():
+        raise InputError(f"{what}: {path} lists a cell line twice: "
+                         f"{sorted(set(matrix.index[matrix.index.duplicated()]))[:5]}")
+    return matrix.astype(np.float32)
+
+
+def read_rppa_antibodies(path) -> pd.DataFrame:
+    """``CCLE_RPPA_Ab_info_20181226.csv`` -> ``antibody, genes, validation_status``.
+
+    ``genes`` is a list of upper-case symbols: ``Target_Genes`` split on
+    whitespace, outdated symbols replaced (``MRE11A`` -> ``MRE11``).
+    """
+    what = "RPPA antibody table (CCLE_RPPA_Ab_info_20181226.csv)"
+    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    require_columns(frame, RPPA_ANTIBODY_COLUMNS, what, path)
+    genes = [
+        [RPPA_SYMBOL_FIXES.get(g, g) for g in str(cell).upper().split()]
+        for cell in frame["Target_Genes"]
+    ]
+    return pd.DataFrame(
+        {
+            "antibody": frame["Antibody_Name"].str.strip(),
+            "genes": genes,
+            "validation_status": frame["Validation_Status"].str.strip(),
+        }
+    )
+
+
+def read_metabolomics(path) -> pd.DataFrame:
+    """``CCLE_metabolomics_20190502.csv``: rows CCLE names, columns metabolites.
+
+    A cell line measured twice is averaged (and logged).
+    """
+    what = "metabolomics (CCLE_metabolomics_20190502.csv)"
+    frame = read_table(path, what)
+    require_columns(frame, ["CCLE_ID", "DepMap_ID"], what, path)
+    frame = frame.drop(columns=["DepMap_ID"])
+    matrix = _matrix_with_ccle_index(frame, what, path)
+    matrix.columns.name = "metabolite"
+    duplicated = matrix.index[matrix.index.duplicated()].unique()
+    if len(duplicated):
+        log.warning("%s: %d cell line(s) measured more than once, averaged: %s",
+                    what, len(duplicated), ", ".join(duplicated[:5]))
+        matrix = matrix.groupby(level=0, sort=False).mean()
+    return matrix.astype(np.float32)

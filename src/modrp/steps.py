@@ -1,0 +1,96 @@
+"""The pipeline's steps as plain functions, called by the thin workflow scripts and the CLI.
+
+Each Snakemake script calls :func:`run_script`, which sets up logging to the
+rule's log file and turns an :class:`~modrp.errors.InputError` into one clear
+message and a non-zero exit instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from modrp.errors import InputError
+
+log = logging.getLogger("modrp")
+
+
+def setup_logging(logfile: str | Path | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if logfile:
+        Path(logfile).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(logfile, mode="w"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_script(step: Callable, snakemake) -> None:
+    """Run ``step(snakemake)`` inside a Snakemake script with logging and clean errors."""
+    logfile = snakemake.log[0] if len(snakemake.log) else None
+    setup_logging(logfile)
+    started = time.perf_counter()
+    try:
+        step(snakemake)
+    except InputError as err:
+        log.error("%s", err)
+        sys.exit(1)
+    log.info("done in %.1f s", time.perf_counter() - started)
+
+
+def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
+    """The raw source files of the demo/download sources, keyed as in ``data.files``."""
+    return {key: Path(raw_dir) / name for key, name in config["data"]["files"].items()}
+
+
+def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
+    """Write the synthetic dataset (real formats, planted signal) into ``raw_dir``."""
+    from modrp.demo import write_demo_dataset
+
+    demo = config["data"]["demo"]
+    return write_demo_dataset(raw_dir, seed=demo["seed"], n_lines=demo["n_lines"],
+                              n_genes=demo["n_genes"], n_edges=demo["n_edges"])
+
+
+def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:
+    """Parse, filter and align the inputs; write ``data_dir``; return the summary."""
+    from modrp import preprocess as pp
+
+    if config["data"]["source"] == "custom":
+        data = pp.load_custom_files(config["data"]["custom"], config)
+    else:
+        data = pp.load_source_files(raw_file_paths(config, raw_dir), config)
+    pp.write_study_data(data, data_dir)
+    log.info("aligned: %s", data.summary.get("lines"))
+    for omic, stats in data.summary.get("features", {}).items():
+        log.info("%s: %d lines, %d of %d features kept", omic, stats["lines"], stats["kept"],
+                 stats["raw"])
+    return data.summary
+
+
+def build_graph(omic: str, data_dir: Path, out_path: Path, drop_isolated: bool) -> dict:
+    """Build and save the interactome graph of one omic; return its statistics."""
+    from modrp.graph import build_feature_graph, save_feature_graph
+
+    data_dir = Path(data_dir)
+    features = pd.read_parquet(data_dir / "omics" / f"{omic}.parquet").columns.tolist()
+    feature_genes = pd.read_parquet(data_dir / "feature_genes.parquet")
+    edges = pd.read_parquet(data_dir / "interactome.parquet")
+    graph = build_feature_graph(omic, features, feature_genes, edges, drop_isolated)
+    save_feature_graph(graph, out_path)
+    stats = {
+        "omic": omic,
+        "features": len(features),
+        "features_with_interaction": graph.n_connected(),
+        "features_in_graph": len(graph.features),
+        "edges": graph.n_edges,
+        "nonzeros": int(graph.adjacency.nnz),
+    }
+    log.info("graph %s: %d of %d features have an interaction; %d kept, %d edges, %d nonzeros",
+             omic, stats["features_with_interaction"], len(features), len(graph.features),
+             stats["edges"], stats["nonzeros"])
+    return stats

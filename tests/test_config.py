@@ -1,0 +1,67 @@
+"""Config validation: defaults, schema errors naming the key, cross-key rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modrp.config import graph_omics, load_config, validate_config
+from modrp.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "config.yaml"])
+def test_shipped_configs_are_valid(name):
+    config = load_config(ROOT / "config" / name)
+    assert config["drugs"] == {"min_coverage": 0.95, "max_drugs": 22}
+    assert graph_omics(config) == ["exp", "mut", "cnv"]
+
+
+def test_defaults_are_filled():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"}})
+    assert config["omics"] == ["exp", "mut", "cnv", "rppa", "metabolites"]
+    assert config["cv"] == {"folds": 3, "repeats": 3, "seed": 0, "split": "cell_line"}
+    assert config["data"]["files"]["copy_number"] == "Gene_level_CN.xlsx"
+    assert config["protocol"] == "strict"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"omics": ["exp", "proteomics"]}, r"config key omics\.1: 'proteomics' is not one of"),
+    ({"drugs": {"min_coverage": 1.5}}, r"config key drugs\.min_coverage: 1\.5 is greater"),
+    ({"protocol": "loose"}, r"config key protocol: 'loose' is not one of"),
+    ({"embedding": {"metabolites": "graph"}}, r"config key embedding\.metabolites"),
+    ({"cv": {"folds": 1}}, r"config key cv\.folds: 1 is less than the minimum of 2"),
+    ({"typo_key": 1}, r"config key \(top level\): Additional properties"),
+])
+def test_schema_violations_name_the_key(change, message):
+    config = {"dataset": "x", "data": {"source": "demo"}, **change}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_custom_without_interactome_cannot_use_graphs():
+    config = {"dataset": "x", "omics": ["mut"], "embedding": {"mut": "graph"},
+              "data": {"source": "custom",
+                       "custom": {"omics": {"mut": "m.csv"}, "response": "r.csv"}}}
+    with pytest.raises(ConfigError, match=r"graph embedding is asked for \['mut'\]"):
+        validate_config(config)
+    config["embedding"]["mut"] = "dense"
+    assert validate_config(config)["omics"] == ["mut"]
+
+
+def test_custom_must_cover_configured_omics():
+    config = {"dataset": "x", "omics": ["mut", "exp"],
+              "embedding": {"mut": "dense", "exp": "dense"},
+              "data": {"source": "custom",
+                       "custom": {"omics": {"mut": "m.csv"}, "response": "r.csv"}}}
+    with pytest.raises(ConfigError, match=r"no matrix given for the configured omics \['exp'\]"):
+        validate_config(config)
+
+
+def test_unreadable_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("dataset: [unclosed\n")
+    with pytest.raises(ConfigError, match="config file"):
+        load_config(path)

@@ -1,0 +1,51 @@
+# Stage 1: raw source files (synthesized for the demo, or downloaded) -> aligned Parquet.
+
+
+if SOURCE == "demo":
+
+    rule demo_data:
+        """Synthesize every raw source file in its real format, with a planted signal."""
+        output:
+            [f"{RAW}/{name}" for name in config["data"]["files"].values()],
+            truth=f"{RAW}/truth.json",
+        log:
+            f"{RESULTS}/logs/demo_data.log",
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/demo_data.py"
+
+
+if SOURCE == "download":
+
+    rule download:
+        """Fetch one raw source file, trying its URLs in order; a file placed by hand is kept."""
+        output:
+            f"{RAW}/{{filename}}",
+        wildcard_constraints:
+            filename="|".join(re.escape(n) for n in config["data"]["files"].values()),
+        params:
+            urls=lambda wildcards: download_urls(wildcards.filename),
+        log:
+            f"{RESULTS}/logs/download/{{filename}}.log",
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/download.py"
+
+    localrules:
+        download,
+
+
+rule preprocess:
+    """Filter features and drugs with the paper's 95% rules and align lines by COSMIC id."""
+    input:
+        raw_inputs(),
+    output:
+        study_data_files(),
+    log:
+        f"{RESULTS}/logs/preprocess.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/preprocess.py"
