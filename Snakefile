@@ -1,5 +1,6 @@
 # modrp: multi-omics drug response prediction (Wang et al., BMC Bioinformatics 2022),
 # reproduced under a leakage-free protocol.  See README.md and ../shared/DESIGN.md.
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,11 @@ from modrp.config import validate_config  # noqa: E402
 from modrp.errors import ConfigError  # noqa: E402
 
 
-configfile: "config/config.yaml"
+# config/config.yaml (the paper reproduction) unless --configfile names another; a given
+# config file is used alone, not merged into the default one.
+if "dataset" not in config:
+
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 try:
@@ -25,10 +30,12 @@ except ConfigError as err:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/graph.smk"
+include: "workflow/rules/split.smk"
 
 
 rule all:
     input:
         study_data_files(),
         expand(f"{RESULTS}/graph/{{omic}}.npz", omic=GRAPH_OMICS),
+        expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
     default_target: True

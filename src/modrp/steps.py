@@ -94,3 +94,14 @@ def build_graph(omic: str, data_dir: Path, out_path: Path, drop_isolated: bool) 
              omic, stats["features_with_interaction"], len(features), len(graph.features),
              stats["edges"], stats["nonzeros"])
     return stats
+
+
+def write_folds(cell_lines_path: Path, out_path: Path, cv: dict, repeat: int) -> None:
+    """Write the fold assignment of one repeat."""
+    from modrp.io import write_parquet
+    from modrp.splits import make_folds
+
+    folds = make_folds(pd.read_parquet(cell_lines_path), cv, repeat)
+    write_parquet(folds, out_path)
+    log.info("repeat %d: fold sizes %s", repeat, folds["fold"].value_counts().sort_index()
+             .tolist())

@@ -9,6 +9,7 @@ DATA = f"{RESULTS}/data"
 OMICS = config["omics"]
 GRAPH_OMICS = buildable_graph_omics(config)
 SOURCE = config["data"]["source"]
+REPEATS = list(range(config["cv"]["repeats"]))
 
 
 def raw_inputs():

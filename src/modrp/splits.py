@@ -1,0 +1,68 @@
+"""Cross-validation folds over cell lines, repeated with different seeds.
+
+``cell_line`` splits put every line in exactly one test fold per repeat
+(cell-line-blind).  ``tissue`` splits keep all lines of a tissue in the same
+fold, so a model is always tested on tissues it never saw (tissue-blind).
+Every model of a (repeat, fold) uses the same assignment, restricted to the
+lines it has data for, so their test predictions can be compared pair by pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from modrp.errors import InputError
+
+
+def repeat_seed(seed: int, repeat: int) -> int:
+    """The seed of one repeat, derived so repeats differ and runs are reproducible."""
+    return int(np.random.SeedSequence([seed, repeat]).generate_state(1)[0])
+
+
+def cell_line_folds(cell_lines: pd.Series, n_folds: int, seed: int) -> pd.Series:
+    """Assign lines to ``n_folds`` folds of (nearly) equal size at random."""
+    lines = np.sort(cell_lines.astype(str).unique())
+    if len(lines) < n_folds:
+        raise InputError(f"cv.folds is {n_folds} but only {len(lines)} cell lines are available")
+    rng = np.random.default_rng(seed)
+    folds = np.arange(len(lines)) % n_folds
+    rng.shuffle(folds)
+    return pd.Series(folds, index=pd.Index(lines, name="cell_line"), name="fold")
+
+
+def tissue_folds(tissues: pd.Series, n_folds: int, seed: int) -> pd.Series:
+    """Assign whole tissues to folds: largest first, each to the currently smallest fold.
+
+    Ties between equally large tissues are broken at random (seeded).
+    """
+    tissues = tissues.astype(str)
+    sizes = tissues.value_counts()
+    if len(sizes) < n_folds:
+        raise InputError(f"cv.split is 'tissue' with {n_folds} folds, but the data has only "
+                         f"{len(sizes)} tissue(s)")
+    rng = np.random.default_rng(seed)
+    order = sorted(sizes.index, key=lambda t: (-sizes[t], rng.random()))
+    load = np.zeros(n_folds, dtype=int)
+    fold_of = {}
+    for tissue in order:
+        fold = int(np.argmin(load + rng.random(n_folds) * 1e-3))
+        fold_of[tissue] = fold
+        load[fold] += sizes[tissue]
+    folds = tissues.map(fold_of).astype(int)
+    folds.index = folds.index.astype(str)
+    folds.index.name = "cell_line"
+    return folds.rename("fold").sort_index()
+
+
+def make_folds(cell_lines: pd.DataFrame, cv: dict, repeat: int) -> pd.DataFrame:
+    """Fold assignment of one repeat: columns ``cell_line, fold, repeat``.
+
+    ``cell_lines`` is ``data/cell_lines.parquet`` (columns ``cell_line``, ``tissue``).
+    """
+    seed = repeat_seed(cv["seed"], repeat)
+    if cv["split"] == "tissue":
+        folds = tissue_folds(cell_lines.set_index("cell_line")["tissue"], cv["folds"], seed)
+    else:
+        folds = cell_line_folds(cell_lines["cell_line"], cv["folds"], seed)
+    return folds.reset_index().assign(repeat=repeat)

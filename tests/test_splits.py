@@ -1,0 +1,47 @@
+"""Cross-validation folds: cell-line-blind and tissue-blind, seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modrp.errors import InputError
+from modrp.splits import make_folds
+
+CV = {"folds": 3, "seed": 0, "split": "cell_line"}
+
+
+def lines(n=31, tissues=("lung", "breast", "skin", "blood", "bone")):
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({"cell_line": [f"{1000 + i}" for i in range(n)],
+                         "tissue": rng.choice(tissues, n)})
+
+
+def test_each_line_in_exactly_one_balanced_fold():
+    folds = make_folds(lines(), CV, repeat=0)
+    assert sorted(folds["cell_line"]) == sorted(lines()["cell_line"])
+    assert folds["cell_line"].is_unique
+    assert sorted(folds["fold"].value_counts().tolist()) == [10, 10, 11]
+    assert (folds["repeat"] == 0).all()
+
+
+def test_seeded_and_repeats_differ():
+    first = make_folds(lines(), CV, repeat=0)
+    again = make_folds(lines(), CV, repeat=0)
+    other = make_folds(lines(), CV, repeat=1)
+    pd.testing.assert_frame_equal(first, again)
+    assert not (first["fold"].to_numpy() == other["fold"].to_numpy()).all()
+    assert not make_folds(lines(), {**CV, "seed": 7}, 0)["fold"].equals(first["fold"])
+
+
+def test_tissue_blind_keeps_tissues_together():
+    table = lines(60)
+    folds = make_folds(table, {**CV, "split": "tissue"}, repeat=0).merge(table, on="cell_line")
+    assert (folds.groupby("tissue")["fold"].nunique() == 1).all()
+    assert folds["fold"].nunique() == 3
+
+
+def test_too_few_tissues():
+    with pytest.raises(InputError, match="only 2 tissue"):
+        make_folds(lines(tissues=("a", "b")), {**CV, "split": "tissue"}, 0)

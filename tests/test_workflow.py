@@ -1,0 +1,110 @@
+"""The Snakemake workflow itself: lint, planning the real-data DAG, the demo data stages,
+and clean failures on bad configs and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from modrp.graph import load_feature_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+
+
+def snakemake(*args, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*SNAKEMAKE, "-d", str(cwd), *args], capture_output=True,
+                            text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_lint_is_clean(tmp_path):
+    result = snakemake("--lint", "--configfile", str(ROOT / "config" / "demo.yaml"),
+                       cwd=tmp_path, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Congratulations" in output, output
+
+
+def test_real_data_dag_is_planned(tmp_path):
+    result = snakemake("-n", "--configfile", str(ROOT / "config" / "config.yaml"), cwd=tmp_path)
+    output = result.stdout
+    for rule, count in (("download", 11), ("preprocess", 1), ("graph", 4)):
+        assert any(line.split()[:2] == [rule, str(count)] for line in output.splitlines()), \
+            output
+
+
+def test_invalid_config_stops_with_the_key(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    config["cv"]["folds"] = 1
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "invalid configuration: config key cv.folds: 1 is less than the minimum of 2" in \
+        result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo")
+    snakemake("--cores", "2", "--configfile", str(ROOT / "config" / "demo.yaml"), cwd=workdir)
+    return workdir / "results" / "demo"
+
+
+@pytest.mark.slow
+def test_demo_builds_aligned_data_and_graphs(demo_run):
+    data = demo_run / "data"
+    response = pd.read_parquet(data / "response.parquet")
+    lines = pd.read_parquet(data / "cell_lines.parquet").set_index("cell_line")
+    drugs = pd.read_parquet(data / "drugs.parquet")
+    truth = json.loads((demo_run / "raw" / "truth.json").read_text())
+    assert response.shape[1] == 22
+    assert sorted(response.columns) == sorted(truth["oracle_r2"])
+    assert drugs["drug"].tolist() == response.columns.tolist()
+    assert set(lines.index) == set(response.index)
+    for omic in ("exp", "mut", "cnv", "rppa", "metabolites"):
+        matrix = pd.read_parquet(data / "omics" / f"{omic}.parquet")
+        assert matrix.dtypes.unique().tolist() == [np.float32]
+        assert set(matrix.index) <= set(response.index)
+        assert set(matrix.index) == set(lines.index[lines[f"has_{omic}"]])
+        zero_share = (matrix.to_numpy() == 0).mean(axis=0)
+        assert zero_share.max() <= 0.95 + 1e-12
+    for omic in ("exp", "mut", "cnv", "rppa"):
+        graph = load_feature_graph(demo_run / "graph" / f"{omic}.npz")
+        columns = pd.read_parquet(data / "omics" / f"{omic}.parquet").columns.tolist()
+        # drop_isolated is on: the graph's features are the omic's columns, in order, minus
+        # the isolated ones
+        assert graph.features == [c for c in columns if c in set(graph.features)]
+        assert graph.n_connected() == len(graph.features)
+        adjacency = graph.adjacency
+        assert (adjacency != adjacency.T).nnz == 0
+        assert (adjacency.diagonal() == 1).all()
+    summary = json.loads((data / "summary.json").read_text())
+    assert 0 < summary["lines"]["with_all_configured_omics"] < summary["lines"]["study"]
+
+
+@pytest.mark.slow
+def test_html_page_in_raw_stops_preprocess_without_partial_output(demo_run, tmp_path):
+    workdir = demo_run.parents[1]
+    rppa = demo_run / "raw" / "CCLE_RPPA_20181003.csv"
+    original = rppa.read_bytes()
+    try:
+        rppa.write_text("<!DOCTYPE html><html><body>Access denied</body></html>\n")
+        result = snakemake("--cores", "1", "--configfile", str(ROOT / "config" / "demo.yaml"),
+                           "--forcerun", "preprocess", cwd=workdir, check=False)
+        assert result.returncode != 0
+        assert "is an HTML page, not the expected data file" in result.stdout + result.stderr
+        assert not (demo_run / "data" / "response.parquet").exists()
+        assert not list((demo_run / "data").rglob("*.tmp"))
+    finally:
+        rppa.write_bytes(original)
