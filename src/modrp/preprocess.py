@@ -114,13 +114,13 @@ def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: in
 
     Coverage is counted per drug id (GDSC lists some drugs under two ids); a
     name kept under several ids keeps its best-covered one.  Returns the rows
-    of :func:`drug_coverage` for the kept ids, best covered first.
+    of :func:`drug_coverage` for the kept ids, ordered by drug name.
     """
     table = drug_coverage(response_long)
     passed = table[table["coverage"] > min_coverage + 1e-12]
     passed = passed.sort_values(["coverage", "drug_id"], ascending=[False, True])
-    passed = passed.drop_duplicates("drug", keep="first")
-    return passed.head(max_drugs).reset_index(drop=True)
+    passed = passed.drop_duplicates("drug", keep="first").head(max_drugs)
+    return passed.sort_values("drug", key=lambda names: names.str.lower()).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- id mapping
