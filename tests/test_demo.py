@@ -1,0 +1,333 @@
+"""The demo dataset writer: real file layouts, planted quirks, planted signal, determinism."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modrp.demo import FILE_NAMES, write_demo_dataset
+
+PAPER_DRUGS = [
+    "5-Fluorouracil", "Afatinib", "Alpelisib", "Camptothecin", "EPZ004777", "EPZ5676",
+    "GSK1904529A", "Irinotecan", "LGK974", "Linsitinib", "Luminespib", "MK-1775", "MK-2206",
+    "Nutlin-3a (-)", "Palbociclib", "PD0325901", "PLX-4720", "Sapatinib", "SCH772984",
+    "Taselisib", "Trametinib", "Oxaliplatin",
+]
+NON_CODING = {"Silent", "Intron", "3'UTR", "5'UTR", "5'Flank", "IGR"}
+SMALL = {"n_lines": 60, "n_genes": 260, "n_edges": 700}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[\s\-_/.;]", "", name).upper()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The default-size dataset, written once for the module."""
+    paths = write_demo_dataset(tmp_path_factory.mktemp("demo"), seed=0)
+    truth = json.loads(paths["truth"].read_text())
+    return paths, truth
+
+
+@pytest.fixture(scope="module")
+def dose_response(demo):
+    return pd.read_excel(demo[0]["dose_response"], engine="calamine")
+
+
+@pytest.fixture(scope="module")
+def sample_info(demo):
+    return pd.read_csv(demo[0]["sample_info"])
+
+
+@pytest.fixture(scope="module")
+def expression(demo):
+    return pd.read_csv(demo[0]["expression"], index_col=0)
+
+
+@pytest.fixture(scope="module")
+def mutations(demo):
+    return pd.read_csv(demo[0]["mutations"])
+
+
+def test_every_file_is_written_under_its_source_name(demo):
+    paths, _ = demo
+    assert set(paths) == set(FILE_NAMES)
+    for key, path in paths.items():
+        assert path.name == FILE_NAMES[key]
+        assert path.stat().st_size > 0
+
+
+def test_expression_layout(demo, expression):
+    header = demo[0]["expression"].read_text().split("\n", 1)[0]
+    assert header.startswith(",")  # unnamed id column
+    assert expression.index.str.fullmatch(r"ACH-\d{6}").all()
+    assert pd.Series(expression.columns).str.fullmatch(r"[A-Z0-9-]+ \(\d+\)").all()
+    assert "TP53 (7157)" in expression.columns
+    assert (expression.to_numpy() >= 0).all()
+    mostly_zero = expression.columns[(expression == 0).mean() > 0.95]
+    symbols = {c.split(" (")[0] for c in mostly_zero}
+    assert symbols == set(demo[1]["planted_quirks"]["mostly_zero_expression_genes"])
+
+
+def test_mutations_layout_and_planted_silent_gene(demo, mutations, sample_info):
+    assert list(mutations.columns) == [
+        "Hugo_Symbol", "Entrez_Gene_Id", "NCBI_Build", "Chromosome", "Start_position",
+        "End_position", "Strand", "Variant_Classification", "Variant_Type", "Reference_Allele",
+        "Tumor_Seq_Allele1", "dbSNP_RS", "dbSNP_Val_Status", "Genome_Change",
+        "Annotation_Transcript", "Tumor_Sample_Barcode", "cDNA_Change", "Codon_Change",
+        "Protein_Change", "isDeleterious", "isTCGAhotspot", "TCGAhsCnt", "isCOSMIChotspot",
+        "COSMIChsCnt", "ExAC_AF", "CGA_WES_AC", "SangerWES_AC", "SangerRecalibWES_AC",
+        "RNAseq_AC", "HC_AC", "RD_AC", "WGS_AC", "Variant_annotation", "DepMap_ID",
+    ]
+    assert {"Missense_Mutation", "Nonsense_Mutation", "Frame_Shift_Del", "Frame_Shift_Ins",
+            "Splice_Site", "In_Frame_Del", "Silent", "3'UTR", "Intron"} <= set(
+        mutations["Variant_Classification"])
+    assert set(mutations["Variant_Type"]) == {"SNP", "DEL", "INS", "DNP"}
+    assert (mutations["NCBI_Build"] == 37).all()
+    assert mutations["isDeleterious"].dtype == bool
+    snp = mutations[mutations["Variant_Type"] == "SNP"]
+    assert (snp["Reference_Allele"] != snp["Tumor_Seq_Allele1"]).all()
+    assert "p.V600E" in set(mutations["Protein_Change"])
+    # Tumor_Sample_Barcode is the CCLE Name of the row's DepMap id.
+    ccle_name = sample_info.set_index("DepMap_ID")["CCLE Name"]
+    assert (mutations["DepMap_ID"].map(ccle_name) == mutations["Tumor_Sample_Barcode"]).all()
+
+    silent_gene = demo[1]["planted_quirks"]["silent_only_gene"]
+    rows = mutations[mutations["Hugo_Symbol"] == silent_gene]
+    assert set(rows["Variant_Classification"]) <= NON_CODING
+    assert rows["DepMap_ID"].nunique() > 0.2 * mutations["DepMap_ID"].nunique()
+
+
+def test_sample_info_layout(demo, sample_info, expression, mutations):
+    assert list(sample_info.columns) == [
+        "DepMap_ID", "stripped_cell_line_name", "CCLE Name", "alias", "COSMIC_ID", "lineage",
+        "lineage_subtype", "lineage_sub_subtype", "sex", "source", "Achilles_n_replicates",
+        "cell_line_NNMD", "culture_type", "culture_medium", "cas9_activity", "RRID",
+        "sample_collection_site", "primary_or_metastasis", "disease", "disease_subtype", "age",
+        "Sanger_model_ID", "additional_info",
+    ]
+    assert sample_info["COSMIC_ID"].dtype == float
+    assert 0.02 < sample_info["COSMIC_ID"].isna().mean() < 0.12
+    assert (sample_info["CCLE Name"].str.split("_").str[0]
+            == sample_info["stripped_cell_line_name"]).all()
+    with_data = set(expression.index) | set(mutations["DepMap_ID"])
+    assert len(set(sample_info["DepMap_ID"]) - with_data) >= 3
+
+
+def test_rppa_and_antibody_table(demo, expression):
+    paths, _ = demo
+    rppa = pd.read_csv(paths["rppa"])
+    assert rppa.columns[0] == "Unnamed: 0"
+    assert rppa["Unnamed: 0"].str.contains("_").all()  # CCLE names
+    assert (rppa.iloc[:, 1:] < 0).any().any()
+    info = pd.read_csv(paths["rppa_antibodies"])
+    assert list(info.columns) == ["Antibody_Name", "Target_Genes", "Validation_Status",
+                                  "Company", "Catalog_Number"]
+    assert set(rppa.columns[1:]) == set(info["Antibody_Name"])
+    assert info["Target_Genes"].str.contains(" ").any()
+    caution = info["Validation_Status"] == "Caution"
+    assert caution.any()
+    assert info.loc[caution, "Antibody_Name"].str.endswith("_Caution").all()
+    assert info[["Company", "Catalog_Number"]].isna().all(axis=1).any()
+    assert (info["Target_Genes"] == "MRE11A").any()
+    symbols = {c.split(" (")[0] for c in expression.columns}
+    assert "MRE11" in symbols and "MRE11A" not in symbols
+    mostly_zero = rppa.columns[1:][(rppa.iloc[:, 1:] == 0).mean() > 0.95]
+    assert list(mostly_zero) == [demo[1]["planted_quirks"]["mostly_zero_antibody"]]
+
+
+def test_metabolomics_layout(demo):
+    metabolomics = pd.read_csv(demo[0]["metabolomics"])
+    assert list(metabolomics.columns[:2]) == ["CCLE_ID", "DepMap_ID"]
+    assert {"DHAP/glyceraldehyde 3P", "hexoses (HILIC neg)", "C34:1 PC"} <= set(
+        metabolomics.columns)
+    assert metabolomics["CCLE_ID"].duplicated().sum() == 1
+    values = metabolomics.iloc[:, 2:]
+    positive = values.to_numpy()[values.to_numpy() > 0]
+    assert positive.min() >= 3.5 and positive.max() <= 7.7
+    mostly_zero = values.columns[(values == 0).mean() > 0.95]
+    assert list(mostly_zero) == [demo[1]["planted_quirks"]["mostly_zero_metabolite"]]
+
+
+def test_dose_response_layout(dose_response):
+    assert list(dose_response.columns) == [
+        "DATASET", "NLME_RESULT_ID", "NLME_CURVE_ID", "COSMIC_ID", "CELL_LINE_NAME",
+        "SANGER_MODEL_ID", "TCGA_DESC", "DRUG_ID", "DRUG_NAME", "PUTATIVE_TARGET",
+        "PATHWAY_NAME", "COMPANY_ID", "WEBRELEASE", "MIN_CONC", "MAX_CONC", "LN_IC50", "AUC",
+        "RMSE", "Z_SCORE",
+    ]
+    assert (dose_response["DATASET"] == "GDSC2").all()
+    assert pd.api.types.is_integer_dtype(dose_response["COSMIC_ID"])
+    assert pd.api.types.is_integer_dtype(dose_response["DRUG_ID"])
+    assert dose_response["SANGER_MODEL_ID"].str.fullmatch(r"SIDM\d{5}").all()
+    assert (dose_response["RMSE"] < 0.3).all()
+    assert (dose_response["MIN_CONC"] < dose_response["MAX_CONC"]).all()
+    assert "UNCLASSIFIED" in set(dose_response["TCGA_DESC"])
+    assert dose_response["NLME_CURVE_ID"].is_unique
+
+
+def test_paper_drugs_pass_the_coverage_cut_and_distractors_do_not(dose_response):
+    n_lines = dose_response["CELL_LINE_NAME"].nunique()
+    coverage = dose_response.groupby(["DRUG_NAME", "DRUG_ID"])["CELL_LINE_NAME"].nunique()
+    coverage = coverage / n_lines
+    best = coverage.groupby(level="DRUG_NAME").max()
+    for drug in PAPER_DRUGS:
+        assert 0.95 < best[drug] < 1.0, drug
+    distractors = best.drop(PAPER_DRUGS)
+    assert len(distractors) >= 5
+    assert (distractors < 0.95).all()
+    assert 0.94 < best["Cisplatin"] < 0.95
+    oxaliplatin = coverage["Oxaliplatin"]
+    assert len(oxaliplatin) == 2 and oxaliplatin.min() < 0.95 < oxaliplatin.max()
+
+
+def test_compounds_cover_every_screened_drug(demo, dose_response):
+    compounds = pd.read_csv(demo[0]["compounds"])
+    assert list(compounds.columns) == ["DRUG_ID", "SCREENING_SITE", "DRUG_NAME", "SYNONYMS",
+                                       "TARGET", "TARGET_PATHWAY"]
+    assert compounds["DRUG_ID"].is_unique
+    screened = set(dose_response["DRUG_ID"])
+    assert screened < set(compounds["DRUG_ID"])
+    targets = compounds.set_index("DRUG_NAME")["TARGET"]
+    assert targets["Palbociclib"] == "CDK4, CDK6"
+
+
+def test_cell_line_details_workbook(demo, dose_response):
+    sheets = pd.read_excel(demo[0]["cell_line_details"], sheet_name=None, engine="calamine")
+    assert list(sheets) == ["Cell line details", "COSMIC tissue classification", "Decode"]
+    details = sheets["Cell line details"]
+    assert list(details.columns) == [
+        "Sample Name", "COSMIC identifier", "Whole Exome Sequencing (WES)",
+        "Copy Number Alterations (CNA)", "Gene Expression", "Methylation", "Drug\nResponse",
+        "GDSC\nTissue descriptor 1", "GDSC\nTissue\ndescriptor 2",
+        "Cancer Type\n(matching TCGA label)", "Microsatellite \ninstability Status (MSI)",
+        "Screen Medium", "Growth Properties",
+    ]
+    assert details.iloc[-1]["Sample Name"].startswith("TOTAL")
+    assert pd.isna(details.iloc[-1]["COSMIC identifier"])
+    body = details.iloc[:-1]
+    assert body["COSMIC identifier"].notna().all()
+    assert set(body["Drug\nResponse"]) <= {"Y", "N"}
+    assert set(body["COSMIC identifier"].astype(int)) == set(dose_response["COSMIC_ID"])
+    assert list(sheets["COSMIC tissue classification"].columns) == [
+        "Line", "COSMIC_ID", "Site", "Histology"]
+
+
+def test_copy_number_workbook(demo, dose_response):
+    sheet = pd.read_excel(demo[0]["copy_number"], sheet_name="Gene_level_CN",
+                          engine="calamine")
+    assert list(sheet.columns[:4]) == ["gene", "chr", "start", "stop"]
+    ids = sheet.iloc[0]
+    assert ids[["gene", "chr", "start", "stop"]].isna().all()
+    cosmic = dose_response.drop_duplicates("CELL_LINE_NAME").set_index("CELL_LINE_NAME")
+    for name in sheet.columns[4:]:
+        assert int(ids[name]) == cosmic.loc[name, "COSMIC_ID"]
+    cells = pd.Series(sheet.iloc[1:, 4:].to_numpy().ravel())
+    assert cells.str.fullmatch(r"-?\d+,-?\d+,[HL0-],[-D]").all()
+    for example in ("0,0,0,D", "-1,-1,-,-"):
+        assert (cells == example).any()
+    assert cells.str.contains(",L,").any()
+    max_cn = cells.str.split(",").str[0].astype(int)
+    assert (max_cn >= 8).any()
+
+
+def test_interactome_table(demo, expression):
+    hint = pd.read_csv(demo[0]["interactome"], sep="\t")
+    assert list(hint.columns) == ["Uniprot_A", "Uniprot_B", "Gene_A", "Gene_B",
+                                  "pmid:method:quality:type", "taxid"]
+    assert (hint["taxid"] == 9606).all()
+    self_rows = hint["Gene_A"] == hint["Gene_B"]
+    assert self_rows.sum() >= 2
+    symbols = {c.split(" (")[0] for c in expression.columns}
+    foreign = ~hint["Gene_A"].isin(symbols) | ~hint["Gene_B"].isin(symbols)
+    assert foreign.sum() >= 2
+    kept = hint[~self_rows & ~foreign]
+    pairs = {frozenset(p) for p in zip(kept["Gene_A"], kept["Gene_B"], strict=True)}
+    assert len(pairs) == 5000
+    assert len(kept) > len(pairs)  # some pairs repeated in the other orientation
+    degree = pd.concat([kept["Gene_A"], kept["Gene_B"]]).value_counts()
+    assert degree.max() > 10 * degree.median()  # scale-free-ish hubs
+
+
+def test_planted_signal(demo):
+    truth = demo[1]
+    assert set(truth["oracle_r2"]) == set(PAPER_DRUGS)
+    r2 = np.array(list(truth["oracle_r2"].values()))
+    assert ((r2 >= 0.3) & (r2 <= 0.8)).mean() >= 0.8
+    assert truth["strongest_omic"] == "mut"
+    assert truth["omic_order"] == ["mut", "rppa", "exp", "cnv", "metabolites"]
+    shares = truth["explained_variance_share"]
+    strongest = [max(s, key=s.get) for s in shares.values()]
+    assert strongest.count("mut") >= 0.8 * len(PAPER_DRUGS)
+    for drug in PAPER_DRUGS:
+        assert abs(sum(shares[drug].values()) - 1) < 1e-4
+        assert set(truth["targets"][drug]) <= set(truth["neighbourhood"][drug])
+        assert set(truth["coefficients"][drug]) == set(truth["omic_order"])
+    means = list(truth["drug_mean"].values())
+    assert min(means) < -2 and max(means) > 4
+
+
+def test_coefficients_name_features_the_files_contain(demo, expression, mutations):
+    paths, truth = demo
+    rppa = pd.read_csv(paths["rppa"], nrows=1).columns
+    metabolites = pd.read_csv(paths["metabolomics"], nrows=1).columns
+    copy_number = pd.read_excel(paths["copy_number"], engine="calamine", usecols=[0])["gene"]
+    symbols = {c.split(" (")[0] for c in expression.columns}
+    kept = mutations[~mutations["Variant_Classification"].isin(NON_CODING)]
+    frequency = kept.groupby("Hugo_Symbol")["DepMap_ID"].nunique()
+    frequency = frequency / mutations["DepMap_ID"].nunique()
+    known = {"exp": symbols, "cnv": set(copy_number.dropna()), "rppa": set(rppa),
+             "metabolites": set(metabolites), "mut": set(frequency.index[frequency >= 0.05])}
+    for drug, by_omic in truth["coefficients"].items():
+        for omic, coefficients in by_omic.items():
+            assert set(coefficients) <= known[omic], (drug, omic)
+        assert set(by_omic["mut"]) | set(by_omic["exp"]) <= set(truth["neighbourhood"][drug])
+
+
+def test_gdsc_names_normalise_to_ccle_names(dose_response, sample_info):
+    by_cosmic = sample_info.dropna(subset=["COSMIC_ID"]).astype({"COSMIC_ID": int})
+    matched = dose_response.drop_duplicates("COSMIC_ID").merge(by_cosmic, on="COSMIC_ID")
+    assert len(matched) > 0.7 * dose_response["COSMIC_ID"].nunique()
+    assert (matched["CELL_LINE_NAME"].map(normalise)
+            == matched["stripped_cell_line_name"]).all()
+    nci = matched[matched["CELL_LINE_NAME"].str.startswith("NCI-H")]
+    assert len(nci) >= 1
+    assert "NCI-H508" in set(nci["CELL_LINE_NAME"])
+    row = nci.set_index("CELL_LINE_NAME").loc["NCI-H508"]
+    assert row["CCLE Name"] == "NCIH508_LARGE_INTESTINE"
+
+
+def test_lines_without_cosmic_id_match_by_name_and_one_pair_is_ambiguous(
+        demo, dose_response, sample_info):
+    truth = demo[1]
+    gdsc_names = dose_response["CELL_LINE_NAME"].drop_duplicates()
+    by_name = gdsc_names.groupby(gdsc_names.map(normalise)).agg(list)
+    no_cosmic = sample_info[sample_info["COSMIC_ID"].isna()]
+    assert set(truth["name_only_matches"]) <= set(no_cosmic["DepMap_ID"])
+    for _, line in no_cosmic[no_cosmic["DepMap_ID"].isin(truth["name_only_matches"])].iterrows():
+        assert line["stripped_cell_line_name"] in by_name.index
+    assert sorted(by_name["KMH2"]) == ["KM-H2", "KMH-2"]
+    kmh2 = sample_info[sample_info["stripped_cell_line_name"] == "KMH2"]
+    assert len(kmh2) == 1 and kmh2["COSMIC_ID"].isna().all()
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    first = write_demo_dataset(tmp_path / "a", seed=7, **SMALL)
+    second = write_demo_dataset(tmp_path / "b", seed=7, **SMALL)
+    third = write_demo_dataset(tmp_path / "c", seed=8, **SMALL)
+    for key, path in first.items():
+        if path.suffix in (".csv", ".txt", ".json", ".xlsx"):
+            assert path.read_bytes() == second[key].read_bytes(), key
+    assert first["expression"].read_bytes() != third["expression"].read_bytes()
+    truth = json.loads(first["truth"].read_text())
+    assert truth["seed"] == 7 and truth["n_lines"] == SMALL["n_lines"]
+
+
+@pytest.mark.parametrize("bad", [{"n_genes": 50}, {"n_lines": 5}, {"n_edges": 10**9}])
+def test_rejects_impossible_sizes(tmp_path, bad):
+    with pytest.raises(ValueError):
+        write_demo_dataset(tmp_path, **bad)
