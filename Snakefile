@@ -36,6 +36,6 @@ include: "workflow/rules/split.smk"
 rule all:
     input:
         study_data_files(),
-        expand(f"{RESULTS}/graph/{{omic}}.npz", omic=GRAPH_OMICS),
+        expand(f"{RESULTS}/graph/{{omic}}.{{ext}}", omic=GRAPH_OMICS, ext=("npz", "json")),
         expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
     default_target: True

@@ -108,3 +108,37 @@ def test_html_page_in_raw_stops_preprocess_without_partial_output(demo_run, tmp_
         assert not list((demo_run / "data").rglob("*.tmp"))
     finally:
         rppa.write_bytes(original)
+
+
+def test_custom_source_runs_data_and_graph_stages(tmp_path):
+    rng = np.random.default_rng(3)
+    ids = [f"line{i}" for i in range(40)]
+    genes = ["TP53", "KRAS", "EGFR", "BRAF", "MYC", "LONELY"]
+    mut = pd.DataFrame(rng.integers(0, 2, (40, 6)).astype(float), index=ids, columns=genes)
+    mut.index.name = "id"
+    mut.to_csv(tmp_path / "mut.csv")
+    expr = pd.DataFrame(rng.normal(5, 1, (35, 6)), index=ids[:35], columns=genes)
+    expr.index.name = "id"
+    expr.to_parquet(tmp_path / "exp.parquet")
+    response = pd.DataFrame([{"cell_line": c, "drug": d, "ln_ic50": rng.normal()}
+                             for c in ids for d in ("drugA", "drugB")])
+    response.to_csv(tmp_path / "ic50.tsv", sep="\t", index=False)
+    pd.DataFrame({"gene_a": ["TP53", "KRAS", "EGFR"], "gene_b": ["MYC", "BRAF", "KRAS"]}) \
+        .to_csv(tmp_path / "edges.csv", index=False)
+    config = {
+        "dataset": "mine", "omics": ["exp", "mut"], "embedding": {"exp": "dense", "mut": "graph"},
+        "cv": {"repeats": 1},
+        "data": {"source": "custom", "custom": {
+            "omics": {"mut": str(tmp_path / "mut.csv"), "exp": str(tmp_path / "exp.parquet")},
+            "response": str(tmp_path / "ic50.tsv"), "interactome": str(tmp_path / "edges.csv")}},
+    }
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(config))
+    snakemake("--cores", "1", "--configfile", str(tmp_path / "mine.yaml"), cwd=tmp_path)
+    results = tmp_path / "results" / "mine"
+    assert pd.read_parquet(results / "data" / "response.parquet").shape == (40, 2)
+    graph = load_feature_graph(results / "graph" / "mut.npz")
+    assert graph.features == ["TP53", "KRAS", "EGFR", "BRAF", "MYC"]  # LONELY is isolated
+    stats = json.loads((results / "graph" / "mut.json").read_text())
+    assert stats["features_with_interaction"] == 5 and stats["edges"] == 3
+    assert (results / "splits" / "r0.parquet").exists()
+    assert not (results / "raw").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,6 +42,12 @@ def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``frame`` to Parquet atomically (index kept)."""
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow")
+
+
+def write_json(payload, path: str | os.PathLike) -> None:
+    """Write ``payload`` as indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2) + "\n")
 
 
 def sniff_html(path: Path, head: bytes | None = None) -> bool:

@@ -17,7 +17,6 @@ name; every table is indexed by the COSMIC id as a string.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
-from modrp.io import atomic_path, write_parquet
+from modrp.io import write_json, write_parquet
 from modrp.sources import ccle, custom, depmap, gdsc, hint
 from modrp.sources._common import normalise_cell_line_name
 
@@ -393,5 +392,4 @@ def write_study_data(data: StudyData, outdir: Path) -> None:
     write_parquet(data.feature_genes, outdir / "feature_genes.parquet")
     if data.interactome is not None:
         write_parquet(data.interactome, outdir / "interactome.parquet")
-    with atomic_path(outdir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(data.summary, indent=2) + "\n")
+    write_json(data.summary, outdir / "summary.json")

@@ -72,9 +72,11 @@ def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:
     return data.summary
 
 
-def build_graph(omic: str, data_dir: Path, out_path: Path, drop_isolated: bool) -> dict:
-    """Build and save the interactome graph of one omic; return its statistics."""
+def build_graph(omic: str, data_dir: Path, out_path: Path, stats_path: Path,
+                drop_isolated: bool) -> dict:
+    """Build and save the interactome graph of one omic and its statistics (JSON)."""
     from modrp.graph import build_feature_graph, save_feature_graph
+    from modrp.io import write_json
 
     data_dir = Path(data_dir)
     features = pd.read_parquet(data_dir / "omics" / f"{omic}.parquet").columns.tolist()
@@ -93,6 +95,7 @@ def build_graph(omic: str, data_dir: Path, out_path: Path, drop_isolated: bool) 
     log.info("graph %s: %d of %d features have an interaction; %d kept, %d edges, %d nonzeros",
              omic, stats["features_with_interaction"], len(features), len(graph.features),
              stats["edges"], stats["nonzeros"])
+    write_json(stats, stats_path)
     return stats
 
 

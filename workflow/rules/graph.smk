@@ -8,7 +8,8 @@ rule graph:
         feature_genes=f"{DATA}/feature_genes.parquet",
         interactome=f"{DATA}/interactome.parquet",
     output:
-        f"{RESULTS}/graph/{{omic}}.npz",
+        graph=f"{RESULTS}/graph/{{omic}}.npz",
+        stats=f"{RESULTS}/graph/{{omic}}.json",
     wildcard_constraints:
         omic="|".join(GRAPH_OMICS) or "no-graph-omics",
     params:

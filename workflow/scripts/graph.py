@@ -6,8 +6,8 @@ from modrp.steps import build_graph, run_script  # noqa: E402
 
 
 def step(smk):
-    build_graph(smk.wildcards.omic, Path(smk.input.omic).parents[1], Path(smk.output[0]),
-                smk.params.drop_isolated)
+    build_graph(smk.wildcards.omic, Path(smk.input.omic).parents[1], Path(smk.output.graph),
+                Path(smk.output.stats), smk.params.drop_isolated)
 
 
 run_script(step, snakemake)  # noqa: F821
