@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from modrp.errors import InputError
-from modrp.splits import make_folds
+from modrp.splits import make_folds, validation_lines
 
 CV = {"folds": 3, "seed": 0, "split": "cell_line"}
 
@@ -45,3 +45,12 @@ def test_tissue_blind_keeps_tissues_together():
 def test_too_few_tissues():
     with pytest.raises(InputError, match="only 2 tissue"):
         make_folds(lines(tissues=("a", "b")), {**CV, "split": "tissue"}, 0)
+
+
+def test_validation_lines_come_from_training_folds_and_are_seeded():
+    folds = make_folds(lines(60), CV, repeat=0)
+    val = validation_lines(folds, fold=1, fraction=0.2, seed=0)
+    test = set(folds.loc[folds["fold"] == 1, "cell_line"])
+    assert len(val) == 8 and not val & test
+    assert val == validation_lines(folds, fold=1, fraction=0.2, seed=0)
+    assert val != validation_lines(folds, fold=2, fraction=0.2, seed=0)

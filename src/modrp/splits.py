@@ -66,3 +66,17 @@ def make_folds(cell_lines: pd.DataFrame, cv: dict, repeat: int) -> pd.DataFrame:
     else:
         folds = cell_line_folds(cell_lines["cell_line"], cv["folds"], seed)
     return folds.reset_index().assign(repeat=repeat)
+
+
+def validation_lines(folds: pd.DataFrame, fold: int, fraction: float, seed: int) -> set[str]:
+    """The training lines of ``fold`` set aside for early stopping (and for fitting the fusion).
+
+    Drawn from all study lines of the repeat, not from one omic's lines, so every
+    subnetwork of a (repeat, fold) holds out the same lines: the fusion layer is then
+    fit on predictions that no subnetwork was trained on.
+    """
+    training = np.sort(folds.loc[folds["fold"] != fold, "cell_line"].astype(str).to_numpy())
+    repeat = int(folds["repeat"].iloc[0]) if "repeat" in folds else 0
+    rng = np.random.default_rng([repeat_seed(seed, repeat), fold])
+    n = int(round(fraction * len(training)))
+    return set(rng.choice(training, size=n, replace=False).tolist())
