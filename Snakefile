@@ -31,6 +31,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/graph.smk"
 include: "workflow/rules/split.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:
@@ -38,4 +39,5 @@ rule all:
         study_data_files(),
         expand(f"{RESULTS}/graph/{{omic}}.{{ext}}", omic=GRAPH_OMICS, ext=("npz", "json")),
         expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
+        model_outputs(),
     default_target: True

@@ -159,7 +159,7 @@ def test_custom_matrix_by_suffix(tmp_path, suffix):
     frame = pd.DataFrame({"id": ["a", "b"], "G1": [1.0, 2.0], "G2": [0.0, 3.0]})
     path = tmp_path / f"m{suffix}"
     if suffix == ".parquet":
-        frame.to_parquet(path)
+        frame.set_index("id").to_parquet(path)  # the id stored as the Parquet index
     else:
         frame.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False)
     matrix = custom.read_omic_matrix(path, "exp")

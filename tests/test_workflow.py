@@ -54,10 +54,21 @@ def test_invalid_config_stops_with_the_key(tmp_path):
         result.stdout + result.stderr
 
 
+def reduced_epoch_demo_config(path: Path) -> Path:
+    """config/demo.yaml with few epochs: the whole DAG, quickly."""
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    config["train"] = {"max_epochs": {"graph": 15, "dense": 15}, "patience": 5,
+                       "log_every": 0}
+    config["fusion"] = {"max_epochs": 40, "patience": 10}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
-    snakemake("--cores", "2", "--configfile", str(ROOT / "config" / "demo.yaml"), cwd=workdir)
+    config = reduced_epoch_demo_config(workdir / "demo-fast.yaml")
+    snakemake("--cores", "2", "--configfile", str(config), cwd=workdir)
     return workdir / "results" / "demo"
 
 
@@ -94,13 +105,39 @@ def test_demo_builds_aligned_data_and_graphs(demo_run):
 
 
 @pytest.mark.slow
+def test_demo_trains_every_single_model_and_all_26_fusions(demo_run):
+    models = demo_run / "models"
+    singles = sorted(p.name for p in (models / "single").iterdir())
+    assert singles == ["cnv-dense", "cnv-graph", "exp-dense", "exp-graph", "metabolites-dense",
+                       "mut-dense", "mut-graph", "rppa-dense"]
+    combinations = sorted(p.name for p in (models / "fusion").iterdir())
+    assert len(combinations) == 26
+    assert "exp-mut-cnv-rppa-metabolites" in combinations and "mut-rppa" in combinations
+    response = pd.read_parquet(demo_run / "data" / "response.parquet")
+    lines = pd.read_parquet(demo_run / "data" / "cell_lines.parquet").set_index("cell_line")
+    for combination in combinations:
+        omics = combination.split("-")
+        complete = lines[[f"has_{o}" for o in omics]].all(axis=1)
+        predictions = pd.concat(pd.read_parquet(models / "fusion" / combination / f"r0-f{f}" /
+                                                "predictions.parquet") for f in range(3))
+        # every line with all omics of the combination is predicted once, as a test line
+        assert set(predictions["cell_line"]) == set(lines.index[complete])
+        assert predictions.groupby(["cell_line", "drug"]).size().max() == 1
+        assert len(predictions) == int(response.loc[complete].notna().sum().sum())
+        attention = pd.read_parquet(models / "fusion" / combination / "r0-f0" /
+                                    "attention.parquet")
+        assert sorted(attention["omic"].unique()) == sorted(omics)
+        assert np.allclose(attention.groupby("drug")["weight"].sum(), 1.0)
+
+
+@pytest.mark.slow
 def test_html_page_in_raw_stops_preprocess_without_partial_output(demo_run, tmp_path):
     workdir = demo_run.parents[1]
     rppa = demo_run / "raw" / "CCLE_RPPA_20181003.csv"
     original = rppa.read_bytes()
     try:
         rppa.write_text("<!DOCTYPE html><html><body>Access denied</body></html>\n")
-        result = snakemake("--cores", "1", "--configfile", str(ROOT / "config" / "demo.yaml"),
+        result = snakemake("--cores", "1", "--configfile", str(workdir / "demo-fast.yaml"),
                            "--forcerun", "preprocess", cwd=workdir, check=False)
         assert result.returncode != 0
         assert "is an HTML page, not the expected data file" in result.stdout + result.stderr

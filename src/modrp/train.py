@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,10 +30,14 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed numpy and torch, and ask torch for deterministic kernels."""
+    """Seed numpy and torch.
+
+    The CPU kernels used here are deterministic, so a CPU run repeats bit for bit
+    (tests/test_train.py checks).  ``torch.use_deterministic_algorithms`` is not
+    called: it imports torch's compiler stack, seconds per job for nothing on CPU.
+    """
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 @dataclass
@@ -91,6 +97,40 @@ class Batch:
                      self.measured[index])
 
 
+class Adam:
+    """Adam (Kingma & Ba 2015) with torch.optim.Adam's defaults and update rule.
+
+    Written out because constructing any ``torch.optim`` optimizer imports torch's
+    compiler stack (``torch._dynamo``), 2-3 s per process: most of a fusion job's
+    time.  tests/test_train.py checks it against ``torch.optim.Adam``.
+    """
+
+    def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.parameters = [p for p in parameters if p.requires_grad]
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.first = [torch.zeros_like(p) for p in self.parameters]
+        self.second = [torch.zeros_like(p) for p in self.parameters]
+        self.steps = 0
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        beta1, beta2 = self.betas
+        step_size = self.lr / (1 - beta1**self.steps)
+        second_correction = math.sqrt(1 - beta2**self.steps)
+        for p, first, second in zip(self.parameters, self.first, self.second, strict=True):
+            if p.grad is None:
+                continue
+            first.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+            second.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+            denominator = (second.sqrt() / second_correction).add_(self.eps)
+            p.addcdiv_(first, denominator, value=-step_size)
+
+
 @dataclass
 class FitSettings:
     lr: float = 1e-3
@@ -108,7 +148,7 @@ def fit(model: torch.nn.Module, train: Batch, validation: Batch, settings: FitSe
     (``epoch, train_mse, validation_mse, seconds``) with a ``best`` flag.
     """
     parameters = list(parameters if parameters is not None else model.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=settings.lr)
+    optimizer = Adam(parameters, lr=settings.lr)
     shuffle = torch.Generator().manual_seed(settings.seed)
     best_loss, best_epoch, best_state = float("inf"), -1, None
     history = []
@@ -124,7 +164,7 @@ def fit(model: torch.nn.Module, train: Batch, validation: Batch, settings: FitSe
             loss.backward()
             optimizer.step()
             n = float(batch.measured.sum())
-            total, weight = total + float(loss) * n, weight + n
+            total, weight = total + loss.item() * n, weight + n
         validation_loss = evaluate(model, validation)
         history.append({"epoch": epoch, "train_mse": total / max(weight, 1.0),
                         "validation_mse": validation_loss,
@@ -158,3 +198,258 @@ def evaluate(model: torch.nn.Module, data: Batch) -> float:
 def predict(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> np.ndarray:
     model.eval()
     return model(inputs).cpu().numpy()
+
+
+# --------------------------------------------------------------------------- per-fold jobs
+
+OMIC_ORDER = ("exp", "mut", "cnv", "rppa", "metabolites")
+
+
+def job_seed(seed: int, *labels) -> int:
+    """A seed for one job, derived from the config seed and the job's labels."""
+    entropy = [seed] + [int.from_bytes(str(label).encode(), "little") % (2**32)
+                        for label in labels]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+@dataclass
+class FoldLines:
+    """The cell lines of one (repeat, fold) for one model: train, validation, test."""
+
+    train: list[str]
+    validation: list[str]
+    test: list[str]
+
+
+def fold_lines(available: pd.Index, folds: pd.DataFrame, fold: int, validation_fraction: float,
+               seed: int) -> FoldLines:
+    """Split ``available`` lines by the fold table: test = ``fold``; the shared validation
+    lines (:func:`modrp.splits.validation_lines`) among the rest; training = the remainder."""
+    from modrp.errors import InputError
+    from modrp.splits import validation_lines
+
+    assignment = folds.set_index("cell_line")["fold"]
+    lines = sorted(set(available) & set(assignment.index))
+    held_out = validation_lines(folds, fold, validation_fraction, seed)
+    test = [c for c in lines if assignment[c] == fold]
+    validation = [c for c in lines if assignment[c] != fold and c in held_out]
+    train = [c for c in lines if assignment[c] != fold and c not in held_out]
+    if not train or not validation or not test:
+        raise InputError(
+            f"fold {fold}: too few cell lines ({len(train)} train, {len(validation)} validation, "
+            f"{len(test)} test) among the {len(lines)} with these omics and a response"
+        )
+    return FoldLines(train, validation, test)
+
+
+def long_predictions(lines: list[str], drugs: list[str], observed: pd.DataFrame,
+                     predicted: np.ndarray, fold: int, repeat: int) -> pd.DataFrame:
+    """Long table ``cell_line, drug, observed, predicted, fold, repeat`` (measured pairs only)."""
+    frame = pd.DataFrame({
+        "cell_line": np.repeat(lines, len(drugs)),
+        "drug": np.tile(drugs, len(lines)),
+        "observed": observed.loc[lines, drugs].to_numpy(dtype=np.float64).ravel(),
+        "predicted": predicted.astype(np.float64).ravel(),
+    })
+    frame = frame[frame["observed"].notna()].reset_index(drop=True)
+    return frame.assign(fold=fold, repeat=repeat)
+
+
+def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict,
+                    standardization: Standardization | None = None) -> None:
+    """``state_dict`` + plain metadata (strings, numbers, lists): loadable with weights_only."""
+    from modrp.io import atomic_path
+
+    payload = {"state_dict": model.state_dict(), "meta": meta}
+    if standardization is not None:
+        payload["standardization"] = {**standardization.state(),
+                                      "features": standardization.features}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:
+    """Read a checkpoint; refuses anything but tensors and plain containers."""
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def load_subnetwork(path: Path, graph_path: Path | None, device: torch.device):
+    """Rebuild a pretrained subnetwork and its standardization from its checkpoint."""
+    from modrp.graph import load_feature_graph
+    from modrp.model import build_subnetwork
+
+    checkpoint = load_checkpoint(path, device)
+    meta = checkpoint["meta"]
+    adjacency = load_feature_graph(graph_path).adjacency if meta["embedding"] == "graph" else None
+    model = build_subnetwork(meta["omic"], meta["embedding"], len(meta["features"]),
+                             len(meta["drugs"]), adjacency)
+    model.load_state_dict(checkpoint["state_dict"])
+    stats = checkpoint["standardization"]
+    standardization = Standardization(list(stats["features"]), stats["mean"].cpu().numpy(),
+                                      stats["scale"].cpu().numpy())
+    return model.to(device), standardization, meta
+
+
+def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: Path,
+                        fold: int, config: dict, out_dir: Path,
+                        graph_path: Path | None = None) -> dict:
+    """Train one omic's subnetwork on one cross-validation fold (the paper's Table 1 model).
+
+    Writes ``model.pt``, ``predictions.parquet`` (test lines) and ``history.parquet``.
+    Everything learned (standardization, weights, stopping epoch) sees training lines only.
+    """
+    from modrp.graph import load_feature_graph
+    from modrp.model import build_subnetwork
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    train_cfg = config["train"]
+    device = resolve_device(train_cfg["device"])
+    torch.set_num_threads(train_cfg["threads"])
+    matrix = pd.read_parquet(data_dir / "omics" / f"{omic}.parquet")
+    response = pd.read_parquet(data_dir / "response.parquet")
+    folds = pd.read_parquet(folds_path)
+    repeat = int(folds["repeat"].iloc[0])
+    drugs = response.columns.tolist()
+    adjacency = None
+    features = matrix.columns.tolist()
+    if embedding == "graph":
+        graph = load_feature_graph(graph_path)
+        features, adjacency = graph.features, graph.adjacency
+    measured = response.index[response.notna().any(axis=1)]
+    lines = fold_lines(matrix.index.intersection(measured), folds, fold,
+                       train_cfg["validation_fraction"], config["cv"]["seed"])
+    standardization = Standardization.fit(matrix.loc[lines.train + lines.validation, features])
+
+    seed = job_seed(config["cv"]["seed"], "pretrain", omic, embedding, repeat, fold)
+    seed_everything(seed)
+    model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
+    with torch.no_grad():  # start each drug's output at its training mean ln IC50
+        model.head.bias.copy_(torch.as_tensor(
+            np.nan_to_num(np.nanmean(response.loc[lines.train].to_numpy(np.float64), axis=0)),
+            dtype=torch.float32))
+    model = model.to(device)
+
+    def batch(rows):
+        return Batch.from_arrays({omic: standardization.transform(matrix.loc[rows])},
+                                 response.loc[rows].to_numpy(np.float32), device)
+
+    settings = FitSettings(lr=train_cfg["lr"], max_epochs=train_cfg["max_epochs"][embedding],
+                           patience=train_cfg["patience"], batch_size=train_cfg["batch_size"],
+                           seed=seed, log_every=train_cfg["log_every"])
+
+    class OnOmic(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, inputs):
+            return self.net(inputs[omic])
+
+    history = fit(OnOmic(model), batch(lines.train), batch(lines.validation), settings,
+                  label=f"{omic}-{embedding} r{repeat} f{fold}")
+    test = batch(lines.test)
+    predicted = predict(model, test.inputs[omic])
+    predictions = long_predictions(lines.test, drugs, response, predicted, fold, repeat)
+    meta = {"omic": omic, "embedding": embedding, "features": features, "drugs": drugs,
+            "repeat": repeat, "fold": fold, "seed": seed,
+            "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
+            "n_train": len(lines.train), "n_validation": len(lines.validation),
+            "n_test": len(lines.test)}
+    _write_job_outputs(out_dir, model, meta, standardization, predictions, history=history)
+    return meta
+
+
+def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
+                     graph_paths: dict[str, Path | None], data_dir: Path, folds_path: Path,
+                     fold: int, config: dict, out_dir: Path) -> dict:
+    """Fit the attention fusion (eqs. 6-7) of one omics combination on one fold.
+
+    The fold's pretrained subnetworks are frozen; only the attention parameters learn,
+    on the validation lines, which no subnetwork was trained on (a share of them stops
+    the fit early).  Writes ``model.pt``, ``predictions.parquet`` and ``attention.parquet``.
+    """
+    from modrp.model import AttentionFusion, FusionModel
+    from modrp.splits import repeat_seed
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    fusion_cfg, train_cfg = config["fusion"], config["train"]
+    device = resolve_device(train_cfg["device"])
+    torch.set_num_threads(train_cfg["threads"])
+    response = pd.read_parquet(data_dir / "response.parquet")
+    folds = pd.read_parquet(folds_path)
+    repeat = int(folds["repeat"].iloc[0])
+    drugs = response.columns.tolist()
+    matrices = {omic: pd.read_parquet(data_dir / "omics" / f"{omic}.parquet")
+                for omic in combination}
+    subnetworks, scalers = {}, {}
+    for omic in combination:
+        subnetworks[omic], scalers[omic], meta = load_subnetwork(
+            subnetwork_paths[omic], graph_paths.get(omic), device)
+        if meta["drugs"] != drugs or meta["fold"] != fold or meta["repeat"] != repeat:
+            raise ValueError(f"subnetwork {subnetwork_paths[omic]} was trained for another "
+                             "fold, repeat or drug list")
+    available = response.index[response.notna().any(axis=1)]
+    for matrix in matrices.values():
+        available = available.intersection(matrix.index)
+    lines = fold_lines(available, folds, fold, train_cfg["validation_fraction"],
+                       config["cv"]["seed"])
+    rng = np.random.default_rng([repeat_seed(config["cv"]["seed"], repeat), fold, 7])
+    holdout_n = max(1, int(round(fusion_cfg["holdout_fraction"] * len(lines.validation))))
+    holdout = set(rng.choice(lines.validation, size=holdout_n, replace=False).tolist())
+    fit_lines = [c for c in lines.validation if c not in holdout]
+    stop_lines = [c for c in lines.validation if c in holdout]
+
+    seed = job_seed(config["cv"]["seed"], "fuse", "-".join(combination), repeat, fold)
+    seed_everything(seed)
+    model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs))).to(device)
+
+    def outputs(rows):
+        """The frozen subnetworks' outputs z (eq. 6), computed once per line set."""
+        inputs = Batch.from_arrays({o: scalers[o].transform(matrices[o].loc[rows])
+                                    for o in combination},
+                                   response.loc[rows].to_numpy(np.float32), device)
+        with torch.no_grad():
+            model.eval()
+            z = model.concatenated_outputs(inputs.inputs)
+        return Batch({"z": z}, inputs.observed, inputs.measured)
+
+    class OnOutputs(torch.nn.Module):
+        def __init__(self, fusion):
+            super().__init__()
+            self.fusion = fusion
+
+        def forward(self, inputs):
+            return self.fusion(inputs["z"])
+
+    settings = FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
+                           patience=fusion_cfg["patience"], batch_size=len(fit_lines),
+                           seed=seed, log_every=0)
+    history = fit(OnOutputs(model.fusion), outputs(fit_lines), outputs(stop_lines), settings,
+                  label=f"fusion {'-'.join(combination)} r{repeat} f{fold}")
+    test = outputs(lines.test)
+    predicted = predict(OnOutputs(model.fusion), test.inputs)
+    predictions = long_predictions(lines.test, drugs, response, predicted, fold, repeat)
+    weights = model.attention().detach().cpu().numpy()
+    attention = pd.DataFrame({
+        "drug": np.tile(drugs, len(combination)),
+        "omic": np.repeat(combination, len(drugs)),
+        "weight": weights.ravel().astype(np.float64),
+    }).assign(fold=fold, repeat=repeat)
+    meta = {"combination": list(combination), "drugs": drugs, "repeat": repeat, "fold": fold,
+            "seed": seed, "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
+            "n_fit": len(fit_lines), "n_stop": len(stop_lines), "n_test": len(lines.test)}
+    _write_job_outputs(out_dir, model.fusion, meta, None, predictions, attention=attention)
+    return meta
+
+
+def _write_job_outputs(out_dir: Path, model, meta, standardization, predictions,
+                       history: pd.DataFrame | None = None,
+                       attention: pd.DataFrame | None = None) -> None:
+    from modrp.io import write_parquet
+
+    save_checkpoint(out_dir / "model.pt", model, meta, standardization)
+    write_parquet(predictions, out_dir / "predictions.parquet")
+    if history is not None:
+        write_parquet(history, out_dir / "history.parquet")
+    if attention is not None:
+        write_parquet(attention, out_dir / "attention.parquet")

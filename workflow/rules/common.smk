@@ -1,4 +1,5 @@
 # Paths and config-derived lists shared by the rule files.
+import os
 import re
 
 from modrp.config import buildable_graph_omics, has_interactome
@@ -37,3 +38,59 @@ def download_urls(filename):
     """The configured URLs of the raw file called ``filename`` (empty when none)."""
     keys = [k for k, n in config["data"]["files"].items() if n == filename]
     return [url for k in keys for url in config["data"]["urls"].get(k, [])]
+
+
+# ---------------------------------------------------------------- models
+from itertools import combinations as _combinations
+
+EMBEDDING = {omic: config["embedding"][omic] for omic in OMICS}
+FOLDS = list(range(config["cv"]["folds"]))
+
+
+def single_models():
+    """(omic, embedding) pairs to pretrain: Table 1's list plus the fusion's embeddings."""
+    pairs = {(omic, kind) for omic in OMICS for kind in config["single_models"].get(omic, [])}
+    pairs |= set(EMBEDDING.items())
+    if not has_interactome(config):
+        pairs = {(o, k) for o, k in pairs if k == "dense"}
+    return sorted(pairs, key=lambda p: (OMICS.index(p[0]), p[1]))
+
+
+SINGLE_MODELS = single_models()
+# Every combination of two or more configured omics, in the paper's omic order (26 for five).
+COMBINATIONS = [
+    "-".join(c) for n in range(2, len(OMICS) + 1) for c in _combinations(OMICS, n)
+]
+
+
+def single_model_dir(omic, embedding, repeat, fold):
+    return f"{RESULTS}/models/single/{omic}-{embedding}/r{repeat}-f{fold}"
+
+
+def fusion_inputs(wildcards):
+    """The fold's pretrained subnetworks (with the configured embedding) of a combination."""
+    omics = wildcards.combination.split("-")
+    inputs = {
+        f"model_{omic}": os.path.join(
+            single_model_dir(omic, EMBEDDING[omic], wildcards.repeat, wildcards.fold), "model.pt"
+        )
+        for omic in omics
+    }
+    inputs |= {f"graph_{o}": f"{RESULTS}/graph/{o}.npz" for o in omics if EMBEDDING[o] == "graph"}
+    inputs |= {f"omic_{o}": f"{DATA}/omics/{o}.parquet" for o in omics}
+    return inputs
+
+
+def model_outputs():
+    """Every per-fold model file the evaluation reads."""
+    single = [
+        os.path.join(single_model_dir(o, k, r, f), name)
+        for o, k in SINGLE_MODELS for r in REPEATS for f in FOLDS
+        for name in ("predictions.parquet", "history.parquet")
+    ]
+    fused = [
+        f"{RESULTS}/models/fusion/{c}/r{r}-f{f}/{name}"
+        for c in COMBINATIONS for r in REPEATS for f in FOLDS
+        for name in ("predictions.parquet", "attention.parquet")
+    ]
+    return single + fused

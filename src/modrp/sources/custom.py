@@ -25,6 +25,8 @@ def read_omic_matrix(path, omic: str) -> pd.DataFrame:
     """A user omic matrix: index = ids (strings) from the first column, float32 values."""
     what = f"custom {omic} matrix (data.custom.omics.{omic})"
     frame = read_table(path, what)
+    if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
+        frame = frame.reset_index()
     if frame.shape[1] < 2:
         raise InputError(f"{what}: {path}: expected an id column and at least one feature column")
     frame = frame.set_index(frame.columns[0])

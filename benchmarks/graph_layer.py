@@ -1,0 +1,266 @@
+"""Graph embedding (paper eq. 4) at paper scale: sparse GraphEmbedding vs the dense masked layer.
+
+Measured in one run, on a random symmetric interactome with self-loops and a
+few hubs (endpoint weight ~ rank^-0.6):
+
+  (a) DenseMaskedEmbedding: one training step (forward, backward, Adam step)
+  (b) GraphEmbedding: the same step
+  (c) the sparse kernels GraphEmbedding calls, each timed on its own, on the
+      operands it gives them: forward SpMM, weight-gradient SDDMM, input-gradient
+      SpMM (the transposed values)
+
+then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (goal
+<= 1.5x) and dense/sparse memory (goal >= 100x).  Every step computes every
+gradient, the input's included (as if a layer came before), and its backward
+starts from an upstream gradient laid out like the layer's output, as a
+following nn.Linear hands it back.  Timings come from interleaved rounds, so
+a busy shared machine slows all candidates alike; the median and the best
+round are both printed.
+
+    python benchmarks/graph_layer.py                  # paper scale, CPU, < 3 minutes
+    python benchmarks/graph_layer.py --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from modrp.model import DenseMaskedEmbedding, GraphEmbedding, feature_major, sddmm, spmm
+
+
+def random_interactome(n: int, nnz: int, seed: int) -> sp.csr_matrix:
+    """Symmetric 0/1 adjacency with self-loops and about ``nnz`` nonzeros."""
+    rng = np.random.default_rng(seed)
+    n_edges = max(0, (nnz - n) // 2)
+    weight = np.arange(1, n + 1) ** -0.6
+    weight /= weight.sum()
+    edges = np.empty((0, 2), dtype=np.int64)
+    while len(edges) < n_edges:
+        a = rng.choice(n, size=n_edges, p=weight)
+        b = rng.choice(n, size=n_edges, p=weight)
+        pairs = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[a != b]
+        edges = np.unique(np.concatenate([edges, pairs]), axis=0)
+    edges = edges[rng.permutation(len(edges))[:n_edges]]
+    rows = np.concatenate([edges[:, 0], edges[:, 1], np.arange(n)])
+    cols = np.concatenate([edges[:, 1], edges[:, 0], np.arange(n)])
+    ones = np.ones(len(rows), dtype=np.float32)
+    return sp.csr_matrix((ones, (rows, cols)), shape=(n, n))
+
+
+class TrainingStep:
+    """One step of ``layer`` on ``x`` with Adam: forward, every gradient, optimizer step."""
+
+    def __init__(self, layer: torch.nn.Module, x: torch.Tensor):
+        self.layer, self.x = layer, x
+        self.params = list(layer.parameters())
+        self.optimizer = torch.optim.Adam(self.params, lr=1e-3)
+        with torch.no_grad():
+            self.upstream = torch.empty_like(layer(x)).normal_()
+
+    def __call__(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        y = self.layer(self.x)
+        # autograd.grad hands x's gradient back as a preceding layer would receive it,
+        # without the copy that accumulating it into a leaf's .grad may add.
+        inputs = [self.x, *self.params] if self.x.requires_grad else self.params
+        grads = torch.autograd.grad(y, inputs, self.upstream)
+        for param, grad in zip(self.params, grads[-len(self.params):], strict=True):
+            param.grad = grad
+        self.optimizer.step()
+
+    def kernels(self) -> dict:
+        """The three sparse calls a GraphEmbedding step makes, on the operands it uses."""
+        layer = self.layer
+        crow, col = layer.crow_indices, layer.col_indices
+        weight, bias = layer.weight.detach(), layer.bias.detach()
+        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
+        weight_t = weight[layer.transpose_perm]
+        return {
+            "forward SpMM": lambda: spmm(crow, col, weight, x_t, bias),
+            "weight-gradient SDDMM": lambda: sddmm(crow, col, grad_t, x_t),
+            "input-gradient SpMM": lambda: spmm(crow, col, weight_t, grad_t),
+        }
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_rounds(candidates: dict, repeats: int, device: torch.device,
+                budget_s: float = 0.5) -> dict[str, list[float]]:
+    """ms per call of each candidate, one value per round; rounds interleave candidates."""
+    calls = {}
+    for name, fn in candidates.items():
+        fn()  # warm-up: first-call allocations, MKL / cuSPARSE handles
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        calls[name] = max(1, int(budget_s / (time.perf_counter() - start)))
+    results = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            sync(device)
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            sync(device)
+            results[name].append((time.perf_counter() - start) / calls[name] * 1e3)
+    return results
+
+
+def storage_bytes(tensors, exclude=()) -> int:
+    """Bytes of the distinct storages behind ``tensors``, leaving out those of ``exclude``."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    seen = {}
+    for t in tensors:
+        if t is not None and t.numel() and t.untyped_storage().data_ptr() not in skip:
+            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+    return sum(seen.values())
+
+
+def held_bytes(step: TrainingStep) -> tuple[int, int]:
+    """(layer state, activations) held between forward and backward, in bytes.
+
+    State: parameters, their gradients, Adam state, buffers.  Activations: tensors
+    saved for backward and the output.  Counted from the tensors themselves, each
+    storage once; the input x (the caller's) is left out.
+    """
+    step()  # Adam state exists from here on
+    saved = []
+
+    def pack(t):
+        saved.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = step.layer(step.x)
+    adam = [v for s in step.optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
+    state = [*step.params, *step.layer.buffers(), *adam]
+    gradients = sum(p.numel() * p.element_size() for p in step.params)
+    return (storage_bytes(state) + gradients,
+            storage_bytes([*saved, y], exclude=[step.x, *state]))
+
+
+def peak_bytes(step: TrainingStep, device: torch.device) -> int:
+    """Peak bytes during one step: what ``held_bytes`` counts plus temporaries.
+
+    CUDA: torch.cuda.max_memory_allocated.  CPU: bytes held before the step
+    (parameters, gradients, Adam state, buffers) plus the highest running sum of the
+    allocations and frees the torch profiler records during it.  The input and the
+    upstream gradient are left out in both cases.
+    """
+    step()
+    if device.type == "cuda":
+        sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        step()
+        sync(device)
+        return torch.cuda.max_memory_allocated(device) - storage_bytes([step.x, step.upstream])
+    state = [v for s in step.optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
+    before = storage_bytes([*step.params, *step.layer.buffers(), *state,
+                            *(p.grad for p in step.params)])
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
+                    if e.name() == "[memory]" and str(e.device_type()).endswith("CPU"))
+    return before + int(np.cumsum([0] + [nbytes for _, nbytes in events]).max())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=9000, help="features (genes)")
+    parser.add_argument("--nnz", type=int, default=133000, help="nonzeros incl. self-loops")
+    parser.add_argument("--batch", type=int, default=350)
+    parser.add_argument("--repeats", type=int, default=7, help="timing rounds")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+
+    adjacency = random_interactome(args.n, args.nnz, args.seed)
+    degree = np.diff(adjacency.indptr) - 1
+    where = (f"{torch.get_num_threads()} CPU threads" if device.type == "cpu"
+             else torch.cuda.get_device_name(device))
+    print(f"graph: n={args.n}, nnz={adjacency.nnz} incl. self-loops, degree median "
+          f"{int(np.median(degree))}, max {degree.max()}; batch {args.batch}, float32, {where}")
+
+    sparse = GraphEmbedding(adjacency).to(device)
+    dense = DenseMaskedEmbedding(adjacency).to(device).copy_from(sparse)
+    x = torch.randn(args.batch, args.n, device=device, requires_grad=True)
+    with torch.no_grad():
+        agree = torch.allclose(sparse(x), dense(x), rtol=1e-4, atol=1e-4)
+    print(f"sparse and dense layers compute the same outputs: {agree}")
+
+    dense_step, sparse_step = TrainingStep(dense, x), TrainingStep(sparse, x)
+    # Batches cut from a transposed data matrix arrive column-major: no transpose needed.
+    x_columns = x.detach().t().contiguous().t().requires_grad_()
+    sparse_columns_step = TrainingStep(sparse, x_columns)
+    kernels = {f"    {name}": fn for name, fn in sparse_step.kernels().items()}
+    ms = time_rounds({"(a) dense masked layer": dense_step,
+                      "(b) GraphEmbedding": sparse_step,
+                      "    same, column-major input": sparse_columns_step,
+                      **kernels}, args.repeats, device)
+    load = os.getloadavg()[0]
+    ms["(c) sum of the three kernels"] = [
+        sum(round_ms) for round_ms in zip(*(ms[k] for k in kernels), strict=True)]
+
+    print(f"\nms per training step or kernel call; median of {args.repeats} interleaved "
+          f"rounds (best round); 1-minute load average after timing: {load:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    for name, values in ms.items():
+        print(f"  {name:<34} {statistics.median(values):9.2f}   ({min(values):.2f})")
+
+    memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
+              [("(a) dense masked layer", dense_step), ("(b) GraphEmbedding", sparse_step),
+               ("    same, column-major input", sparse_columns_step)]}
+    how = ("torch.cuda.max_memory_allocated" if device.type == "cuda"
+           else "bytes held before the step + peak running sum of the profiler's allocations")
+    print("\nmemory, MiB; the input x and the upstream gradient left out:")
+    print("  state: parameters, gradients, Adam state, buffers")
+    print("  activations: tensors saved for backward, and the output")
+    print(f"  peak: all of it plus temporaries, during one step ({how})")
+    print(f"  {'':<34} {'state':>9} {'activ.':>9} {'held':>9} {'peak':>9}")
+    for name, (state, act, peak) in memory.items():
+        print(f"  {name:<34} {state / 2**20:9.1f} {act / 2**20:9.1f} "
+              f"{(state + act) / 2**20:9.1f} {peak / 2**20:9.1f}")
+
+    def ratio(a: str, b: str, pick) -> float:
+        return pick(ms[a]) / pick(ms[b])
+
+    def memory_ratio(sparse_name: str, pick) -> float:
+        return pick(memory["(a) dense masked layer"]) / pick(memory[sparse_name])
+
+    med, best = statistics.median, min
+    time_ratio = [ratio("(a) dense masked layer", "(b) GraphEmbedding", f) for f in (med, best)]
+    over = [ratio("(b) GraphEmbedding", "(c) sum of the three kernels", f) for f in (med, best)]
+    over_columns = [ratio("    same, column-major input", "(c) sum of the three kernels", f)
+                    for f in (med, best)]
+    held = [memory_ratio(name, lambda m: m[0] + m[1])
+            for name in ("(b) GraphEmbedding", "    same, column-major input")]
+    print("\nratios, median rounds (best rounds):")
+    print(f"  dense / sparse step time            {time_ratio[0]:7.1f}x ({time_ratio[1]:.1f}x)"
+          "   goal >= 40x")
+    print(f"  sparse step / kernel sum            {over[0]:7.2f}x ({over[1]:.2f}x)"
+          "   goal <= 1.5x")
+    print(f"    same, column-major input          {over_columns[0]:7.2f}x ({over_columns[1]:.2f}x)")
+    print(f"  dense / sparse memory, held         {held[0]:7.1f}x          goal >= 100x")
+    print(f"    same, column-major input          {held[1]:7.1f}x")
+    state = memory_ratio("(b) GraphEmbedding", lambda m: m[0])
+    peak = memory_ratio("(b) GraphEmbedding", lambda m: m[2])
+    print(f"    state only                        {state:7.1f}x")
+    print(f"    peak                              {peak:7.1f}x")
+
+
+if __name__ == "__main__":
+    main()

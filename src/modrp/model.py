@@ -1,0 +1,387 @@
+"""The paper's network (Wang et al. 2022, Methods), one block per equation.
+
+    eq. 3  DenseEmbedding     y1 = f(W1^T x + b1)                  metabolites (200 units)
+    eq. 4  GraphEmbedding     y1 = f((W1 o A)^T x + b1)            A: interactome + self-loops
+    eq. 5  OmicsSubnetwork    y2 = f(W2^T y1 + b2), dropout, then one output per drug
+    eq. 6  FusionModel        z = [y_m] for m = 1..M              (M x n_drugs, omic-major)
+    eq. 7  AttentionFusion    W(d,m,i) = exp(W3(d,m,i)) k(d,i) / sum_m exp(W3(d,m,i))
+
+The paper writes the activation f without naming it; we use ReLU.  It says the
+embedding and dense layer biases start at zero, so every bias here does.
+
+How the graph embedding is computed.  Only the nonzeros of W1 o A exist: one
+weight per edge of A, kept in A's CSR order with rows as *output* features, so
+S = CSR(A's structure, weights) = (W1 o A)^T and the forward pass is one
+sparse-times-dense product S x^T (SpMM).  The backward is two more sparse
+kernels, in a custom autograd Function: the weight gradient is grad^T x
+evaluated on A's nonzeros only (SDDMM, torch.sparse.sampled_addmm), the input
+gradient is S^T grad^T (A is symmetric: S^T has A's structure, its values
+permuted).  Alternatives measured on the 2-core CPU this was written on
+(n = 9,000, nnz = 133k, batch 350, float32; ms; the machine is shared, +-30%):
+
+    forward product         CSR SpMM (MKL) 4-5; COO 13-17; dense @ CSR 24-30;
+                            gather + index_add 135
+    weight gradient         SDDMM 3-4; gather + multiply + sum, chunked, 60-110
+    one step, autograd      CSR 215-235; COO 415-430; gather 530-700
+    one step, this module   19-25, 1.4-1.8x its three kernels timed alone
+    one step, dense masked  1,650-2,000
+
+The kernels want the batch as columns, (n, batch) row-major: MKL's
+column-major SpMM takes 19 ms instead of 4, and SDDMM on a row-major x 8 instead
+of 3.5.  So x is transposed once (seen as 3-D, which torch copies on all threads:
+1.2 ms where the 2-D transpose copy takes 4) and the layer returns a column-major
+view; nn.Linear and elementwise layers take it as is and hand its gradient back
+column-major, so no second transpose happens.  Batches cut as columns of a
+transposed data matrix (``x_t[:, rows].t()``) skip the transpose altogether.
+``benchmarks/graph_layer.py`` measures the layer against the dense one in one run.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+# Paper, Results: hidden sizes and dropouts of the dense layer (eq. 5) per omic; the
+# dense embedding (eq. 3) of metabolites has 200 units.  The paper gives no size for
+# other dense embeddings; ``None`` keeps the input size, as the graph embedding does.
+PAPER_SUBNETWORK: dict[str, dict] = {
+    "exp": {"hidden": 64, "dropout": 0.2, "dense_embedding": None},
+    "mut": {"hidden": 32, "dropout": 0.2, "dense_embedding": None},
+    "cnv": {"hidden": 32, "dropout": 0.4, "dense_embedding": None},
+    "rppa": {"hidden": 128, "dropout": 0.4, "dense_embedding": None},
+    "metabolites": {"hidden": 64, "dropout": 0.2, "dense_embedding": 200},
+}
+
+
+# --- sparse kernels of the graph embedding ------------------------------------------------
+
+def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    n = crow.numel() - 1
+    with warnings.catch_warnings():
+        # torch flags its whole CSR layout as beta; the three ops used here are stable.
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, values, (n, n), check_invariants=False)
+
+
+def feature_major(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (batch, n) as a contiguous (n, batch) tensor, the layout the kernels read."""
+    x_t = x.t()
+    if x_t.is_contiguous():
+        return x_t
+    # Seen as 3-D, the transpose goes through torch's multi-threaded copy kernel.
+    return x_t.unsqueeze(0).contiguous().squeeze(0)
+
+
+def spmm(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, dense_t: torch.Tensor,
+         bias: torch.Tensor | None = None) -> torch.Tensor:
+    """S @ dense_t (+ bias per row) for S = CSR(crow, col, values); (n, batch) row-major."""
+    if bias is not None:
+        return torch.addmm(bias.unsqueeze(1), _csr(crow, col, values), dense_t)
+    # torch.sparse.mm zeroes a result and copies it before multiplying.  With beta=0
+    # addmm ignores its input, NaNs included (torch.addmm's documented contract), so
+    # an uninitialised tensor serves as input and output and both passes go.
+    out = torch.empty_like(dense_t)
+    return torch.addmm(out, _csr(crow, col, values), dense_t, beta=0, out=out)
+
+
+def sddmm(crow: torch.Tensor, col: torch.Tensor, left_t: torch.Tensor,
+          right_t: torch.Tensor) -> torch.Tensor:
+    """Values of left_t @ right_t^T on the nonzeros of CSR(crow, col), in CSR order.
+
+    Both operands are (n, batch) row-major: entry k, at row r and column c, is the
+    dot product of left_t[r] and right_t[c].
+    """
+    pattern = _csr(crow, col, left_t.new_zeros(col.numel()))
+    return torch.sparse.sampled_addmm(pattern, left_t, right_t.t()).values()
+
+
+class _GraphAffine(torch.autograd.Function):
+    """S x_t + b for x_t (n, batch): eq. 4's (W o A)^T x + b with the batch as columns.
+
+    S = CSR(crow, col, weight) = (W o A)^T, so ``weight[k]`` joins input feature
+    ``col[k]`` to output feature r, the CSR row of k.  Backward: the SDDMM gives
+    the weight gradient, S^T (same structure, permuted values) the input's.
+    """
+
+    @staticmethod
+    def forward(ctx, x_t, weight, bias, crow, col, transpose_perm):
+        ctx.save_for_backward(x_t, weight, crow, col, transpose_perm)
+        return spmm(crow, col, weight, x_t, bias)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_t):
+        x_t, weight, crow, col, transpose_perm = ctx.saved_tensors
+        grad_t = grad_t.contiguous()  # already is when the layers after keep the layout
+        grad_x_t = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[1]:
+            grad_weight = sddmm(crow, col, grad_t, x_t)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad_t.sum(dim=1)
+        if ctx.needs_input_grad[0]:
+            # S^T = W o A, and A is symmetric: A's CSR structure, the values permuted.
+            grad_x_t = spmm(crow, col, weight[transpose_perm], grad_t)
+        return grad_x_t, grad_weight, grad_bias, None, None, None
+
+
+def _checked_adjacency(adjacency) -> sp.csr_matrix:
+    a = sp.csr_matrix(adjacency, dtype=np.float32, copy=True)
+    a.eliminate_zeros()
+    a.sum_duplicates()
+    a.sort_indices()
+    a.data[:] = 1.0  # eq. 4's A is 0/1: any stored value is an edge
+    n_rows, n_cols = a.shape
+    if n_rows != n_cols:
+        raise ValueError(f"adjacency must be square, got {a.shape}")
+    if (a != a.T).nnz:
+        raise ValueError("adjacency must be symmetric (an undirected interactome)")
+    if (a.diagonal() == 0).any():
+        raise ValueError("adjacency must have every self-loop set (graph.py sets them)")
+    return a
+
+
+def _index_dtype(nnz: int) -> torch.dtype:
+    # int32 is what MKL and cuSPARSE take; torch would otherwise convert on every call.
+    return torch.int32 if nnz < 2**31 else torch.int64
+
+
+# --- eq. 3 and eq. 4: embeddings ----------------------------------------------------------
+
+class GraphEmbedding(nn.Module):
+    """Eq. 4: y = f((W o A)^T x + b), one weight per nonzero of A; output size = input size.
+
+    ``adjacency`` is the symmetric 0/1 interactome adjacency over the omic's features
+    with every self-loop set.  Parameters: ``weight`` (nnz,) and ``bias`` (n,);
+    buffers: A's CSR structure and the permutation that transposes it.  No n x n
+    tensor exists, in the forward pass or the backward.
+    """
+
+    def __init__(self, adjacency: sp.csr_matrix, activation: nn.Module | None = None):
+        super().__init__()
+        a = _checked_adjacency(adjacency)
+        n, nnz = a.shape[0], a.nnz
+        index = _index_dtype(nnz)
+        # Entry k of A.T sits where (col, row) of entry k sits in A: label A's entries
+        # 1..nnz, transpose, and read the labels back in CSR order.
+        labels = sp.csr_matrix((np.arange(1, nnz + 1, dtype=np.float64), a.indices, a.indptr),
+                               shape=a.shape).T.tocsr()
+        labels.sort_indices()
+        self.register_buffer("crow_indices", torch.as_tensor(a.indptr, dtype=index))
+        self.register_buffer("col_indices", torch.as_tensor(a.indices, dtype=index))
+        self.register_buffer("transpose_perm",
+                             torch.as_tensor(labels.data.astype(np.int64) - 1, dtype=index))
+        # Uniform in +-1/sqrt(fan-in) of each output feature, like nn.Linear's default.
+        fan_in = torch.as_tensor(np.diff(a.indptr), dtype=torch.float32)
+        bound = fan_in.rsqrt().repeat_interleave(fan_in.long())
+        self.weight = nn.Parameter((torch.rand(nnz) * 2 - 1) * bound)
+        self.bias = nn.Parameter(torch.zeros(n))
+        # In place: y_t is a fresh tensor that nothing else holds, so this saves
+        # allocating (and on CPU page-faulting in) one more batch x n buffer.
+        self.activation = nn.ReLU(inplace=True) if activation is None else activation
+        self.out_features = n
+
+    @property
+    def nnz(self) -> int:
+        return self.weight.numel()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, n) -> (batch, n), returned as a column-major view (see module doc)."""
+        # x_t is saved for backward: a copy of x, unless x arrives column-major.
+        x_t = feature_major(x)
+        y_t = _GraphAffine.apply(x_t, self.weight, self.bias, self.crow_indices,
+                                 self.col_indices, self.transpose_perm)
+        return self.activation(y_t).t()
+
+    def extra_repr(self) -> str:
+        return f"features={self.out_features}, edges_with_self_loops={self.nnz}"
+
+
+class DenseMaskedEmbedding(nn.Module):
+    """Eq. 4 computed densely: f(x (W * A) + b) with an n x n weight and an n x n mask.
+
+    Only the test reference and the benchmark baseline for :class:`GraphEmbedding`;
+    never use it in a model (at 9,000 genes it holds gigabytes).
+    """
+
+    def __init__(self, adjacency: sp.csr_matrix, activation: nn.Module | None = None):
+        super().__init__()
+        a = _checked_adjacency(adjacency)
+        n = a.shape[0]
+        self.register_buffer("mask", torch.as_tensor(a.toarray()))
+        # Row i = input feature, column j = output feature, as in eq. 4's W^T x.
+        fan_in = self.mask.sum(dim=0)
+        self.weight = nn.Parameter((torch.rand(n, n) * 2 - 1) * fan_in.rsqrt() * self.mask)
+        self.bias = nn.Parameter(torch.zeros(n))
+        self.activation = nn.ReLU() if activation is None else activation
+        self.out_features = n
+
+    @torch.no_grad()
+    def copy_from(self, graph: GraphEmbedding) -> DenseMaskedEmbedding:
+        """Take ``graph``'s weights and bias, so both layers compute the same function."""
+        rows = torch.repeat_interleave(torch.arange(graph.out_features, device=self.weight.device),
+                                       graph.crow_indices.diff().long())
+        self.weight.zero_()
+        self.weight[graph.col_indices.long(), rows] = graph.weight.to(self.weight)
+        self.bias.copy_(graph.bias)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(torch.addmm(self.bias, x, self.weight * self.mask))
+
+
+class DenseEmbedding(nn.Module):
+    """Eq. 3: y = f(W^T x + b), an ordinary fully connected layer."""
+
+    def __init__(self, n_in: int, n_out: int, activation: nn.Module | None = None):
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        nn.init.zeros_(self.linear.bias)
+        self.activation = nn.ReLU() if activation is None else activation
+        self.out_features = n_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.linear(x))
+
+
+# --- eq. 5: one omic's subnetwork ---------------------------------------------------------
+
+class OmicsSubnetwork(nn.Module):
+    """Embedding -> dense layer (eq. 5: linear, ReLU, dropout) -> one output per drug.
+
+    On its own this is the single-omics model of the paper's Table 1; its outputs
+    are what the fusion layers concatenate (eq. 6).
+    """
+
+    def __init__(self, embedding: nn.Module, hidden: int, dropout: float, n_drugs: int):
+        super().__init__()
+        self.embedding = embedding
+        self.dense = nn.Linear(embedding.out_features, hidden)
+        nn.init.zeros_(self.dense.bias)
+        self.activation = nn.ReLU()
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, n_drugs)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, n_features) -> (batch, n_drugs) predicted ln IC50."""
+        hidden = self.dropout(self.activation(self.dense(self.embedding(x))))
+        return self.head(hidden)
+
+
+def build_subnetwork(omic: str, embedding_kind: str, n_features: int, n_drugs: int,
+                     adjacency: sp.csr_matrix | None = None) -> OmicsSubnetwork:
+    """The paper's subnetwork for ``omic`` with a ``"graph"`` or ``"dense"`` embedding."""
+    if omic not in PAPER_SUBNETWORK:
+        raise ValueError(f"unknown omic {omic!r}; expected one of {list(PAPER_SUBNETWORK)}")
+    spec = PAPER_SUBNETWORK[omic]
+    if embedding_kind == "graph":
+        if adjacency is None:
+            raise ValueError(f"a graph embedding of {omic!r} needs its adjacency matrix")
+        if adjacency.shape != (n_features, n_features):
+            raise ValueError(f"adjacency of {omic!r} is {adjacency.shape}, "
+                             f"expected ({n_features}, {n_features}) for its features")
+        embedding = GraphEmbedding(adjacency)
+    elif embedding_kind == "dense":
+        embedding = DenseEmbedding(n_features, spec["dense_embedding"] or n_features)
+    else:
+        raise ValueError(f"embedding kind of {omic!r} must be 'graph' or 'dense', "
+                         f"got {embedding_kind!r}")
+    return OmicsSubnetwork(embedding, spec["hidden"], spec["dropout"], n_drugs)
+
+
+# --- eq. 6 and eq. 7: fusion --------------------------------------------------------------
+
+class AttentionFusion(nn.Module):
+    """Eq. 7: prediction(d) = sum_m sum_i W(d,m,i) z(m,i) + bias(d).
+
+    W(d,m,i) = exp(W3(d,m,i)) k(d,i) / sum_m exp(W3(d,m,i)), a softmax over omics
+    times the kill matrix k = identity, so drug d only sees drug d's outputs of
+    each omic.  W3 starts at zero: every omic weighs 1/M.
+    """
+
+    def __init__(self, n_omics: int, n_drugs: int):
+        super().__init__()
+        self.n_omics, self.n_drugs = n_omics, n_drugs
+        self.w3 = nn.Parameter(torch.zeros(n_drugs, n_omics, n_drugs))
+        self.register_buffer("kill", torch.eye(n_drugs))
+        self.bias = nn.Parameter(torch.zeros(n_drugs))
+
+    def output_weights(self) -> torch.Tensor:
+        """W(d, m, i) of eq. 7, shape (n_drugs, n_omics, n_drugs)."""
+        # softmax over m is exactly exp(W3(d,m,i)) / sum_m exp(W3(d,m,i)), minus the overflow.
+        return torch.softmax(self.w3, dim=1) * self.kill.unsqueeze(1)
+
+    def attention(self) -> torch.Tensor:
+        """(n_omics, n_drugs): the weight W(d, m, d) each drug d puts on omic m."""
+        return self.output_weights().diagonal(dim1=0, dim2=2)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """z (batch, n_omics * n_drugs), omic-major -> (batch, n_drugs)."""
+        z = z.reshape(-1, self.n_omics, self.n_drugs)
+        return torch.einsum("dmi,bmi->bd", self.output_weights(), z) + self.bias
+
+
+class FusionModel(nn.Module):
+    """Eq. 6 then a fusion layer: each subnetwork reads its own omic, outputs are joined.
+
+    ``subnetworks`` maps omic name -> subnetwork, in the paper's omic order; that
+    order is the omic-major order of z.  With ``freeze`` (the default, as in the
+    paper) the subnetworks keep their pretrained weights, stay in eval mode
+    (no dropout) and are run without autograd: only the fusion layer learns.
+    """
+
+    def __init__(self, subnetworks: dict[str, OmicsSubnetwork], fusion: nn.Module,
+                 freeze: bool = True):
+        super().__init__()
+        self.omics = list(subnetworks)
+        self.subnetworks = nn.ModuleDict(subnetworks)
+        self.fusion = fusion
+        self.freeze_subnetworks(freeze)
+
+    def freeze_subnetworks(self, frozen: bool = True) -> FusionModel:
+        self.subnetworks_frozen = frozen
+        self.subnetworks.requires_grad_(not frozen)
+        return self.train(self.training)
+
+    def train(self, mode: bool = True) -> FusionModel:
+        super().train(mode)
+        if self.subnetworks_frozen:
+            self.subnetworks.eval()
+        return self
+
+    def concatenated_outputs(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Eq. 6: z = [y_m], (batch, n_omics * n_drugs), omic-major."""
+        missing = [omic for omic in self.omics if omic not in inputs]
+        if missing:
+            raise KeyError(f"no input for omics {missing}; the model reads {self.omics}")
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.subnetworks_frozen):
+            return torch.cat([self.subnetworks[omic](inputs[omic]) for omic in self.omics],
+                             dim=1)
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """{omic: (batch, n_features)} -> (batch, n_drugs) predicted ln IC50."""
+        return self.fusion(self.concatenated_outputs(inputs))
+
+    def attention(self) -> torch.Tensor:
+        """(n_omics, n_drugs) attention weights; rows follow ``self.omics``."""
+        return self.fusion.attention()
+
+
+class ConcatenationModel(FusionModel):
+    """The paper's "multi-omics without attention layer" (Table 2).
+
+    Frozen subnetworks' concatenated outputs -> one linear layer to n_drugs; no
+    kill matrix, so every drug's prediction may use every drug's outputs.
+    """
+
+    def __init__(self, subnetworks: dict[str, OmicsSubnetwork], n_drugs: int):
+        n_inputs = len(subnetworks) * n_drugs
+        super().__init__(subnetworks, nn.Linear(n_inputs, n_drugs), freeze=True)
+
+    def attention(self) -> torch.Tensor:
+        raise AttributeError("a concatenation model has no attention weights")

@@ -1,0 +1,196 @@
+"""Per-fold pretraining and fusion jobs: no leakage from test lines, bit-repeatable CPU runs,
+checkpoints that refuse pickled payloads."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+from modrp.config import validate_config
+from modrp.graph import FeatureGraph, save_feature_graph
+from modrp.splits import make_folds
+from modrp.train import (
+    Adam,
+    Standardization,
+    fuse_combination,
+    load_checkpoint,
+    masked_mse,
+    pretrain_subnetwork,
+)
+
+N_LINES, N_DRUGS = 90, 4
+
+
+def write_study(root, alter_test_fold: int | None = None):
+    """A small study: mut (binary, graph) and exp (dense); ln IC50 driven by two genes."""
+    rng = np.random.default_rng(0)
+    lines = [f"{100000 + i}" for i in range(N_LINES)]
+    mut = pd.DataFrame((rng.random((N_LINES, 12)) < 0.3).astype(np.float32), index=lines,
+                       columns=[f"G{i}" for i in range(12)])
+    exp = pd.DataFrame(rng.normal(size=(N_LINES, 8)).astype(np.float32), index=lines,
+                       columns=[f"G{i}" for i in range(8)])
+    signal = 3.0 * mut["G0"].to_numpy() - 1.0 * exp["G1"].to_numpy()
+    response = pd.DataFrame(signal[:, None] + rng.normal(0, 0.5, (N_LINES, N_DRUGS)),
+                            index=lines, columns=[f"drug{j}" for j in range(N_DRUGS)],
+                            dtype=np.float32)
+    response.iloc[3, 1] = np.nan
+    cell_lines = pd.DataFrame({"cell_line": lines, "tissue": "lung"})
+    folds = make_folds(cell_lines, {"folds": 3, "seed": 0, "split": "cell_line"}, repeat=0)
+    if alter_test_fold is not None:
+        test = folds.loc[folds["fold"] == alter_test_fold, "cell_line"].tolist()
+        mut.loc[test] = 1.0 - mut.loc[test]
+        exp.loc[test] = exp.loc[test] * 10 + 3
+        response.loc[test] = response.loc[test] + 5
+    for name, frame in (("mut", mut), ("exp", exp)):
+        frame.index.name = "cell_line"
+        (root / "data" / "omics").mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(root / "data" / "omics" / f"{name}.parquet")
+    response.index.name = "cell_line"
+    response.to_parquet(root / "data" / "response.parquet")
+    (root / "splits").mkdir(exist_ok=True)
+    folds.to_parquet(root / "splits" / "r0.parquet")
+    chain = sp.diags([np.ones(11), np.ones(11)], [-1, 1], shape=(12, 12)) + sp.identity(12)
+    save_feature_graph(FeatureGraph(list(mut.columns), sp.csr_matrix(chain, dtype=np.float32)),
+                       root / "graph" / "mut.npz")
+    return folds
+
+
+def config():
+    return validate_config({
+        "dataset": "t", "data": {"source": "demo"}, "omics": ["exp", "mut"],
+        "embedding": {"exp": "dense", "mut": "graph"},
+        "train": {"max_epochs": {"graph": 80, "dense": 80}, "patience": 15, "batch_size": 16,
+                  "device": "cpu", "log_every": 0},
+        "fusion": {"max_epochs": 60, "patience": 20},
+    })
+
+
+def run_fold(root, fold=0):
+    cfg = config()
+    metas = {}
+    for omic, kind in (("mut", "graph"), ("exp", "dense")):
+        metas[omic] = pretrain_subnetwork(
+            omic, kind, root / "data", root / "splits" / "r0.parquet", fold, cfg,
+            root / "single" / omic, graph_path=root / "graph" / "mut.npz" if kind == "graph"
+            else None)
+    metas["fusion"] = fuse_combination(
+        ["exp", "mut"], {o: root / "single" / o / "model.pt" for o in ("exp", "mut")},
+        {"mut": root / "graph" / "mut.npz"}, root / "data", root / "splits" / "r0.parquet",
+        fold, cfg, root / "fusion")
+    return metas
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clean")
+    write_study(root)
+    return root, run_fold(root)
+
+
+def test_outputs_have_the_documented_columns(clean_run):
+    root, metas = clean_run
+    predictions = pd.read_parquet(root / "single" / "mut" / "predictions.parquet")
+    assert predictions.columns.tolist() == ["cell_line", "drug", "observed", "predicted", "fold",
+                                            "repeat"]
+    assert predictions["observed"].notna().all()
+    folds = pd.read_parquet(root / "splits" / "r0.parquet").set_index("cell_line")["fold"]
+    assert (predictions["cell_line"].map(folds) == 0).all()  # test lines only
+    attention = pd.read_parquet(root / "fusion" / "attention.parquet")
+    assert attention.columns.tolist() == ["drug", "omic", "weight", "fold", "repeat"]
+    assert np.allclose(attention.groupby("drug")["weight"].sum(), 1.0)
+    history = pd.read_parquet(root / "single" / "exp" / "history.parquet")
+    assert history["best"].sum() == 1
+    assert metas["mut"]["n_test"] == 30
+
+
+def test_models_learn_the_planted_genes(clean_run):
+    root, _ = clean_run
+    for omic in ("mut", "exp"):
+        predictions = pd.read_parquet(root / "single" / omic / "predictions.parquet")
+        baseline = predictions.groupby("drug")["observed"].transform("mean")
+        model_mse = ((predictions["observed"] - predictions["predicted"]) ** 2).mean()
+        mean_mse = ((predictions["observed"] - baseline) ** 2).mean()
+        assert model_mse < 0.85 * mean_mse, omic
+
+
+def test_test_lines_cannot_change_what_is_learned(clean_run, tmp_path):
+    root, metas = clean_run
+    write_study(tmp_path, alter_test_fold=0)
+    altered = run_fold(tmp_path)
+    for part in ("single/mut", "single/exp", "fusion"):
+        before = load_checkpoint(root / part / "model.pt")
+        after = load_checkpoint(tmp_path / part / "model.pt")
+        for key, tensor in before["state_dict"].items():
+            assert torch.equal(tensor, after["state_dict"][key]), f"{part}: {key}"
+        if "standardization" in before:
+            assert torch.equal(before["standardization"]["mean"],
+                               after["standardization"]["mean"])
+            assert torch.equal(before["standardization"]["scale"],
+                               after["standardization"]["scale"])
+    for name in ("mut", "exp", "fusion"):
+        assert metas[name]["best_epoch"] == altered[name]["best_epoch"]
+    # the test predictions themselves do change: the inputs did
+    clean = pd.read_parquet(root / "single" / "exp" / "predictions.parquet")
+    moved = pd.read_parquet(tmp_path / "single" / "exp" / "predictions.parquet")
+    assert not np.allclose(clean["predicted"], moved["predicted"])
+
+
+def test_two_cpu_runs_are_bit_identical(clean_run, tmp_path):
+    root, _ = clean_run
+    write_study(tmp_path)
+    run_fold(tmp_path)
+    for part in ("single/mut", "single/exp", "fusion"):
+        a = pd.read_parquet(root / part / "predictions.parquet")
+        b = pd.read_parquet(tmp_path / part / "predictions.parquet")
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (print, ("this ran while loading a checkpoint",))
+
+
+def test_checkpoint_with_pickled_payload_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": {}, "meta": _Payload()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        load_checkpoint(path)
+
+
+def test_masked_mse_ignores_missing_pairs():
+    predicted = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    observed = torch.tensor([[1.0, 0.0], [5.0, 4.0]])
+    measured = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    assert masked_mse(predicted, observed, measured).item() == pytest.approx(4.0 / 3)
+
+
+def test_standardization_fit_on_given_rows_only():
+    frame = pd.DataFrame({"a": [1.0, 3.0, 100.0], "b": [2.0, 2.0, 2.0]})
+    scaler = Standardization.fit(frame.iloc[:2])
+    assert scaler.mean.tolist() == [2.0, 2.0]
+    assert scaler.scale.tolist() == [1.0, 1.0]  # constant column keeps scale 1
+    assert scaler.transform(frame)[2].tolist() == [98.0, 0.0]
+
+
+def test_adam_matches_torch_optim():
+    torch.manual_seed(0)
+    ours_net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs_net = copy.deepcopy(ours_net)
+    initial = copy.deepcopy(ours_net)
+    ours = Adam(ours_net.parameters(), lr=0.01)
+    theirs = torch.optim.Adam(theirs_net.parameters(), lr=0.01, foreach=False)
+    x, y = torch.randn(16, 5), torch.randn(16, 2)
+    for _ in range(25):
+        for net, optimizer in ((ours_net, ours), (theirs_net, theirs)):
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(net(x), y).backward()
+            optimizer.step()
+    for a, b in zip(ours_net.parameters(), theirs_net.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(ours_net[0].weight, initial[0].weight)  # it did train

@@ -1,0 +1,50 @@
+# Stage 4: per-fold pretraining of each omic's subnetwork (Table 1), then the attention
+# fusion of every combination of two or more omics (Tables 2 and 3).
+
+
+rule pretrain:
+    """Train one omic's subnetwork (graph or dense embedding) on one cross-validation fold."""
+    input:
+        omic=f"{DATA}/omics/{{omic}}.parquet",
+        response=f"{DATA}/response.parquet",
+        folds=f"{RESULTS}/splits/r{{repeat}}.parquet",
+        graph=lambda w: [f"{RESULTS}/graph/{w.omic}.npz"] if w.embedding == "graph" else [],
+    output:
+        model=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/model.pt",
+        predictions=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+        history=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/history.parquet",
+    wildcard_constraints:
+        omic="|".join(OMICS),
+        embedding="graph|dense",
+        repeat=r"\d+",
+        fold=r"\d+",
+    threads: config["train"]["threads"]
+    log:
+        f"{RESULTS}/logs/pretrain/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/pretrain.py"
+
+
+rule fuse:
+    """Fit the attention layer over the fold's frozen subnetworks of one omics combination."""
+    input:
+        unpack(fusion_inputs),
+        response=f"{DATA}/response.parquet",
+        folds=f"{RESULTS}/splits/r{{repeat}}.parquet",
+    output:
+        model=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
+        predictions=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+        attention=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/attention.parquet",
+    wildcard_constraints:
+        combination="|".join(COMBINATIONS) or "no-combinations",
+        repeat=r"\d+",
+        fold=r"\d+",
+    threads: config["train"]["threads"]
+    log:
+        f"{RESULTS}/logs/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/fuse.py"

@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
+from modrp.steps import run_script  # noqa: E402
+
+
+def step(smk):
+    from modrp.train import pretrain_subnetwork
+
+    w = smk.wildcards
+    pretrain_subnetwork(w.omic, w.embedding, Path(smk.input.response).parent, smk.input.folds,
+                        int(w.fold), smk.config, Path(smk.output.model).parent,
+                        graph_path=smk.input.graph[0] if smk.input.graph else None)
+
+
+run_script(step, snakemake)  # noqa: F821
