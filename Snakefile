@@ -32,6 +32,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/graph.smk"
 include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
@@ -40,4 +41,5 @@ rule all:
         expand(f"{RESULTS}/graph/{{omic}}.{{ext}}", omic=GRAPH_OMICS, ext=("npz", "json")),
         expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
         model_outputs(),
+        f"{RESULTS}/metrics/models.csv",
     default_target: True

@@ -131,6 +131,16 @@ def test_demo_trains_every_single_model_and_all_26_fusions(demo_run):
 
 
 @pytest.mark.slow
+def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
+    table = pd.read_csv(demo_run / "metrics" / "models.csv")
+    assert len(table) == 8 + 26
+    assert (table["folds"] == 3).all()
+    assert table[["r2_per_drug_mean", "baseline_r2_per_drug_mean"]].notna().all().all()
+    summary = pd.read_parquet(demo_run / "metrics" / "summary.parquet")
+    assert set(summary["kind"]) == {"single", "fusion"}
+
+
+@pytest.mark.slow
 def test_html_page_in_raw_stops_preprocess_without_partial_output(demo_run, tmp_path):
     workdir = demo_run.parents[1]
     rppa = demo_run / "raw" / "CCLE_RPPA_20181003.csv"

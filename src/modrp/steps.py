@@ -108,3 +108,26 @@ def write_folds(cell_lines_path: Path, out_path: Path, cv: dict, repeat: int) ->
     write_parquet(folds, out_path)
     log.info("repeat %d: fold sizes %s", repeat, folds["fold"].value_counts().sort_index()
              .tolist())
+
+
+def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None:
+    """Score every model's test predictions; write the summary tables of ``outputs``."""
+    from modrp.evaluate import model_table, score_models
+    from modrp.io import atomic_path, write_parquet
+
+    results_dir = Path(results_dir)
+    response = pd.read_parquet(results_dir / "data" / "response.parquet")
+    folds = {}
+    for path in folds_paths:
+        table = pd.read_parquet(path)
+        folds[int(table["repeat"].iloc[0])] = table
+    summary, per_drug = score_models(results_dir / "models", response, folds)
+    write_parquet(summary, outputs.summary)
+    write_parquet(per_drug, outputs.per_drug)
+    table = model_table(summary)
+    with atomic_path(outputs.models) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4f")
+    for row in table.itertuples():
+        log.info("%-7s %-30s R2 per drug %.3f (per-drug mean %.3f)  MSE %.3f (%.3f)",
+                 row.kind, row.model, row.r2_per_drug_mean, row.baseline_r2_per_drug_mean,
+                 row.mse, row.baseline_mse)

@@ -1,0 +1,111 @@
+"""Evaluation metrics on long prediction tables (``cell_line, drug, observed, predicted``).
+
+- eq. 1 :func:`mse`: mean squared error over all measured (cell line, drug) pairs;
+- eq. 2 :func:`mean_per_drug_r2`: R^2 computed per drug, then averaged over drugs
+  (:func:`per_drug_r2` gives the per-drug values, :func:`median_per_drug_r2` the median);
+- :func:`pooled_r2`: one R^2 over all pairs, whose denominator includes the spread
+  *between* drug means, so predicting each drug's mean already scores high - the
+  number that flatters a model that only learned the drug means;
+- :func:`per_drug_pearson`, :func:`per_drug_mse`;
+- :func:`top_k_accuracy`: how often the truly most effective drug of a cell line
+  (lowest observed ln IC50) is among the k drugs predicted most effective.
+
+Each R^2 uses the test fold's own mean of the drug, as the paper's eq. 2 does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ("cell_line", "drug", "observed", "predicted")
+
+
+def _check(predictions: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in COLUMNS if c not in predictions.columns]
+    if missing:
+        raise ValueError(f"prediction table lacks the column(s) {missing}")
+    return predictions.dropna(subset=["observed", "predicted"])
+
+
+def mse(predictions: pd.DataFrame) -> float:
+    """Eq. 1: mean of (observed - predicted)^2 over all measured pairs."""
+    p = _check(predictions)
+    return float(((p["observed"] - p["predicted"]) ** 2).mean())
+
+
+def per_drug_mse(predictions: pd.DataFrame) -> pd.Series:
+    p = _check(predictions)
+    return ((p["observed"] - p["predicted"]) ** 2).groupby(p["drug"]).mean().rename("mse")
+
+
+def per_drug_r2(predictions: pd.DataFrame) -> pd.Series:
+    """1 - SS_res / SS_tot per drug (NaN for a drug whose observed values are constant)."""
+    p = _check(predictions)
+    residual = ((p["observed"] - p["predicted"]) ** 2).groupby(p["drug"]).sum()
+    centred = p["observed"] - p.groupby("drug")["observed"].transform("mean")
+    total = (centred**2).groupby(p["drug"]).sum()
+    return (1 - residual / total.where(total > 0)).rename("r2")
+
+
+def mean_per_drug_r2(predictions: pd.DataFrame) -> float:
+    """Eq. 2: R^2 per drug averaged over drugs."""
+    return float(per_drug_r2(predictions).mean())
+
+
+def median_per_drug_r2(predictions: pd.DataFrame) -> float:
+    return float(per_drug_r2(predictions).median())
+
+
+def pooled_r2(predictions: pd.DataFrame) -> float:
+    """R^2 over all pairs at once (between-drug differences count as explained)."""
+    p = _check(predictions)
+    residual = ((p["observed"] - p["predicted"]) ** 2).sum()
+    total = ((p["observed"] - p["observed"].mean()) ** 2).sum()
+    return float(1 - residual / total) if total > 0 else float("nan")
+
+
+def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
+    """Pearson correlation of observed and predicted per drug (NaN when either is constant)."""
+    p = _check(predictions)
+
+    def pearson(group: pd.DataFrame) -> float:
+        x, y = group["observed"].to_numpy(float), group["predicted"].to_numpy(float)
+        if len(x) < 2 or x.std() == 0 or y.std() == 0:
+            return float("nan")
+        return float(np.corrcoef(x, y)[0, 1])
+
+    return p.groupby("drug")[["observed", "predicted"]].apply(pearson).rename("pearson")
+
+
+def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
+    """Share of cell lines whose lowest observed ln IC50 drug is among their k lowest predicted.
+
+    Only drugs measured on the line take part; lines with fewer than two measured drugs
+    are skipped.
+    """
+    p = _check(predictions)
+    hits, lines = 0, 0
+    for _, group in p.groupby("cell_line"):
+        if len(group) < 2:
+            continue
+        best = group["drug"].to_numpy()[np.argmin(group["observed"].to_numpy())]
+        order = np.argsort(group["predicted"].to_numpy(), kind="stable")[:k]
+        hits += best in set(group["drug"].to_numpy()[order])
+        lines += 1
+    return hits / lines if lines else float("nan")
+
+
+def summary(predictions: pd.DataFrame) -> dict[str, float]:
+    """All scalar metrics of one prediction table."""
+    return {
+        "mse": mse(predictions),
+        "r2_per_drug_mean": mean_per_drug_r2(predictions),
+        "r2_per_drug_median": median_per_drug_r2(predictions),
+        "r2_pooled": pooled_r2(predictions),
+        "pearson_per_drug_mean": float(per_drug_pearson(predictions).mean()),
+        "top1": top_k_accuracy(predictions, 1),
+        "top3": top_k_accuracy(predictions, 3),
+        "n_pairs": int(len(_check(predictions))),
+        "n_lines": int(predictions["cell_line"].nunique()),
+    }

@@ -1,0 +1,91 @@
+"""Metrics against scikit-learn / scipy on random data and on hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr
+from sklearn.metrics import mean_squared_error, r2_score
+
+from modrp import metrics
+
+
+def random_predictions(seed=0, n_lines=40, n_drugs=5):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for line in range(n_lines):
+        for drug in range(n_drugs):
+            if rng.random() < 0.1:
+                continue  # not measured
+            observed = drug + rng.normal()
+            rows.append({"cell_line": f"L{line}", "drug": f"D{drug}", "observed": observed,
+                         "predicted": observed + rng.normal(0, 0.7)})
+    return pd.DataFrame(rows)
+
+
+def test_mse_and_per_drug_r2_match_sklearn():
+    p = random_predictions()
+    assert metrics.mse(p) == pytest.approx(mean_squared_error(p["observed"], p["predicted"]))
+    per_drug = metrics.per_drug_r2(p)
+    for drug, group in p.groupby("drug"):
+        assert per_drug[drug] == pytest.approx(r2_score(group["observed"], group["predicted"]))
+    assert metrics.mean_per_drug_r2(p) == pytest.approx(per_drug.mean())
+    assert metrics.pooled_r2(p) == pytest.approx(r2_score(p["observed"], p["predicted"]))
+
+
+def test_pearson_matches_scipy():
+    p = random_predictions(1)
+    per_drug = metrics.per_drug_pearson(p)
+    for drug, group in p.groupby("drug"):
+        assert per_drug[drug] == pytest.approx(pearsonr(group["observed"],
+                                                        group["predicted"]).statistic)
+
+
+def test_drug_means_inflate_pooled_r2_only():
+    p = random_predictions(2)
+    means = p.groupby("drug")["observed"].transform("mean")
+    baseline = p.assign(predicted=means)
+    assert metrics.mean_per_drug_r2(baseline) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.pooled_r2(baseline) > 0.5
+
+
+def test_hand_computed_case():
+    p = pd.DataFrame({
+        "cell_line": ["a", "a", "b", "b"],
+        "drug": ["x", "y", "x", "y"],
+        "observed": [1.0, 3.0, 3.0, 1.0],
+        "predicted": [2.0, 3.0, 3.0, 2.0],
+    })
+    assert metrics.mse(p) == pytest.approx(0.5)
+    # drug x: SS_res 1, SS_tot 2 -> 0.5; drug y: SS_res 1, SS_tot 2 -> 0.5
+    assert metrics.per_drug_r2(p).tolist() == [0.5, 0.5]
+    assert metrics.per_drug_mse(p).tolist() == [0.5, 0.5]
+    # line a: best drug x (1.0), predicted best x (2 < 3): hit; line b: best y, predicted
+    # best y (2 < 3): hit
+    assert metrics.top_k_accuracy(p, 1) == 1.0
+
+
+def test_top_k():
+    p = pd.DataFrame({
+        "cell_line": ["a"] * 4 + ["b"] * 4,
+        "drug": list("wxyz") * 2,
+        "observed": [0.0, 1, 2, 3, 3, 2, 1, 0.0],
+        "predicted": [2.0, 0, 1, 3, 0, 1, 2, 3.0],
+    })
+    # a: best w is predicted 3rd; b: best z is predicted last
+    assert metrics.top_k_accuracy(p, 1) == 0.0
+    assert metrics.top_k_accuracy(p, 3) == 0.5
+    assert metrics.top_k_accuracy(p, 4) == 1.0
+
+
+def test_constant_drug_gives_nan_not_error():
+    p = pd.DataFrame({"cell_line": ["a", "b"], "drug": ["x", "x"], "observed": [1.0, 1.0],
+                      "predicted": [1.0, 2.0]})
+    assert np.isnan(metrics.per_drug_r2(p)["x"])
+    assert np.isnan(metrics.per_drug_pearson(p)["x"])
+
+
+def test_summary_keys():
+    keys = set(metrics.summary(random_predictions()))
+    assert {"mse", "r2_per_drug_mean", "r2_pooled", "top1", "top3"} <= keys
