@@ -33,6 +33,7 @@ include: "workflow/rules/graph.smk"
 include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -42,4 +43,5 @@ rule all:
         expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
         model_outputs(),
         f"{RESULTS}/metrics/models.csv",
+        rules.tables.output,
     default_target: True

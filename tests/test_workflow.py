@@ -138,6 +138,8 @@ def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     assert table[["r2_per_drug_mean", "baseline_r2_per_drug_mean"]].notna().all().all()
     summary = pd.read_parquet(demo_run / "metrics" / "summary.parquet")
     assert set(summary["kind"]) == {"single", "fusion"}
+    assert len(pd.read_csv(demo_run / "tables" / "table1.csv")) == 8
+    assert len(pd.read_csv(demo_run / "tables" / "table3.csv")) == 26
 
 
 @pytest.mark.slow

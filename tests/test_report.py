@@ -1,0 +1,56 @@
+"""The paper's tables from a metrics summary."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from modrp.report import PAPER_TABLE1, PAPER_TABLE3, mean_std, table1, table3, write_table
+
+OMICS = ["exp", "mut", "cnv", "rppa", "metabolites"]
+
+
+def summary():
+    rng = np.random.default_rng(0)
+    rows = []
+    singles = [f"{o}-{k}" for o, k in PAPER_TABLE1]
+    fusions = ["-".join(c) for n in range(2, 6) for c in itertools.combinations(OMICS, n)]
+    for kind, models in (("single", singles), ("fusion", fusions)):
+        for model, fold in itertools.product(models, range(3)):
+            quality = 0.1 * len(model)  # longer names score better, to check the ranking
+            rows.append({"kind": kind, "model": model, "repeat": 0, "fold": fold,
+                         "mse": 3 - quality + rng.normal(0, 0.01),
+                         "r2_per_drug_mean": quality + rng.normal(0, 0.01),
+                         "baseline_mse": 3.1, "baseline_r2_per_drug_mean": -0.02,
+                         "r2_pooled": 0.6})
+    return pd.DataFrame(rows)
+
+
+def test_mean_std():
+    assert mean_std(pd.Series([1.0, 3.0])) == "2.00 ± 1.00"
+
+
+def test_table1_has_each_single_model_with_paper_values():
+    table = table1(summary())
+    assert len(table) == 8
+    assert table["omics"].tolist()[:2] == ["exp", "exp"]
+    row = table[(table["omics"] == "mut") & (table["embedding"] == "graph")].iloc[0]
+    assert row["paper R2"] == "−0.02 ± 0.01"
+    assert row["per-drug mean R2"] == "-0.02 ± 0.00"
+
+
+def test_table3_has_one_row_per_combination_ranked():
+    table = table3(summary())
+    assert len(table) == 26 == len(PAPER_TABLE3)
+    assert table["omics combination"].iloc[0] == "exp-mut-cnv-rppa-metabolites"
+    assert set(table["omics combination"]) == set(PAPER_TABLE3)
+
+
+def test_write_table_formats(tmp_path):
+    paths = write_table(table1(summary()), tmp_path / "table1", "Table 1. test")
+    assert [p.suffix for p in paths] == [".md", ".csv", ".tex"]
+    assert paths[0].read_text().startswith("Table 1. test\n\n| omics")
+    assert "$\\pm$" in paths[2].read_text() and "±" not in paths[2].read_text()
+    assert len(pd.read_csv(paths[1])) == 8

@@ -1,0 +1,12 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
+from modrp.steps import run_script, write_paper_tables  # noqa: E402
+
+
+def step(smk):
+    write_paper_tables(smk.input[0], Path(smk.output[0]).parent, smk.params.captions)
+
+
+run_script(step, snakemake)  # noqa: F821
