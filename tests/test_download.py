@@ -1,15 +1,44 @@
-"""The basic downloader against a real HTTP server on 127.0.0.1."""
+"""The downloader against real HTTP servers on 127.0.0.1: pytest-httpserver for ordinary
+answers, http.server in a thread where a test needs a cut, short or stalled response."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import logging
+import os
+import re
 import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from modrp.download import fetch
+from modrp.download import (
+    MANIFEST_COLUMNS,
+    PLACED_BY_HAND,
+    fetch,
+    partial_path,
+    read_manifest,
+    record_existing,
+    update_manifest,
+)
 from modrp.errors import InputError
 
 CSV = b"CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.1\n"
+# Long enough that a cut in the middle leaves a resumable partial file of several lines.
+BIG_CSV = b"CCLE_ID,DepMap_ID,alanine\n" + b"".join(
+    b"L%05d_LUNG,ACH-%06d,%d.5\n" % (i, i, i % 9) for i in range(400))
+FAST = {"retries": 2, "backoff": 0.01, "timeout": 5}
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
 
 
 def closed_port_url() -> str:
@@ -19,30 +48,313 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/file.csv"
 
 
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.seen.append(dict(self.headers))
+        self.server.answer(self, len(self.server.seen))
+
+    def log_message(self, *args):
+        pass
+
+    def head(self, status: int, headers: dict[str, str | int]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, str(value))
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+
+@pytest.fixture
+def raw_server():
+    """Start an http.server whose GET is ``answer(handler, n)`` (n: 1 for the first request).
+
+    Yields ``start(answer) -> (url, seen, release)``: ``seen`` lists every request's
+    headers; set ``release`` to free a handler that waits to simulate a stall.
+    """
+    servers = []
+    release = threading.Event()
+
+    def start(answer: Callable) -> tuple[str, list[dict], threading.Event]:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.answer, server.seen, server.release = answer, [], release
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/file.csv", server.seen, release
+
+    yield start
+    release.set()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------------ success, retry, fallback
+
+
 def test_success(httpserver, tmp_path):
     httpserver.expect_request("/file.csv").respond_with_data(CSV)
-    dest = fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv")
+    dest = fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", key="metabolomics")
     assert dest.read_bytes() == CSV
-    assert [p.name for p in tmp_path.iterdir()] == ["file.csv"]
+    assert names(tmp_path) == ["file.csv"]
 
 
-def test_404_then_fallback(httpserver, tmp_path):
+def test_server_error_is_retried(httpserver, tmp_path):
+    httpserver.expect_oneshot_request("/file.csv").respond_with_data("busy", status=503)
+    httpserver.expect_oneshot_request("/file.csv").respond_with_data("oops", status=500)
+    httpserver.expect_request("/file.csv").respond_with_data(CSV)
+    dest = fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", **FAST)
+    assert dest.read_bytes() == CSV
+    assert len(httpserver.log) == 3
+    assert names(tmp_path) == ["file.csv"]
+
+
+def test_retries_run_out_then_the_next_url(httpserver, tmp_path):
+    httpserver.expect_request("/down.csv").respond_with_data("oops", status=500)
+    httpserver.expect_request("/mirror.csv").respond_with_data(CSV)
+    fetch([httpserver.url_for("/down.csv"), httpserver.url_for("/mirror.csv")],
+          tmp_path / "file.csv", **FAST)
+    assert [r.path for r, _ in httpserver.log] == ["/down.csv"] * 3 + ["/mirror.csv"]
+    assert (tmp_path / "file.csv").read_bytes() == CSV
+
+
+def test_404_then_fallback_without_retrying(httpserver, tmp_path):
     httpserver.expect_request("/gone.csv").respond_with_data("no", status=404)
     httpserver.expect_request("/mirror.csv").respond_with_data(CSV)
+    manifest = tmp_path / "MANIFEST.tsv"
     dest = fetch([httpserver.url_for("/gone.csv"), httpserver.url_for("/mirror.csv")],
-                 tmp_path / "file.csv")
+                 tmp_path / "file.csv", manifest=manifest, **FAST)
     assert dest.read_bytes() == CSV
+    assert [r.path for r, _ in httpserver.log] == ["/gone.csv", "/mirror.csv"]
+    assert read_manifest(manifest)[0]["url"] == httpserver.url_for("/mirror.csv")
+    assert names(tmp_path) == ["MANIFEST.tsv", "MANIFEST.tsv.lock", "file.csv"]
+
+
+def test_non_http_urls_go_through_urllib(tmp_path):
+    # file:// answers like ftp:// does in urllib: no status code, no Range support.
+    source = tmp_path / "source" / "file.csv"
+    source.parent.mkdir()
+    source.write_bytes(CSV)
+    out = tmp_path / "raw"
+    out.mkdir()
+    # A partial file left by an earlier http attempt is not resumed from another URL.
+    partial_path(out / "file.csv").write_bytes(b"CCLE_ID,Dep")
+    dest = fetch([source.as_uri()], out / "file.csv", key="metabolomics")
+    assert dest.read_bytes() == CSV
+    assert names(out) == ["file.csv"]
+
+
+# ------------------------------------------------------------------ bad content
 
 
 def test_html_page_never_becomes_an_input(httpserver, tmp_path):
     httpserver.expect_request("/file.csv").respond_with_data(
         "<!DOCTYPE html><html><body>Please log in</body></html>", content_type="text/html")
     with pytest.raises(InputError, match="HTML page instead of the data file"):
-        fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv")
+        fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", **FAST)
+    assert len(httpserver.log) == 1  # asking again would give the same page
     assert list(tmp_path.iterdir()) == []
 
 
-def test_offline_fails_fast_and_says_how_to_place_the_file(tmp_path):
-    with pytest.raises(InputError, match=r"(?s)every URL failed.*place it at .*file\.csv"):
-        fetch([closed_port_url()], tmp_path / "file.csv", timeout=5)
+def test_empty_body_never_becomes_an_input(httpserver, tmp_path):
+    httpserver.expect_request("/file.csv").respond_with_data(b"")
+    with pytest.raises(InputError, match="empty body"):
+        fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", **FAST)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("key", "body", "message"), [
+    ("mutations", b"Gene,Entrez_Gene_Id\nTP53,7157\n", "first column named 'Hugo_Symbol'"),
+    ("expression", b"DepMap_ID,TSPAN6 (7105)\nACH-000001,1.0\n", "unnamed first column"),
+    ("compounds", b"ID,DRUG_NAME\n1,Erlotinib\n", "column 'DRUG_ID'"),
+    ("dose_response", b"DATASET,COSMIC_ID\nGDSC2,1\n", r"starting with the bytes b'PK\\x03\\x04'"),
+])
+def test_wrong_header_never_becomes_an_input(httpserver, tmp_path, key, body, message):
+    httpserver.expect_request("/file").respond_with_data(body)
+    with pytest.raises(InputError, match=message):
+        fetch([httpserver.url_for("/file")], tmp_path / "file", key=key, **FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("key", "body"), [
+    ("expression", b",TSPAN6 (7105),TNMD (64102)\nACH-000001,1.0,2.0\n"),
+    ("rppa", b'"",14-3-3_beta\nDMS53_LUNG,0.1\n'),
+    ("mutations", b"\xef\xbb\xbfHugo_Symbol,Entrez_Gene_Id\nTP53,7157\n"),
+    ("interactome", b"Uniprot_A\tUniprot_B\tGene_A\tGene_B\nP1\tP2\tA\tB\n"),
+    ("compounds", b"DRUG_ID,SCREENING_SITE,DRUG_NAME\n1,MGH,Erlotinib\n"),
+    ("cell_line_details", b"PK\x03\x04rest of a zip"),
+])
+def test_real_headers_pass(httpserver, tmp_path, key, body):
+    httpserver.expect_request("/file").respond_with_data(body)
+    assert fetch([httpserver.url_for("/file")], tmp_path / "file", key=key).read_bytes() == body
+
+
+def test_truncated_body_never_becomes_an_input(raw_server, tmp_path):
+    def short(handler, _):  # announces the whole file, sends half, hangs up
+        handler.head(200, {"Content-Length": len(BIG_CSV)})
+        handler.wfile.write(BIG_CSV[: len(BIG_CSV) // 2])
+
+    url, seen, _ = raw_server(short)
+    with pytest.raises(InputError, match=rf"truncated transfer: \d+ of {len(BIG_CSV)} bytes"):
+        fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert len(seen) == 3  # the first attempt and two retries
+    assert not (tmp_path / "file.csv").exists()
+    # What arrived stays aside for the next run to resume; never at the final name.
+    assert partial_path(tmp_path / "file.csv").read_bytes() == BIG_CSV[: len(BIG_CSV) // 2]
+
+
+def test_stalled_server_times_out(raw_server, tmp_path):
+    def stall(handler, _):
+        handler.head(200, {"Content-Length": len(BIG_CSV)})
+        handler.wfile.write(BIG_CSV[:100])
+        handler.wfile.flush()
+        handler.server.release.wait(10)  # set when the test ends
+
+    url, seen, _ = raw_server(stall)
+    with pytest.raises(InputError, match=r"stalled \(no data for 0.3 s\)"):
+        fetch([url], tmp_path / "file.csv", retries=1, backoff=0.01, timeout=0.3)
+    assert len(seen) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ sha256 pins
+
+
+def test_checksum_mismatch_names_file_and_both_digests(httpserver, tmp_path):
+    httpserver.expect_request("/file.csv").respond_with_data(CSV)
+    pinned = "ab" * 32
+    with pytest.raises(InputError) as caught:
+        fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", sha256=pinned,
+              manifest=tmp_path / "MANIFEST.tsv", **FAST)
+    message = str(caught.value)
+    assert f"sha256 mismatch for file.csv: expected {pinned}, got {sha(CSV)}" in message
+    assert not (tmp_path / "file.csv").exists()
+    assert not partial_path(tmp_path / "file.csv").exists()
+    assert not (tmp_path / "MANIFEST.tsv").exists()
+
+
+def test_checksum_match_is_accepted(httpserver, tmp_path):
+    httpserver.expect_request("/file.csv").respond_with_data(CSV)
+    dest = fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv",
+                 sha256=sha(CSV).upper())
+    assert dest.read_bytes() == CSV
+
+
+# ------------------------------------------------------------------ resume
+
+
+def test_interrupted_transfer_is_resumed_with_a_range_request(raw_server, tmp_path):
+    cut = len(BIG_CSV) // 3
+
+    def cut_then_resume(handler, n):
+        if n == 1:  # the whole file announced, a third sent, then the connection drops
+            handler.head(200, {"Content-Length": len(BIG_CSV), "ETag": '"v1"'})
+            handler.wfile.write(BIG_CSV[:cut])
+            return
+        start = int(re.fullmatch(r"bytes=(\d+)-", handler.headers["Range"]).group(1))
+        handler.head(206, {"Content-Length": len(BIG_CSV) - start, "ETag": '"v1"',
+                           "Content-Range": f"bytes {start}-{len(BIG_CSV) - 1}/{len(BIG_CSV)}"})
+        handler.wfile.write(BIG_CSV[start:])
+
+    url, seen, _ = raw_server(cut_then_resume)
+    dest = tmp_path / "file.csv"
+    # A run without retries fails and keeps the partial file aside ...
+    with pytest.raises(InputError, match="truncated transfer"):
+        fetch([url], dest, key="metabolomics", retries=0)
+    assert not dest.exists()
+    assert partial_path(dest).read_bytes() == BIG_CSV[:cut]
+    # ... and the next run asks only for the rest, from the same version of the file.
+    fetch([url], dest, key="metabolomics", manifest=tmp_path / "MANIFEST.tsv", retries=0)
+    assert "Range" not in seen[0]
+    assert seen[1]["Range"] == f"bytes={cut}-"
+    assert seen[1]["If-Range"] == '"v1"'
+    assert dest.read_bytes() == BIG_CSV
+    assert read_manifest(tmp_path / "MANIFEST.tsv")[0]["sha256"] == sha(BIG_CSV)
+    assert names(tmp_path) == ["MANIFEST.tsv", "MANIFEST.tsv.lock", "file.csv"]
+
+
+def test_server_ignoring_range_restarts_from_zero(raw_server, tmp_path):
+    def whole_file_always(handler, n):
+        handler.head(200, {"Content-Length": len(BIG_CSV)})
+        handler.wfile.write(BIG_CSV if n > 1 else BIG_CSV[:1000])
+
+    url, seen, _ = raw_server(whole_file_always)
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert seen[1]["Range"] == "bytes=1000-"
+    assert dest.read_bytes() == BIG_CSV  # not the first 1000 bytes twice
+    assert names(tmp_path) == ["file.csv"]
+
+
+# ------------------------------------------------------------------ manifest
+
+
+def test_manifest_rows_and_replacement(httpserver, tmp_path):
+    manifest = tmp_path / "MANIFEST.tsv"
+    other = b"Antibody_Name,Target_Genes\n14-3-3_beta,YWHAB\n"
+    httpserver.expect_request("/a.csv").respond_with_data(CSV)
+    httpserver.expect_request("/b.csv").respond_with_data(other)
+    fetch([httpserver.url_for("/b.csv")], tmp_path / "b.csv", manifest=manifest)
+    fetch([httpserver.url_for("/a.csv")], tmp_path / "a.csv", manifest=manifest)
+    with open(manifest, newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    assert rows[0] == list(MANIFEST_COLUMNS)
+    assert [r[:4] for r in rows[1:]] == [
+        ["a.csv", httpserver.url_for("/a.csv"), str(len(CSV)), sha(CSV)],
+        ["b.csv", httpserver.url_for("/b.csv"), str(len(other)), sha(other)],
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[4]) for r in rows[1:])
+    # Downloading a.csv again (now a new version from a mirror) replaces its row only.
+    httpserver.expect_request("/mirror/a.csv").respond_with_data(CSV + b"B_LUNG,ACH-2,1\n")
+    fetch([httpserver.url_for("/mirror/a.csv")], tmp_path / "a.csv", manifest=manifest)
+    rows = read_manifest(manifest)
+    assert [r["file"] for r in rows] == ["a.csv", "b.csv"]
+    assert rows[0]["url"] == httpserver.url_for("/mirror/a.csv")
+    assert rows[0]["bytes"] == str(len(CSV) + 15)
+    assert rows[1]["sha256"] == sha(other)
+
+
+def test_manifest_survives_concurrent_updates(tmp_path):
+    manifest = tmp_path / "MANIFEST.tsv"
+    threads = [threading.Thread(target=update_manifest,
+                                args=(manifest, f"f{i}.csv", f"http://x/{i}", i, "0" * 64))
+               for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r["file"] for r in read_manifest(manifest)) == \
+        sorted(f"f{i}.csv" for i in range(16))
+    assert names(tmp_path) == ["MANIFEST.tsv", "MANIFEST.tsv.lock"]
+
+
+def test_record_existing_adds_a_hand_placed_file(tmp_path):
+    placed = tmp_path / "sample_info.csv"
+    placed.write_bytes(b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n")
+    os.utime(placed, (1_600_000_000, 1_600_000_000))
+    manifest = tmp_path / "MANIFEST.tsv"
+    update_manifest(manifest, "sample_info.csv", "http://old", 1, "0" * 64)
+    record_existing(placed, manifest)
+    assert read_manifest(manifest) == [{
+        "file": "sample_info.csv", "url": PLACED_BY_HAND, "bytes": str(placed.stat().st_size),
+        "sha256": sha(placed.read_bytes()), "date": "2020-09-13T12:26:40Z",
+    }]
+    with pytest.raises(InputError, match="file not found"):
+        record_existing(tmp_path / "missing.csv", manifest)
+
+
+# ------------------------------------------------------------------ offline
+
+
+def test_offline_fails_fast_and_says_how_to_place_the_file(tmp_path, caplog):
+    dest = tmp_path / "results" / "paper" / "raw" / "file.csv"
+    with caplog.at_level(logging.WARNING), pytest.raises(InputError) as caught:
+        fetch([closed_port_url(), closed_port_url()], dest, retries=3, backoff=30)
+    message = str(caught.value)
+    assert "the network is unreachable" in message
+    assert f"place it by hand at {dest}" in message
+    assert "every URL failed" in message
+    # An unreachable host is not worth the backoff: nothing was retried.
+    assert not any("retrying" in record.message for record in caplog.records)
+    assert list(dest.parent.iterdir()) == []

@@ -7,7 +7,15 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from modrp.report import PAPER_TABLE1, PAPER_TABLE3, mean_std, table1, table3, write_table
+from modrp.report import (
+    PAPER_TABLE1,
+    PAPER_TABLE3,
+    mean_std,
+    table1,
+    table2,
+    table3,
+    write_table,
+)
 
 OMICS = ["exp", "mut", "cnv", "rppa", "metabolites"]
 
@@ -17,7 +25,9 @@ def summary():
     rows = []
     singles = [f"{o}-{k}" for o, k in PAPER_TABLE1]
     fusions = ["-".join(c) for n in range(2, 6) for c in itertools.combinations(OMICS, n)]
-    for kind, models in (("single", singles), ("fusion", fusions)):
+    groups = (("single", singles), ("fusion", fusions),
+              ("concatenation", ["exp-mut-cnv-rppa-metabolites"]))
+    for kind, models in groups:
         for model, fold in itertools.product(models, range(3)):
             quality = 0.1 * len(model)  # longer names score better, to check the ranking
             rows.append({"kind": kind, "model": model, "repeat": 0, "fold": fold,
@@ -46,6 +56,14 @@ def test_table3_has_one_row_per_combination_ranked():
     assert len(table) == 26 == len(PAPER_TABLE3)
     assert table["omics combination"].iloc[0] == "exp-mut-cnv-rppa-metabolites"
     assert set(table["omics combination"]) == set(PAPER_TABLE3)
+
+
+def test_table2_without_and_with_attention():
+    table = table2(summary())
+    assert table["model"].tolist() == ["Multi-omics without attention layer",
+                                       "Multi-omics with attention layer"]
+    assert table["paper R2"].tolist() == ["0.65 ± 0.02", "0.90 ± 0.01"]
+    assert (table["omics"] == "exp-mut-cnv-rppa-metabolites").all()
 
 
 def test_write_table_formats(tmp_path):

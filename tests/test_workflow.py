@@ -133,13 +133,14 @@ def test_demo_trains_every_single_model_and_all_26_fusions(demo_run):
 @pytest.mark.slow
 def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     table = pd.read_csv(demo_run / "metrics" / "models.csv")
-    assert len(table) == 8 + 26
+    assert len(table) == 8 + 26 + 1  # singles, attention fusions, the concatenation model
     assert (table["folds"] == 3).all()
     assert table[["r2_per_drug_mean", "baseline_r2_per_drug_mean"]].notna().all().all()
     summary = pd.read_parquet(demo_run / "metrics" / "summary.parquet")
-    assert set(summary["kind"]) == {"single", "fusion"}
+    assert set(summary["kind"]) == {"single", "fusion", "concatenation"}
     assert len(pd.read_csv(demo_run / "tables" / "table1.csv")) == 8
     assert len(pd.read_csv(demo_run / "tables" / "table3.csv")) == 26
+    assert len(pd.read_csv(demo_run / "tables" / "table2.csv")) == 2
 
 
 @pytest.mark.slow

@@ -25,6 +25,14 @@ PAPER_TABLE1 = {
     ("metabolites", "dense"): ("2.97 ± 0.13", "0.07 ± 0.01"),
 }
 
+# Paper, Table 2: all five omics, (MSE, R^2).
+PAPER_TABLE2 = {
+    "concatenation": ("2.42 ± 0.22", "0.65 ± 0.02"),
+    "fusion": ("0.28 ± 0.01", "0.90 ± 0.01"),
+}
+TABLE2_LABELS = {"concatenation": "Multi-omics without attention layer",
+                 "fusion": "Multi-omics with attention layer"}
+
 # Paper, Table 3: the 26 fusions, (MSE, R^2).
 PAPER_TABLE3 = {
     "mut-rppa": ("0.26 ± 0.01", "0.91 ± 0.01"),
@@ -82,6 +90,30 @@ def table1(summary: pd.DataFrame) -> pd.DataFrame:
     order = {o: i for i, o in enumerate(("exp", "mut", "cnv", "rppa", "metabolites"))}
     table = pd.DataFrame(rows).assign(_order=lambda t: t["omics"].map(order))
     return table.sort_values(["_order", "embedding"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _scores(group: pd.DataFrame) -> dict[str, str]:
+    return {
+        "MSE": mean_std(group["mse"]), "R2 per drug": mean_std(group["r2_per_drug_mean"]),
+        "per-drug mean MSE": mean_std(group["baseline_mse"]),
+        "per-drug mean R2": mean_std(group["baseline_r2_per_drug_mean"]),
+        "pooled R2": mean_std(group["r2_pooled"]),
+    }
+
+
+def table2(summary: pd.DataFrame) -> pd.DataFrame:
+    """The combination of all configured omics without and with attention (paper Table 2)."""
+    concatenated = summary[summary["kind"] == "concatenation"]
+    if concatenated.empty:
+        raise ValueError("Table 2 needs the concatenation model's metrics")
+    combination = concatenated["model"].iloc[0]
+    rows = []
+    for kind in ("concatenation", "fusion"):
+        group = summary[(summary["kind"] == kind) & (summary["model"] == combination)]
+        paper = PAPER_TABLE2[kind] if len(combination.split("-")) == 5 else ("", "")
+        rows.append({"model": TABLE2_LABELS[kind], "omics": combination, **_scores(group),
+                     "paper MSE": paper[0], "paper R2": paper[1]})
+    return pd.DataFrame(rows)
 
 
 def table3(summary: pd.DataFrame) -> pd.DataFrame:

@@ -134,11 +134,11 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None
 
 
 def write_paper_tables(summary_path: Path, tables_dir: Path, captions: dict[str, str]) -> None:
-    """Write the tables named in ``captions`` (table1, table3) from the metrics summary."""
+    """Write the tables named in ``captions`` (table1-3) from the metrics summary."""
     from modrp import report
 
     summary = pd.read_parquet(summary_path)
-    builders = {"table1": report.table1, "table3": report.table3}
+    builders = {"table1": report.table1, "table2": report.table2, "table3": report.table3}
     for name, caption in captions.items():
         report.write_table(builders[name](summary), Path(tables_dir) / name, caption)
         log.info("wrote %s", Path(tables_dir) / f"{name}.md")

@@ -361,14 +361,19 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
 
 def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
                      graph_paths: dict[str, Path | None], data_dir: Path, folds_path: Path,
-                     fold: int, config: dict, out_dir: Path) -> dict:
-    """Fit the attention fusion (eqs. 6-7) of one omics combination on one fold.
+                     fold: int, config: dict, out_dir: Path, layer: str = "attention") -> dict:
+    """Fit the fusion layer of one omics combination on one fold.
 
-    The fold's pretrained subnetworks are frozen; only the attention parameters learn,
+    ``layer="attention"``: the paper's attention with the kill matrix (eqs. 6-7);
+    ``layer="concatenation"``: its "multi-omics without attention layer" (Table 2), a
+    linear layer over the concatenated outputs, started at the plain average of the
+    omics' predictions so both layers start from the same point.
+    The fold's pretrained subnetworks are frozen; only the fusion parameters learn,
     on the validation lines, which no subnetwork was trained on (a share of them stops
-    the fit early).  Writes ``model.pt``, ``predictions.parquet`` and ``attention.parquet``.
+    the fit early).  Writes ``model.pt``, ``predictions.parquet`` and, for attention,
+    ``attention.parquet``.
     """
-    from modrp.model import AttentionFusion, FusionModel
+    from modrp.model import AttentionFusion, ConcatenationModel, FusionModel
     from modrp.splits import repeat_seed
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -399,9 +404,17 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     fit_lines = [c for c in lines.validation if c not in holdout]
     stop_lines = [c for c in lines.validation if c in holdout]
 
-    seed = job_seed(config["cv"]["seed"], "fuse", "-".join(combination), repeat, fold)
+    seed = job_seed(config["cv"]["seed"], layer, "-".join(combination), repeat, fold)
     seed_everything(seed)
-    model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs))).to(device)
+    if layer == "attention":
+        model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs)))
+    else:
+        model = ConcatenationModel(subnetworks, len(drugs))
+        with torch.no_grad():  # start at the average of the omics' predictions
+            model.fusion.weight.copy_(torch.eye(len(drugs)).repeat(1, len(combination))
+                                      / len(combination))
+            model.fusion.bias.zero_()
+    model = model.to(device)
 
     def outputs(rows):
         """The frozen subnetworks' outputs z (eq. 6), computed once per line set."""
@@ -425,17 +438,20 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
                            patience=fusion_cfg["patience"], batch_size=len(fit_lines),
                            seed=seed, log_every=0)
     history = fit(OnOutputs(model.fusion), outputs(fit_lines), outputs(stop_lines), settings,
-                  label=f"fusion {'-'.join(combination)} r{repeat} f{fold}")
+                  label=f"{layer} {'-'.join(combination)} r{repeat} f{fold}")
     test = outputs(lines.test)
     predicted = predict(OnOutputs(model.fusion), test.inputs)
     predictions = long_predictions(lines.test, drugs, response, predicted, fold, repeat)
-    weights = model.attention().detach().cpu().numpy()
-    attention = pd.DataFrame({
-        "drug": np.tile(drugs, len(combination)),
-        "omic": np.repeat(combination, len(drugs)),
-        "weight": weights.ravel().astype(np.float64),
-    }).assign(fold=fold, repeat=repeat)
-    meta = {"combination": list(combination), "drugs": drugs, "repeat": repeat, "fold": fold,
+    attention = None
+    if layer == "attention":
+        weights = model.attention().detach().cpu().numpy()
+        attention = pd.DataFrame({
+            "drug": np.tile(drugs, len(combination)),
+            "omic": np.repeat(combination, len(drugs)),
+            "weight": weights.ravel().astype(np.float64),
+        }).assign(fold=fold, repeat=repeat)
+    meta = {"combination": list(combination), "layer": layer, "drugs": drugs,
+            "repeat": repeat, "fold": fold,
             "seed": seed, "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
             "n_fit": len(fit_lines), "n_stop": len(stop_lines), "n_test": len(lines.test)}
     _write_job_outputs(out_dir, model.fusion, meta, None, predictions, attention=attention)

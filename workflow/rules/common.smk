@@ -61,6 +61,7 @@ SINGLE_MODELS = single_models()
 COMBINATIONS = [
     "-".join(c) for n in range(2, len(OMICS) + 1) for c in _combinations(OMICS, n)
 ]
+ALL_OMICS_COMBINATION = "-".join(OMICS)
 
 
 def single_model_dir(omic, embedding, repeat, fold):
@@ -93,4 +94,8 @@ def model_outputs():
         for c in COMBINATIONS for r in REPEATS for f in FOLDS
         for name in ("predictions.parquet", "attention.parquet")
     ]
-    return single + fused
+    concatenated = [
+        f"{RESULTS}/models/concatenation/{ALL_OMICS_COMBINATION}/r{r}-f{f}/predictions.parquet"
+        for r in REPEATS for f in FOLDS
+    ] if len(OMICS) > 1 else []
+    return single + fused + concatenated

@@ -19,13 +19,22 @@ if SOURCE == "demo":
 if SOURCE == "download":
 
     rule download:
-        """Fetch one raw source file, trying its URLs in order; a file placed by hand is kept."""
+        """Fetch one raw source file (resumed, retried, then its fallback URLs), check its
+        content and optional sha256 pin, and record it in MANIFEST.tsv; a file placed by
+        hand is kept."""
         output:
             f"{RAW}/{{filename}}",
         wildcard_constraints:
             filename="|".join(re.escape(n) for n in config["data"]["files"].values()),
         params:
+            key=lambda wildcards: {n: k for k, n in config["data"]["files"].items()}[
+                wildcards.filename
+            ],
             urls=lambda wildcards: download_urls(wildcards.filename),
+            sha256=lambda wildcards: config["data"]["sha256"].get(
+                {n: k for k, n in config["data"]["files"].items()}[wildcards.filename], ""
+            ),
+            manifest=f"{RAW}/MANIFEST.tsv",
         log:
             f"{RESULTS}/logs/download/{{filename}}.log",
         conda:

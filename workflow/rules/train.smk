@@ -41,9 +41,36 @@ rule fuse:
         combination="|".join(COMBINATIONS) or "no-combinations",
         repeat=r"\d+",
         fold=r"\d+",
+    params:
+        layer="attention",
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/fuse.py"
+
+
+rule concatenate:
+    """The paper's "multi-omics without attention layer" (Table 2): a linear layer over the
+    concatenated outputs of the fold's frozen subnetworks, for the combination of all omics."""
+    input:
+        unpack(fusion_inputs),
+        response=f"{DATA}/response.parquet",
+        folds=f"{RESULTS}/splits/r{{repeat}}.parquet",
+    output:
+        model=f"{RESULTS}/models/concatenation/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
+        predictions=f"{RESULTS}/models/concatenation/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+    wildcard_constraints:
+        combination=ALL_OMICS_COMBINATION,
+        repeat=r"\d+",
+        fold=r"\d+",
+    params:
+        layer="concatenation",
+    threads: config["train"]["threads"]
+    log:
+        f"{RESULTS}/logs/concatenate/{{combination}}/r{{repeat}}-f{{fold}}.log",
     conda:
         "../../envs/torch.yaml"
     script:

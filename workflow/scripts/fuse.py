@@ -14,7 +14,7 @@ def step(smk):
         {o: smk.input[f"model_{o}"] for o in omics},
         {o: smk.input.get(f"graph_{o}") for o in omics},
         Path(smk.input.response).parent, smk.input.folds, int(smk.wildcards.fold), smk.config,
-        Path(smk.output.model).parent,
+        Path(smk.output.model).parent, layer=smk.params.layer,
     )
 
 
