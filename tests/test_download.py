@@ -216,7 +216,8 @@ def test_stalled_server_times_out(raw_server, tmp_path):
     with pytest.raises(InputError, match=r"stalled \(no data for 0.3 s\)"):
         fetch([url], tmp_path / "file.csv", retries=1, backoff=0.01, timeout=0.3)
     assert len(seen) == 2
-    assert list(tmp_path.iterdir()) == []
+    # Whatever arrived may wait aside for a resume, never under the final name.
+    assert set(names(tmp_path)) <= {".file.csv.part", ".file.csv.part.json"}
 
 
 # ------------------------------------------------------------------ sha256 pins
@@ -350,7 +351,7 @@ def test_record_existing_adds_a_hand_placed_file(tmp_path):
 def test_offline_fails_fast_and_says_how_to_place_the_file(tmp_path, caplog):
     dest = tmp_path / "results" / "paper" / "raw" / "file.csv"
     with caplog.at_level(logging.WARNING), pytest.raises(InputError) as caught:
-        fetch([closed_port_url(), closed_port_url()], dest, retries=3, backoff=30)
+        fetch([closed_port_url(), closed_port_url()], dest, retries=3, backoff=0.5)
     message = str(caught.value)
     assert "the network is unreachable" in message
     assert f"place it by hand at {dest}" in message

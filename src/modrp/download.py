@@ -299,7 +299,7 @@ def _read(response, timeout: float) -> Iterator[bytes]:
 def _content_problem(head: bytes, expected: Expected | None) -> str | None:
     if not head:
         return "the server sent an empty body"
-    if sniff_html(Path(), head=head[:512]):
+    if sniff_html(Path(), head=head[:512]):  # with head given, no path is read
         return "the server sent an HTML page instead of the data file"
     return expected.problem(head) if expected else None
 
