@@ -125,7 +125,7 @@ class _GraphAffine(torch.autograd.Function):
             grad_bias = grad_t.sum(dim=1)
         if ctx.needs_input_grad[0]:
             # S^T = W o A, and A is symmetric: A's CSR structure, the values permuted.
-            grad_x_t = spmm(crow, col, weight[transpose_perm], grad_t)
+            grad_x_t = spmm(crow, col, weight.index_select(0, transpose_perm), grad_t)
         return grad_x_t, grad_weight, grad_bias, None, None, None
 
 
