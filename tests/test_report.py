@@ -14,6 +14,8 @@ from modrp.report import (
     table1,
     table2,
     table3,
+    table4,
+    table5,
     write_table,
 )
 
@@ -34,7 +36,8 @@ def summary():
                          "mse": 3 - quality + rng.normal(0, 0.01),
                          "r2_per_drug_mean": quality + rng.normal(0, 0.01),
                          "baseline_mse": 3.1, "baseline_r2_per_drug_mean": -0.02,
-                         "r2_pooled": 0.6})
+                         "r2_pooled": 0.6, "top1": 0.4, "top3": 0.9, "baseline_top1": 0.35,
+                         "baseline_top3": 0.9})
     return pd.DataFrame(rows)
 
 
@@ -64,6 +67,31 @@ def test_table2_without_and_with_attention():
                                        "Multi-omics with attention layer"]
     assert table["paper R2"].tolist() == ["0.65 ± 0.02", "0.90 ± 0.01"]
     assert (table["omics"] == "exp-mut-cnv-rppa-metabolites").all()
+
+
+def test_table4_orders_drugs_by_mse_with_annotations():
+    per_drug = pd.DataFrame({
+        "kind": "fusion", "model": "exp-mut", "fold": [0, 1, 0, 1],
+        "drug": ["LGK974", "LGK974", "Camptothecin", "Camptothecin"],
+        "mse": [2.0, 4.0, 1.0, 1.0], "r2": 0.1, "baseline_mse": 3.0,
+    })
+    drugs = pd.DataFrame({"drug": ["LGK974", "Camptothecin"], "target": ["PORCN", "TOP1"],
+                          "pathway": ["WNT signalling", "DNA replication"]})
+    table = table4(per_drug, drugs, "exp-mut")
+    assert table["drug"].tolist() == ["Camptothecin", "LGK974"]
+    assert table["MSE"].tolist() == [1.0, 3.0] and table["MSE std"].tolist() == [0.0, 1.0]
+    assert table["putative target"].tolist() == ["TOP1", "PORCN"]
+    assert table["paper MSE"].tolist() == [4.8, 1.1]
+
+
+def test_table5_rows_and_percentages():
+    embedding = {"exp": "graph", "mut": "graph", "cnv": "graph", "rppa": "dense",
+                 "metabolites": "dense"}
+    table = table5(summary(), embedding)
+    assert table["model"].tolist()[:2] == ["exp", "mut"]
+    assert table["model"].tolist()[-1] == "Multi-omics with attention layer"
+    assert table["top-1 (%)"].iloc[0] == "40 ± 0"
+    assert table["paper top-3 (%)"].iloc[-1] == 98
 
 
 def test_write_table_formats(tmp_path):

@@ -141,6 +141,8 @@ def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     assert len(pd.read_csv(demo_run / "tables" / "table1.csv")) == 8
     assert len(pd.read_csv(demo_run / "tables" / "table3.csv")) == 26
     assert len(pd.read_csv(demo_run / "tables" / "table2.csv")) == 2
+    assert len(pd.read_csv(demo_run / "tables" / "table4.csv")) == 22
+    assert len(pd.read_csv(demo_run / "tables" / "table5.csv")) == 7
 
 
 @pytest.mark.slow

@@ -133,12 +133,23 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None
                  row.mse, row.baseline_mse)
 
 
-def write_paper_tables(summary_path: Path, tables_dir: Path, captions: dict[str, str]) -> None:
-    """Write the tables named in ``captions`` (table1-3) from the metrics summary."""
+def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
+                       captions: dict[str, str], embedding: dict[str, str]) -> None:
+    """Write the tables named in ``captions`` (tables 1-5) from the metrics."""
     from modrp import report
 
-    summary = pd.read_parquet(summary_path)
-    builders = {"table1": report.table1, "table2": report.table2, "table3": report.table3}
+    metrics_dir = Path(metrics_dir)
+    summary = pd.read_parquet(metrics_dir / "summary.parquet")
+    per_drug = pd.read_parquet(metrics_dir / "per_drug.parquet")
+    drugs = pd.read_parquet(drugs_path)
+    full = "-".join(embedding)
+    builders = {
+        "table1": lambda: report.table1(summary),
+        "table2": lambda: report.table2(summary),
+        "table3": lambda: report.table3(summary),
+        "table4": lambda: report.table4(per_drug, drugs, full),
+        "table5": lambda: report.table5(summary, embedding),
+    }
     for name, caption in captions.items():
-        report.write_table(builders[name](summary), Path(tables_dir) / name, caption)
+        report.write_table(builders[name](), Path(tables_dir) / name, caption)
         log.info("wrote %s", Path(tables_dir) / f"{name}.md")

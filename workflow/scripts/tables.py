@@ -6,7 +6,8 @@ from modrp.steps import run_script, write_paper_tables  # noqa: E402
 
 
 def step(smk):
-    write_paper_tables(smk.input[0], Path(smk.output[0]).parent, smk.params.captions)
+    write_paper_tables(Path(smk.input.summary).parent, smk.input.drugs,
+                       Path(smk.output[0]).parent, smk.params.captions, smk.params.embedding)
 
 
 run_script(step, snakemake)  # noqa: F821
