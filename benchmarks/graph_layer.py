@@ -7,7 +7,8 @@ few hubs (endpoint weight ~ rank^-0.6):
   (b) GraphEmbedding: the same step
   (c) the sparse kernels GraphEmbedding calls, each timed on its own, on the
       operands it gives them: forward SpMM, weight-gradient SDDMM, input-gradient
-      SpMM (the transposed values)
+      SpMM (the transposed values); (c') the same three called back to back, which
+      shows how much of (b) - (c) is the kernels leaving each other's cache
 
 then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (goal
 <= 1.5x) and dense/sparse memory (goal >= 100x).  Every step computes every
@@ -88,6 +89,21 @@ class TrainingStep:
             "weight-gradient SDDMM": lambda: sddmm(crow, col, grad_t, x_t),
             "input-gradient SpMM": lambda: spmm(crow, col, weight_t, grad_t),
         }
+
+    def kernels_back_to_back(self):
+        """The three calls in a row, as a step makes them: a fresh output each and the
+        gather of the transposed weights, but no transpose, activation, autograd, Adam."""
+        layer = self.layer
+        crow, col = layer.crow_indices, layer.col_indices
+        weight, bias = layer.weight.detach(), layer.bias.detach()
+        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
+
+        def run():
+            spmm(crow, col, weight, x_t, bias)
+            sddmm(crow, col, grad_t, x_t)
+            spmm(crow, col, weight.index_select(0, layer.transpose_perm), grad_t)
+
+        return run
 
 
 def sync(device: torch.device) -> None:
@@ -207,10 +223,13 @@ def main() -> None:
     kernels = {f"    {name}": fn for name, fn in sparse_step.kernels().items()}
     ms = time_rounds({"(b) GraphEmbedding": sparse_step,
                       "    same, column-major input": sparse_columns_step,
-                      **kernels}, args.repeats, device)
+                      **kernels,
+                      "(c') the three, back to back": sparse_step.kernels_back_to_back()},
+                     args.repeats, device)
     load = os.getloadavg()[0]
     ms["(c) sum of the three kernels"] = [
         sum(round_ms) for round_ms in zip(*(ms[k] for k in kernels), strict=True)]
+    ms["(c') the three, back to back"] = ms.pop("(c') the three, back to back")
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),
                ("    same, column-major input", sparse_columns_step)]}
@@ -260,6 +279,9 @@ def main() -> None:
     print(f"  sparse step / kernel sum            {over[0]:7.2f}x ({over[1]:.2f}x)"
           "   goal <= 1.5x")
     print(f"    same, column-major input          {over_columns[0]:7.2f}x ({over_columns[1]:.2f}x)")
+    in_row = [ratio("(c') the three, back to back", "(c) sum of the three kernels", f)
+              for f in (med, best)]
+    print(f"    kernels back to back / kernel sum {in_row[0]:7.2f}x ({in_row[1]:.2f}x)")
     print(f"  dense / sparse memory, held         {held[0]:7.1f}x          goal >= 100x")
     print(f"    same, column-major input          {held[1]:7.1f}x")
     state = memory_ratio("(b) GraphEmbedding", lambda m: m[0])

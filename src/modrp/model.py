@@ -23,8 +23,9 @@ permuted).  Alternatives measured on the 2-core CPU this was written on
                             gather + index_add 135
     weight gradient         SDDMM 3-4; gather + multiply + sum, chunked, 60-110
     one step, autograd      CSR 215-235; COO 415-430; gather 530-700
-    one step, this module   19-25, 1.4-1.8x its three kernels timed alone
-    one step, dense masked  1,650-2,000
+    one step, this module   19-27: 1.7-2.0x its three kernels timed alone, each in
+                            a hot loop; called back to back, they alone take 1.2-1.3x
+    one step, dense masked  1,550-2,000
 
 The kernels want the batch as columns, (n, batch) row-major: MKL's
 column-major SpMM takes 19 ms instead of 4, and SDDMM on a row-major x 8 instead
@@ -180,8 +181,8 @@ class GraphEmbedding(nn.Module):
         bound = fan_in.rsqrt().repeat_interleave(fan_in.long())
         self.weight = nn.Parameter((torch.rand(nnz) * 2 - 1) * bound)
         self.bias = nn.Parameter(torch.zeros(n))
-        # In place: y_t is a fresh tensor that nothing else holds, so this saves
-        # allocating (and on CPU page-faulting in) one more batch x n buffer.
+        # In place: y_t is a fresh tensor that nothing else holds, so this spares
+        # one more batch x n buffer (the forward product is not saved for backward).
         self.activation = nn.ReLU(inplace=True) if activation is None else activation
         self.out_features = n
 
