@@ -82,9 +82,13 @@ class Batch:
     @classmethod
     def from_arrays(cls, inputs: Mapping[str, np.ndarray], response: np.ndarray,
                     device: torch.device) -> Batch:
+        # Inputs are stored feature-major and handed out as (lines, features) views:
+        # the graph embedding's sparse kernels read that layout without a copy
+        # (see modrp.model), and dense layers take it as it is.
         measured = ~np.isnan(response)
         return cls(
-            {k: torch.as_tensor(v, dtype=torch.float32, device=device) for k, v in inputs.items()},
+            {k: torch.as_tensor(np.ascontiguousarray(np.asarray(v, dtype=np.float32).T),
+                                device=device).t() for k, v in inputs.items()},
             torch.as_tensor(np.nan_to_num(response), dtype=torch.float32, device=device),
             torch.as_tensor(measured, dtype=torch.float32, device=device),
         )
@@ -93,8 +97,9 @@ class Batch:
         return self.observed.shape[0]
 
     def rows(self, index: torch.Tensor) -> Batch:
-        return Batch({k: v[index] for k, v in self.inputs.items()}, self.observed[index],
-                     self.measured[index])
+        """The lines at ``index``, inputs kept feature-major."""
+        return Batch({k: v.t()[:, index].t() for k, v in self.inputs.items()},
+                     self.observed[index], self.measured[index])
 
 
 class Adam:
