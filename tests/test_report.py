@@ -16,6 +16,7 @@ from modrp.report import (
     table3,
     table4,
     table5,
+    table8,
     write_table,
 )
 
@@ -92,6 +93,27 @@ def test_table5_rows_and_percentages():
     assert table["model"].tolist()[-1] == "Multi-omics with attention layer"
     assert table["top-1 (%)"].iloc[0] == "40 ± 0"
     assert table["paper top-3 (%)"].iloc[-1] == 98
+
+
+def test_table8_sizes_as_found():
+    data_summary = {
+        "raw": {"exp": [300, 1500], "mut": [297, 1464]},
+        "features": {"exp": {"lines": 280, "kept": 1470}, "mut": {"lines": 280, "kept": 515}},
+        "mutation_table": {"variants": 52000, "lines": 320, "genes": 1490},
+        "drug_selection": {"lines_in_table": 332, "drug_ids_in_table": 29, "kept": ["a"] * 22},
+        "lines": {"study": 330, "with_all_configured_omics": 148},
+        "interactome_pairs": 5000,
+    }
+    graphs = {"mut": {"features_in_graph": 432, "edges": 740}}
+    table = table8(data_summary, graphs).set_index("dataset")
+    assert table.loc["gene mutations", "as parsed"].startswith("320 cell lines, 1490 genes, "
+                                                               "52,000 variants")
+    assert table.loc["gene mutations", "in the graph"] == "432 features, 740 edges"
+    assert table.loc["mRNA expression", "study (aligned, filtered)"] == \
+        "280 cell lines, 1470 features"
+    assert table.loc["IC50 responses", "study (aligned, filtered)"] == "330 cell lines, 22 drugs"
+    assert table.loc["interactome", "as parsed"] == "5,000 unique gene pairs"
+    assert table.loc["all configured omics", "paper"] == "522 cell lines"
 
 
 def test_write_table_formats(tmp_path):

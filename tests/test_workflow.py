@@ -143,6 +143,9 @@ def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     assert len(pd.read_csv(demo_run / "tables" / "table2.csv")) == 2
     assert len(pd.read_csv(demo_run / "tables" / "table4.csv")) == 22
     assert len(pd.read_csv(demo_run / "tables" / "table5.csv")) == 7
+    table8 = pd.read_csv(demo_run / "tables" / "table8.csv").set_index("dataset")
+    assert "variants" in table8.loc["gene mutations", "as parsed"]
+    assert table8.loc["interactome", "as parsed"].endswith("unique gene pairs")
 
 
 @pytest.mark.slow

@@ -240,8 +240,13 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
     names = gdsc_names.drop_duplicates("cosmic_id").set_index("cosmic_id")["name"]
     data = _assemble(omics, response_long, compounds, feature_genes, config,
                      tissue=tissue, names=names, ccle_map=ccle_map)
+    if "mut" in omics_wanted:
+        data.summary["mutation_table"] = {"variants": int(len(variants)),
+                                          "lines": int(variants["depmap_id"].nunique()),
+                                          "genes": int(variants["gene"].nunique())}
     if files.get("interactome"):
         data.interactome = hint.read_interactome(files["interactome"])
+        data.summary["interactome_pairs"] = int(len(data.interactome))
     return data
 
 
@@ -259,6 +264,7 @@ def load_custom_files(custom_cfg: dict, config: dict) -> StudyData:
     data = _assemble(omics, response, compounds, [], config)
     if custom_cfg.get("interactome"):
         data.interactome = custom.read_edge_list(custom_cfg["interactome"])
+        data.summary["interactome_pairs"] = int(len(data.interactome))
     return data
 
 

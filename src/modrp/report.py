@@ -81,6 +81,21 @@ PAPER_TABLE5 = {
 }
 
 
+# Paper, Table 8: the datasets as the paper describes them.
+PAPER_TABLE8 = {
+    "exp": "1210 cell lines, 19,145 genes",
+    "mut": "1656 cell lines, 18,789 genes, 1,239,235 mutations",
+    "rppa": "899 cell lines, 215 proteins",
+    "metabolites": "928 cell lines, 227 metabolites",
+    "cnv": "987 cell lines, 25,638 genes",
+    "response": "810 cell lines, 175 drugs",
+    "interactome": "62,345 binary protein pair interactions",
+}
+TABLE8_NAMES = {"exp": "mRNA expression", "mut": "gene mutations", "cnv": "CNV",
+                "rppa": "RPPA", "metabolites": "metabolomics", "response": "IC50 responses",
+                "interactome": "interactome"}
+
+
 def mean_std(values: pd.Series, digits: int = 2) -> str:
     """``"0.27 ± 0.01"`` over repeats x folds (population std, as for a set of folds)."""
     return f"{values.mean():.{digits}f} ± {values.std(ddof=0):.{digits}f}"
@@ -179,6 +194,46 @@ def table5(summary: pd.DataFrame, embedding: dict[str, str]) -> pd.DataFrame:
             "per-drug mean top-3 (%)": mean_std(100 * group["baseline_top3"], 0),
             "paper top-1 (%)": paper[0], "paper top-3 (%)": paper[1],
         })
+    return pd.DataFrame(rows)
+
+
+def table8(data_summary: dict, graph_stats: dict[str, dict]) -> pd.DataFrame:
+    """Dataset sizes as found in our data, before and after the filters (paper Table 8)."""
+    rows = []
+    for omic, (lines, features) in data_summary.get("raw", {}).items():
+        kept = data_summary["features"][omic]
+        raw = f"{lines} cell lines, {features} features"
+        if omic == "mut" and "mutation_table" in data_summary:
+            table = data_summary["mutation_table"]
+            raw = (f"{table['lines']} cell lines, {table['genes']} genes, "
+                   f"{table['variants']:,} variants ({lines} lines mapped to GDSC, "
+                   f"{features} genes with a counted mutation)")
+        graph = graph_stats.get(omic)
+        rows.append({
+            "dataset": TABLE8_NAMES[omic], "as parsed": raw,
+            "study (aligned, filtered)": f"{kept['lines']} cell lines, {kept['kept']} features",
+            "in the graph": (f"{graph['features_in_graph']} features, {graph['edges']} edges"
+                             if graph else ""),
+            "paper": PAPER_TABLE8[omic],
+        })
+    drugs = data_summary["drug_selection"]
+    rows.append({
+        "dataset": TABLE8_NAMES["response"],
+        "as parsed": f"{drugs['lines_in_table']} cell lines, {drugs['drug_ids_in_table']} drug ids",
+        "study (aligned, filtered)": f"{data_summary['lines']['study']} cell lines, "
+                                     f"{len(drugs['kept'])} drugs",
+        "in the graph": "", "paper": PAPER_TABLE8["response"],
+    })
+    if "interactome_pairs" in data_summary:
+        rows.append({"dataset": TABLE8_NAMES["interactome"],
+                     "as parsed": f"{data_summary['interactome_pairs']:,} unique gene pairs",
+                     "study (aligned, filtered)": "", "in the graph": "",
+                     "paper": PAPER_TABLE8["interactome"]})
+    rows.append({"dataset": "all configured omics",
+                 "as parsed": "",
+                 "study (aligned, filtered)":
+                     f"{data_summary['lines']['with_all_configured_omics']} cell lines",
+                 "in the graph": "", "paper": "522 cell lines"})
     return pd.DataFrame(rows)
 
 

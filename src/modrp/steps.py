@@ -134,11 +134,20 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None
 
 
 def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
-                       captions: dict[str, str], embedding: dict[str, str]) -> None:
-    """Write the tables named in ``captions`` (tables 1-5) from the metrics."""
+                       captions: dict[str, str], embedding: dict[str, str],
+                       graph_stats: list[str] = ()) -> None:
+    """Write the tables named in ``captions`` (tables 1-5 and 8) from the metrics and the
+    data summary."""
+    import json
+
     from modrp import report
 
     metrics_dir = Path(metrics_dir)
+    data_summary = json.loads((Path(drugs_path).parent / "summary.json").read_text())
+    graphs = {}
+    for path in graph_stats:
+        stats = json.loads(Path(path).read_text())
+        graphs[stats["omic"]] = stats
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
     per_drug = pd.read_parquet(metrics_dir / "per_drug.parquet")
     drugs = pd.read_parquet(drugs_path)
@@ -149,6 +158,7 @@ def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
         "table3": lambda: report.table3(summary),
         "table4": lambda: report.table4(per_drug, drugs, full),
         "table5": lambda: report.table5(summary, embedding),
+        "table8": lambda: report.table8(data_summary, graphs),
     }
     for name, caption in captions.items():
         report.write_table(builders[name](), Path(tables_dir) / name, caption)

@@ -7,7 +7,8 @@ from modrp.steps import run_script, write_paper_tables  # noqa: E402
 
 def step(smk):
     write_paper_tables(Path(smk.input.summary).parent, smk.input.drugs,
-                       Path(smk.output[0]).parent, smk.params.captions, smk.params.embedding)
+                       Path(smk.output[0]).parent, smk.params.captions, smk.params.embedding,
+                       smk.input.graph_stats)
 
 
 run_script(step, snakemake)  # noqa: F821
