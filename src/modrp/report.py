@@ -105,6 +105,15 @@ def _scored(summary: pd.DataFrame, kind: str):
     return summary[summary["kind"] == kind].groupby("model", sort=False)
 
 
+def _scores(group: pd.DataFrame) -> dict[str, str]:
+    return {
+        "MSE": mean_std(group["mse"]), "R2 per drug": mean_std(group["r2_per_drug_mean"]),
+        "per-drug mean MSE": mean_std(group["baseline_mse"]),
+        "per-drug mean R2": mean_std(group["baseline_r2_per_drug_mean"]),
+        "pooled R2": mean_std(group["r2_pooled"]),
+    }
+
+
 def table1(summary: pd.DataFrame) -> pd.DataFrame:
     """Single omics, graph vs dense embedding (paper Table 1)."""
     rows = []
@@ -113,24 +122,11 @@ def table1(summary: pd.DataFrame) -> pd.DataFrame:
         paper = PAPER_TABLE1.get((omic, embedding), ("", ""))
         rows.append({
             "omics": omic, "embedding": embedding,
-            "MSE": mean_std(group["mse"]), "R2 per drug": mean_std(group["r2_per_drug_mean"]),
-            "per-drug mean MSE": mean_std(group["baseline_mse"]),
-            "per-drug mean R2": mean_std(group["baseline_r2_per_drug_mean"]),
-            "pooled R2": mean_std(group["r2_pooled"]),
-            "paper MSE": paper[0], "paper R2": paper[1],
+            **_scores(group), "paper MSE": paper[0], "paper R2": paper[1],
         })
     order = {o: i for i, o in enumerate(("exp", "mut", "cnv", "rppa", "metabolites"))}
     table = pd.DataFrame(rows).assign(_order=lambda t: t["omics"].map(order))
     return table.sort_values(["_order", "embedding"]).drop(columns="_order").reset_index(drop=True)
-
-
-def _scores(group: pd.DataFrame) -> dict[str, str]:
-    return {
-        "MSE": mean_std(group["mse"]), "R2 per drug": mean_std(group["r2_per_drug_mean"]),
-        "per-drug mean MSE": mean_std(group["baseline_mse"]),
-        "per-drug mean R2": mean_std(group["baseline_r2_per_drug_mean"]),
-        "pooled R2": mean_std(group["r2_pooled"]),
-    }
 
 
 def table2(summary: pd.DataFrame) -> pd.DataFrame:
@@ -244,11 +240,7 @@ def table3(summary: pd.DataFrame) -> pd.DataFrame:
         paper = PAPER_TABLE3.get(model, ("", ""))
         rows.append({
             "omics combination": model, "_rank": group["r2_per_drug_mean"].mean(),
-            "MSE": mean_std(group["mse"]), "R2 per drug": mean_std(group["r2_per_drug_mean"]),
-            "per-drug mean MSE": mean_std(group["baseline_mse"]),
-            "per-drug mean R2": mean_std(group["baseline_r2_per_drug_mean"]),
-            "pooled R2": mean_std(group["r2_pooled"]),
-            "paper MSE": paper[0], "paper R2": paper[1],
+            **_scores(group), "paper MSE": paper[0], "paper R2": paper[1],
         })
     table = pd.DataFrame(rows).sort_values("_rank", ascending=False).drop(columns="_rank")
     return table.reset_index(drop=True)

@@ -136,6 +136,17 @@ class Adam:
             p.addcdiv_(first, denominator, value=-step_size)
 
 
+class ReadsInput(torch.nn.Module):
+    """Runs ``module`` on one entry of the input dict that :func:`fit` passes around."""
+
+    def __init__(self, module: torch.nn.Module, key: str):
+        super().__init__()
+        self.module, self.key = module, key
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.module(inputs[self.key])
+
+
 @dataclass
 class FitSettings:
     lr: float = 1e-3
@@ -342,15 +353,7 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
                            patience=train_cfg["patience"], batch_size=train_cfg["batch_size"],
                            seed=seed, log_every=train_cfg["log_every"])
 
-    class OnOmic(torch.nn.Module):
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-
-        def forward(self, inputs):
-            return self.net(inputs[omic])
-
-    history = fit(OnOmic(model), batch(lines.train), batch(lines.validation), settings,
+    history = fit(ReadsInput(model, omic), batch(lines.train), batch(lines.validation), settings,
                   label=f"{omic}-{embedding} r{repeat} f{fold}")
     test = batch(lines.test)
     predicted = predict(model, test.inputs[omic])
@@ -431,21 +434,13 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
             z = model.concatenated_outputs(inputs.inputs)
         return Batch({"z": z}, inputs.observed, inputs.measured)
 
-    class OnOutputs(torch.nn.Module):
-        def __init__(self, fusion):
-            super().__init__()
-            self.fusion = fusion
-
-        def forward(self, inputs):
-            return self.fusion(inputs["z"])
-
     settings = FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
                            patience=fusion_cfg["patience"], batch_size=len(fit_lines),
                            seed=seed, log_every=0)
-    history = fit(OnOutputs(model.fusion), outputs(fit_lines), outputs(stop_lines), settings,
+    history = fit(ReadsInput(model.fusion, "z"), outputs(fit_lines), outputs(stop_lines), settings,
                   label=f"{layer} {'-'.join(combination)} r{repeat} f{fold}")
     test = outputs(lines.test)
-    predicted = predict(OnOutputs(model.fusion), test.inputs)
+    predicted = predict(ReadsInput(model.fusion, "z"), test.inputs)
     predictions = long_predictions(lines.test, drugs, response, predicted, fold, repeat)
     attention = None
     if layer == "attention":
