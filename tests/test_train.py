@@ -71,14 +71,14 @@ def config():
     })
 
 
-def run_fold(root, fold=0):
+def run_fold(root, fold=0, protocol="strict"):
     cfg = config()
     metas = {}
     for omic, kind in (("mut", "graph"), ("exp", "dense")):
         metas[omic] = pretrain_subnetwork(
             omic, kind, root / "data", root / "splits" / "r0.parquet", fold, cfg,
             root / "single" / omic, graph_path=root / "graph" / "mut.npz" if kind == "graph"
-            else None)
+            else None, protocol=protocol)
     metas["fusion"] = fuse_combination(
         ["exp", "mut"], {o: root / "single" / o / "model.pt" for o in ("exp", "mut")},
         {"mut": root / "graph" / "mut.npz"}, root / "data", root / "splits" / "r0.parquet",
@@ -139,6 +139,31 @@ def test_test_lines_cannot_change_what_is_learned(clean_run, tmp_path):
     clean = pd.read_parquet(root / "single" / "exp" / "predictions.parquet")
     moved = pd.read_parquet(tmp_path / "single" / "exp" / "predictions.parquet")
     assert not np.allclose(clean["predicted"], moved["predicted"])
+
+
+def test_paper_protocol_audit_trains_on_the_test_lines(clean_run, tmp_path):
+    """The audit's leak is real: under protocol="paper" the test fold's values reach the
+    subnetworks' weights, and the fusion records which protocol its subnetworks had."""
+    root, _ = clean_run
+    write_study(tmp_path / "clean")
+    leaky = run_fold(tmp_path / "clean", protocol="paper")
+    write_study(tmp_path / "altered", alter_test_fold=0)
+    run_fold(tmp_path / "altered", protocol="paper")
+    assert leaky["mut"]["n_train"] == N_LINES - leaky["mut"]["n_validation"]
+    assert leaky["mut"]["protocol"] == "paper" and leaky["fusion"]["protocol"] == "paper"
+    before = load_checkpoint(tmp_path / "clean" / "single" / "exp" / "model.pt")
+    after = load_checkpoint(tmp_path / "altered" / "single" / "exp" / "model.pt")
+    assert not torch.equal(before["standardization"]["mean"], after["standardization"]["mean"])
+    changed = [k for k, t in before["state_dict"].items()
+               if not torch.equal(t, after["state_dict"][k])]
+    assert changed
+    # the same fold's strict model never saw these lines
+    strict = load_checkpoint(root / "single" / "exp" / "model.pt")
+    assert strict["meta"]["protocol"] == "strict"
+    assert strict["meta"]["n_train"] < leaky["exp"]["n_train"]
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        pretrain_subnetwork("exp", "dense", root / "data", root / "splits" / "r0.parquet", 0,
+                            config(), tmp_path / "x", protocol="loose")
 
 
 def test_two_cpu_runs_are_bit_identical(clean_run, tmp_path):

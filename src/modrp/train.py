@@ -306,14 +306,23 @@ def load_subnetwork(path: Path, graph_path: Path | None, device: torch.device):
     return model.to(device), standardization, meta
 
 
+PROTOCOLS = ("strict", "paper")
+
+
 def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: Path,
                         fold: int, config: dict, out_dir: Path,
-                        graph_path: Path | None = None) -> dict:
+                        graph_path: Path | None = None, protocol: str = "strict") -> dict:
     """Train one omic's subnetwork on one cross-validation fold (the paper's Table 1 model).
 
     Writes ``model.pt``, ``predictions.parquet`` (test lines) and ``history.parquet``.
-    Everything learned (standardization, weights, stopping epoch) sees training lines only.
+    ``protocol="strict"``: everything learned (standardization, weights, stopping epoch)
+    sees training lines only.  ``protocol="paper"`` is the leakage AUDIT: the test fold's
+    lines join the training lines (the paper's likely protocol, subnetworks pretrained on
+    all cell lines before the fusion is cross-validated); the validation lines stay out,
+    so the fusion still fits on lines the subnetworks did not train on.
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
     from modrp.graph import load_feature_graph
     from modrp.model import build_subnetwork
 
@@ -334,6 +343,8 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     measured = response.index[response.notna().any(axis=1)]
     lines = fold_lines(matrix.index.intersection(measured), folds, fold,
                        train_cfg["validation_fraction"], config["cv"]["seed"])
+    if protocol == "paper":  # the audit: test lines are trained on (never the default)
+        lines = FoldLines(sorted(lines.train + lines.test), lines.validation, lines.test)
     standardization = Standardization.fit(matrix.loc[lines.train + lines.validation, features])
 
     seed = job_seed(config["cv"]["seed"], "pretrain", omic, embedding, repeat, fold)
@@ -359,7 +370,7 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     predicted = predict(model, test.inputs[omic])
     predictions = long_predictions(lines.test, drugs, response, predicted, fold, repeat)
     meta = {"omic": omic, "embedding": embedding, "features": features, "drugs": drugs,
-            "repeat": repeat, "fold": fold, "seed": seed,
+            "repeat": repeat, "fold": fold, "seed": seed, "protocol": protocol,
             "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
             "n_train": len(lines.train), "n_validation": len(lines.validation),
             "n_test": len(lines.test)}
@@ -394,13 +405,17 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     drugs = response.columns.tolist()
     matrices = {omic: pd.read_parquet(data_dir / "omics" / f"{omic}.parquet")
                 for omic in combination}
-    subnetworks, scalers = {}, {}
+    subnetworks, scalers, protocols = {}, {}, set()
     for omic in combination:
         subnetworks[omic], scalers[omic], meta = load_subnetwork(
             subnetwork_paths[omic], graph_paths.get(omic), device)
         if meta["drugs"] != drugs or meta["fold"] != fold or meta["repeat"] != repeat:
             raise ValueError(f"subnetwork {subnetwork_paths[omic]} was trained for another "
                              "fold, repeat or drug list")
+        protocols.add(meta.get("protocol", "strict"))
+    if len(protocols) > 1:
+        raise ValueError(f"subnetworks of {combination} were pretrained under different "
+                         f"protocols {sorted(protocols)}")
     available = response.index[response.notna().any(axis=1)]
     for matrix in matrices.values():
         available = available.intersection(matrix.index)
@@ -451,7 +466,7 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
             "weight": weights.ravel().astype(np.float64),
         }).assign(fold=fold, repeat=repeat)
     meta = {"combination": list(combination), "layer": layer, "drugs": drugs,
-            "repeat": repeat, "fold": fold,
+            "repeat": repeat, "fold": fold, "protocol": protocols.pop(),
             "seed": seed, "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
             "n_fit": len(fit_lines), "n_stop": len(stop_lines), "n_test": len(lines.test)}
     _write_job_outputs(out_dir, model.fusion, meta, None, predictions, attention=attention)
