@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modrp.demo import FILE_NAMES, write_demo_dataset
+from modrp.cli import main
+from modrp.config import validate_config
+from modrp.demo import (
+    FILE_NAMES,
+    SCALES,
+    DemoScale,
+    demo_scale,
+    write_demo_dataset,
+    write_new_cell_lines,
+)
+from modrp.preprocess import load_source_files, mutation_matrix
+from modrp.sources import ccle, depmap, gdsc
 
 PAPER_DRUGS = [
     "5-Fluorouracil", "Afatinib", "Alpelisib", "Camptothecin", "EPZ004777", "EPZ5676",
@@ -331,3 +342,190 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
 def test_rejects_impossible_sizes(tmp_path, bad):
     with pytest.raises(ValueError):
         write_demo_dataset(tmp_path, **bad)
+
+
+# --------------------------------------------------------------------------- scales
+
+
+def test_paper_scale_matches_the_real_files_in_expectation():
+    """The paper scale's mixes give the sizes of data-sources.md (in expectation)."""
+    paper = SCALES["paper"]
+    both, gdsc_only, ccle_only = (paper.n_lines * r for r in paper.roles)
+    exp, mut, cnv, rppa, met = paper.profiled
+    ccle = both + ccle_only
+    assert (paper.n_genes, paper.n_coding_genes, paper.n_edges) == (25_638, 19_144, 62_345)
+    assert (paper.n_antibodies, paper.n_metabolites) == (214, 225)
+    assert len(PAPER_DRUGS) + 1 + 6 + paper.n_background_compounds == 175  # DRUG_IDs
+    for expected, target in ((ccle * exp, 1210), (ccle * mut, 1656), (ccle * rppa, 899),
+                             (ccle * met, 928), (ccle + paper.n_info_only, 1736),
+                             ((both + gdsc_only) * paper.screened_share, 810),
+                             ((both + gdsc_only) * cnv, 987)):
+        assert abs(expected / target - 1) < 0.01, (expected, target)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory):
+    """A small dataset with every knob of the paper scale turned (non-coding genes,
+    unscreened GDSC lines, synthesized antibodies, metabolites and compounds)."""
+    scale = DemoScale(n_lines=80, n_genes=420, n_edges=1200, n_coding_genes=330,
+                      roles=(0.6, 0.15, 0.25), n_info_only=4, screened_share=0.8,
+                      n_antibodies=90, n_metabolites=70, n_background_compounds=12)
+    paths = write_demo_dataset(tmp_path_factory.mktemp("scaled"), seed=3, scale=scale)
+    return scale, paths, json.loads(paths["truth"].read_text())
+
+
+def test_scale_knobs_shape_every_file(scaled):
+    scale, paths, truth = scaled
+    expression = pd.read_csv(paths["expression"], index_col=0, nrows=2)
+    assert expression.shape[1] == scale.n_coding_genes
+    cn = pd.read_excel(paths["copy_number"], engine="calamine")
+    assert len(cn) - 1 == scale.n_genes
+    non_coding = cn["gene"].dropna()[cn["gene"].dropna().str.startswith("LINC")]
+    assert len(non_coding) == scale.n_genes - scale.n_coding_genes
+    assert not {c.split(" (")[0] for c in expression.columns} & set(non_coding)
+    mutations = pd.read_csv(paths["mutations"])
+    assert not set(mutations["Hugo_Symbol"]) & set(non_coding)
+    hint = pd.read_csv(paths["interactome"], sep="\t")
+    assert not set(hint["Gene_A"]) & set(non_coding)
+    rppa = pd.read_csv(paths["rppa"], index_col=0)
+    antibodies = pd.read_csv(paths["rppa_antibodies"])
+    assert rppa.shape[1] == len(antibodies) == scale.n_antibodies
+    assert antibodies["Antibody_Name"].is_unique
+    metabolomics = pd.read_csv(paths["metabolomics"])
+    assert metabolomics.shape[1] == 2 + scale.n_metabolites
+    assert list(metabolomics.columns[-3:]) == ["C58:8 TAG", "C58:7 TAG", "C58:6 TAG"]
+
+    dose = pd.read_excel(paths["dose_response"], engine="calamine")
+    assert dose["DRUG_ID"].nunique() == len(PAPER_DRUGS) + 1 + 6 + 12
+    details = pd.read_excel(paths["cell_line_details"], engine="calamine").iloc[:-1]
+    screened = set(dose["COSMIC_ID"])
+    assert screened < set(details["COSMIC identifier"].astype(int))  # GDSC1000 > GDSC2
+    flags = details.set_index(details["COSMIC identifier"].astype(int))["Drug\nResponse"]
+    assert (flags.loc[list(screened)] == "Y").all() and (flags.drop(list(screened)) == "N").all()
+    coverage = dose.groupby("DRUG_ID")["COSMIC_ID"].nunique() / len(screened)
+    background = coverage.drop([d for d in truth["drug_ids"].values()] + [1806])
+    assert len(background) == 18 and (background < 0.95).all()
+    assert truth["scale"]["dose_response_rows"] == len(dose)
+    assert truth["scale"]["gdsc1000_lines"] == len(details)
+
+
+def test_scaled_files_run_through_the_pipeline_parsers(scaled):
+    scale, paths, truth = scaled
+    config = validate_config({"dataset": "t", "data": {"source": "demo"}})
+    data = load_source_files(paths, config)
+    assert sorted(data.response.columns, key=str.lower) == sorted(PAPER_DRUGS, key=str.lower)
+    assert data.summary["features"]["rppa"]["raw"] == scale.n_antibodies
+    assert data.summary["features"]["metabolites"]["raw"] == scale.n_metabolites
+    assert data.summary["raw"]["cnv"][1] == scale.n_genes
+    assert data.summary["raw"]["exp"][1] == scale.n_coding_genes
+
+
+def test_demo_scale_rejects_inconsistent_sizes():
+    with pytest.raises(ValueError, match="scale must be one of"):
+        demo_scale("huge")
+    with pytest.raises(ValueError, match="n_coding_genes"):
+        demo_scale(DemoScale(n_genes=500, n_coding_genes=600))
+    with pytest.raises(ValueError, match="20 \\* coding genes"):
+        demo_scale(DemoScale(n_genes=2000, n_coding_genes=250, n_edges=6000))
+
+
+# --------------------------------------------------------------------------- new cell lines
+
+
+@pytest.fixture(scope="module")
+def new_lines(tmp_path_factory):
+    base = write_demo_dataset(tmp_path_factory.mktemp("base"), seed=4, **SMALL)
+    new = write_new_cell_lines(tmp_path_factory.mktemp("new"), 40, seed=11, base_seed=4,
+                               base_n_lines=SMALL["n_lines"], n_genes=SMALL["n_genes"],
+                               n_edges=SMALL["n_edges"])
+    return base, new
+
+
+def test_new_lines_have_ids_no_base_line_has(new_lines):
+    base, new = new_lines
+    base_info = pd.read_csv(base["sample_info"])
+    new_info = pd.read_csv(new["sample_info"])
+    assert len(new_info) == 40
+    for column in ("DepMap_ID", "CCLE Name", "stripped_cell_line_name", "COSMIC_ID"):
+        assert not set(new_info[column].dropna()) & set(base_info[column].dropna()), column
+    dose = pd.read_excel(base["dose_response"], engine="calamine")
+    responses = pd.read_csv(new["responses"])
+    assert not set(responses["cell_line"]) & set(dose["COSMIC_ID"])
+    base_names = {normalise(n) for n in dose["CELL_LINE_NAME"]}
+    assert not {normalise(n) for n in responses["cell_line_name"]} & base_names
+    assert responses.groupby("cell_line")["drug"].nunique().eq(len(PAPER_DRUGS)).all()
+
+
+def test_new_lines_follow_the_base_model(new_lines):
+    """The noise-free ln IC50 recomputed from the new files with truth.json's coefficients
+    matches responses.csv; the noise has the base's SDs."""
+    base, new = new_lines
+    truth = json.loads(base["truth"].read_text())
+    record = json.loads(new["new_lines"].read_text())
+    assert record["drug_mean"] == truth["drug_mean"]
+    for drug, by_omic in truth["coefficients"].items():
+        for omic, coefficients in by_omic.items():
+            assert record["coefficients"][drug][omic] == pytest.approx(coefficients, abs=1e-6)
+
+    info = depmap.read_sample_info(new["sample_info"])
+    by_depmap = info.set_index("depmap_id")["cosmic_id"]
+    by_ccle = info.set_index("ccle_name")["cosmic_id"]
+    variants = depmap.read_mutations(new["mutations"]).assign(
+        line=lambda t: t["depmap_id"].map(by_depmap))
+    x = {
+        "exp": depmap.read_expression(new["expression"]).rename(index=by_depmap),
+        "mut": mutation_matrix(variants, sorted(NON_CODING)),
+        "cnv": gdsc.read_gene_level_cn(new["copy_number"]),
+        "rppa": ccle.read_rppa(new["rppa"]).rename(index=by_ccle),
+        "metabolites": ccle.read_metabolomics(new["metabolomics"]).rename(index=by_ccle),
+    }
+    responses = pd.read_csv(new["responses"], dtype={"cell_line": str})
+    lines = sorted(responses["cell_line"].unique())
+    compared = 0
+    for drug, by_omic in truth["coefficients"].items():
+        expected = pd.Series(truth["drug_mean"][drug], index=lines)
+        for omic, coefficients in by_omic.items():
+            for feature, coefficient in coefficients.items():
+                values = x[omic].reindex(index=lines, columns=[feature]).iloc[:, 0]
+                if omic == "mut":
+                    values = values.fillna(0.0)
+                if omic in record["standardisation"]:
+                    mean, sd = record["standardisation"][omic][feature]
+                    values = (values - mean) / sd
+                centre = record["centre"][drug][omic][feature]
+                expected += coefficient * (values.astype(float) - centre)
+        observed = responses[responses["drug"] == drug].set_index("cell_line")
+        known = expected.notna()  # unknown copy number cells are not in the file
+        assert known.mean() > 0.8
+        assert observed.loc[lines, "ln_ic50_noise_free"][known].to_numpy() == pytest.approx(
+            expected[known].to_numpy(), abs=1e-3), drug
+        compared += int(known.sum())
+    assert compared > 0.8 * 40 * len(PAPER_DRUGS)
+    noise = (responses["ln_ic50"] - responses["ln_ic50_noise_free"]) / responses["drug"].map(
+        record["noise_sd"])
+    assert 0.85 < noise.std() < 1.15 and abs(noise.mean()) < 0.15
+    assert record["noise_sd"] == pytest.approx(truth["noise_sd"], abs=1e-6)
+
+
+def test_new_lines_are_new_draws(new_lines):
+    base, new = new_lines
+    base_expression = pd.read_csv(base["expression"], index_col=0)
+    new_expression = pd.read_csv(new["expression"], index_col=0)
+    assert list(new_expression.columns) == list(base_expression.columns)
+    assert len(new_expression) == 40
+    merged = new_expression.merge(base_expression, how="inner")
+    assert merged.empty
+    # the same model: per-gene levels agree (means over lines), values do not
+    correlation = np.corrcoef(new_expression.mean(), base_expression.mean())[0, 1]
+    assert correlation > 0.9
+
+
+def test_cli_writes_new_lines_and_rejects_an_unknown_scale(tmp_path, capsys):
+    out = tmp_path / "new"
+    assert main(["demo-data", str(out), "--new-lines", "3", "--new-seed", "2", "--seed", "4",
+                 "--n-lines", "60", "--n-genes", "260", "--n-edges", "700"]) == 0
+    responses = pd.read_csv(out / "responses.csv")
+    assert len(responses) == 3 * len(PAPER_DRUGS)
+    assert not (out / "GDSC2_fitted_dose_response_17Jul19.xlsx").exists()
+    with pytest.raises(SystemExit):
+        main(["demo-data", str(tmp_path / "x"), "--scale", "huge"])

@@ -126,7 +126,7 @@ def test_gene_level_cn_bad_cell(tmp_path):
     rows = [["gene", "chr", "start", "stop", "A"], [None, None, None, None, 1],
             ["TP53", 17, 1, 2, "two,2,H,-"]]
     path = write_xlsx(tmp_path / "cn.xlsx", {"Gene_level_CN": rows})
-    with pytest.raises(InputError, match="copy numbers must be integers.*two,2,H,-"):
+    with pytest.raises(InputError, match="integer copy numbers.*found .two,2,H,-"):
         gdsc.read_gene_level_cn(path)
 
 

@@ -95,10 +95,30 @@ Coverage
     Oxaliplatin has a second DRUG_ID with ~45% coverage and its own noise;
     distractors (Cisplatin, Pictilisib, AZD7762 just below 95%; Docetaxel,
     Dactinomycin, Ulixertinib far below) respond as mean + noise.
+
+Scales
+    ``scale="demo"`` (the default) gives the sizes above.  ``scale="paper"``
+    gives the real files' sizes with the same model: 25,638 genes of which
+    19,144 are protein-coding (expression, mutations, interactome; the others
+    appear only in the copy-number file, named ``LINC...``), 62,345 interactions,
+    ~1,740 sample_info rows, ~1,210 expression lines, ~1,660 mutation lines
+    (~1.4 M MAF rows), ~900 RPPA and ~930 metabolomics lines over 214 antibodies
+    and 225 metabolites, ~1,000 GDSC1000 lines with copy number of which ~810 are
+    in the GDSC2 dose-response file (175 DRUG_IDs, ~118k rows: 146 extra
+    background compounds respond as mean + noise, below the coverage cut).  A
+    ``DemoScale`` gives any other mix.
+
+New cell lines
+    ``write_new_cell_lines`` draws further lines from the model of a demo (same
+    genes, interactome, per-gene parameters, standardisation, planted
+    coefficients, drug means and noise SDs; new latent omics and new noise),
+    writes their omics in the same formats and ``responses.csv`` with the noisy
+    and the noise-free ln IC50 of the 22 drugs, for checking predictions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import math
@@ -520,91 +540,396 @@ def normalise_name(name: str) -> str:
 # Entry point
 
 
-def write_demo_dataset(outdir, seed: int = 0, n_lines: int = 350, n_genes: int = 1500,
-                       n_edges: int = 5000) -> dict[str, Path]:
+@dataclass(frozen=True)
+class DemoScale:
+    """Sizes and mixes of a synthetic dataset (the generating model is the same at every scale).
+
+    ``roles`` are the shares of the ``n_lines`` lines that are in both CCLE and GDSC, in
+    GDSC only and in CCLE only; ``n_info_only`` sample_info rows have no data.
+    ``profiled`` is the share of the CCLE lines (exp, mut, rppa, metabolites) or of the
+    GDSC lines (cnv) that each omic covers; ``screened_share`` of the GDSC lines are in
+    the GDSC2 dose-response file (the others only in Cell_Lines_Details and the
+    copy-number file).  Genes past ``n_coding_genes`` are non-coding: copy number only.
+    """
+
+    n_lines: int = 350
+    n_genes: int = 1500
+    n_edges: int = 5000
+    n_coding_genes: int | None = None  # None: every gene
+    roles: tuple[float, float, float] = (0.855, 0.1, 0.045)  # both, gdsc_only, ccle_only
+    n_info_only: int = N_SAMPLE_INFO_ONLY
+    profiled: tuple[float, float, float, float, float] = (0.95, 0.95, 0.90, 0.80, 0.80)
+    screened_share: float = 1.0
+    n_antibodies: int = len(ANTIBODIES)  # the curated ones; more are synthesized
+    n_metabolites: int = len(METABOLITES)
+    n_background_compounds: int = 0
+
+    @property
+    def coding_genes(self) -> int:
+        return self.n_genes if self.n_coding_genes is None else self.n_coding_genes
+
+
+PROFILED_OMICS = ("exp", "mut", "cnv", "rppa", "metabolites")  # the order of DemoScale.profiled
+SCALES = {
+    "demo": DemoScale(),
+    # The real files' sizes (data-sources.md): 1,210 x 19,144 expression, 1,656 mutation
+    # lines, 899 RPPA x 214, 928 metabolomics x 225, 810 GDSC2 lines x 175 DRUG_IDs
+    # (118,595 rows), ~1,000 x 25,638 copy number (the paper's 987 x 25,638), 62,345 pairs.
+    "paper": DemoScale(n_lines=1770, n_genes=25_638, n_edges=62_345, n_coding_genes=19_144,
+                       roles=(0.5254, 0.0396, 0.435), n_info_only=36,
+                       profiled=(0.712, 0.974, 0.987, 0.529, 0.546), screened_share=0.81,
+                       n_antibodies=214, n_metabolites=225, n_background_compounds=146),
+}
+
+
+def demo_scale(scale: str | DemoScale = "demo", n_lines: int | None = None,
+               n_genes: int | None = None, n_edges: int | None = None) -> DemoScale:
+    """The named (or given) scale with explicit sizes replacing its own; checked."""
+    if isinstance(scale, str):
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {sorted(SCALES)} or a DemoScale, "
+                             f"got {scale!r}")
+        scale = SCALES[scale]
+    sizes = {"n_lines": n_lines, "n_genes": n_genes, "n_edges": n_edges}
+    scale = dataclasses.replace(scale, **{k: v for k, v in sizes.items() if v is not None})
+    minimum_genes = len(REAL_GENES) + 100
+    if scale.n_genes < minimum_genes:
+        raise ValueError(f"n_genes must be at least {minimum_genes}, got {scale.n_genes}")
+    if not minimum_genes <= scale.coding_genes <= scale.n_genes:
+        raise ValueError(f"n_coding_genes must be between {minimum_genes} and n_genes = "
+                         f"{scale.n_genes}, got {scale.coding_genes}")
+    if scale.n_lines < 40:
+        raise ValueError(f"n_lines must be at least 40, got {scale.n_lines}")
+    if not len(CURATED_EDGES.split()) <= scale.n_edges <= 20 * scale.coding_genes:
+        raise ValueError(f"n_edges must be between {len(CURATED_EDGES.split())} and "
+                         f"20 * coding genes = {20 * scale.coding_genes}, got {scale.n_edges}")
+    if scale.n_antibodies < len(ANTIBODIES) or scale.n_metabolites < len(METABOLITES):
+        raise ValueError(f"at least {len(ANTIBODIES)} antibodies and {len(METABOLITES)} "
+                         "metabolites (the curated ones)")
+    if abs(sum(scale.roles) - 1) > 1e-9 or not 0 < scale.screened_share <= 1:
+        raise ValueError("roles must sum to 1 and screened_share lie in (0, 1]")
+    return scale
+
+
+def write_demo_dataset(outdir, seed: int = 0, n_lines: int | None = None,
+                       n_genes: int | None = None, n_edges: int | None = None,
+                       scale: str | DemoScale = "demo") -> dict[str, Path]:
     """Write the demo raw files and ``truth.json`` into ``outdir``; return {config key: path}.
 
-    Deterministic in ``seed``.  ``n_lines`` cell lines (>= 40), ``n_genes`` genes
-    (>= ``len(REAL_GENES) + 100``), ``n_edges`` unique interactome pairs (at least the
-    curated ones, at most 20 per gene).  Keys are those of ``FILE_NAMES``.
+    Deterministic in ``seed``.  ``scale`` ("demo", "paper" or a :class:`DemoScale`) sets
+    every size; ``n_lines`` cell lines (>= 40), ``n_genes`` genes (>= ``len(REAL_GENES) +
+    100``) and ``n_edges`` unique interactome pairs (at least the curated ones, at most 20
+    per coding gene) replace its own when given.  Keys are those of ``FILE_NAMES``.
     """
-    if n_genes < len(REAL_GENES) + 100:
-        raise ValueError(f"n_genes must be at least {len(REAL_GENES) + 100}, got {n_genes}")
-    if n_lines < 40:
-        raise ValueError(f"n_lines must be at least 40, got {n_lines}")
-    if not len(CURATED_EDGES.split()) <= n_edges <= 20 * n_genes:
-        raise ValueError(f"n_edges must be between {len(CURATED_EDGES.split())} and "
-                         f"20 * n_genes = {20 * n_genes}, got {n_edges}")
+    scale = demo_scale(scale, n_lines, n_genes, n_edges)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    rngs = _random_streams(seed)
-
-    genes = _make_genes(rngs["genes"], n_genes)
-    edges = _make_interactome(rngs["graph"], genes, n_edges)
-    lines = _make_cell_lines(rngs["lines"], n_lines)
-    plans = _plan_signal(rngs["plan"], genes, edges)
-
-    cn = _simulate_copy_number(rngs["cnv"], lines, genes, plans)
-    expression = _simulate_expression(rngs["exp"], lines, genes, cn["state"], plans)
-    mutated = _simulate_mutations(rngs["mut"], len(lines), genes, plans)
-    exp_z = _zscore(expression)
-    rppa = _simulate_rppa(rngs["rppa"], genes, exp_z)
-    metabolites = _simulate_metabolites(rngs["met"], lines)
-
-    design = {
-        "mut": pd.DataFrame(mutated.astype(float), columns=genes["symbol"]),
-        "exp": pd.DataFrame(exp_z, columns=genes["symbol"]),
-        "cnv": pd.DataFrame(cn["state"], columns=genes["symbol"]),
-        "rppa": pd.DataFrame(_zscore(rppa), columns=[a[0] for a in ANTIBODIES]),
-        "metabolites": pd.DataFrame(_zscore(metabolites), columns=list(METABOLITES)),
-    }
-    response = _plant_response(rngs["response"], lines, plans, design)
-    quirks = {
-        "silent_only_gene": genes["symbol"][_silent_only_gene_index(genes, plans)],
-        "mostly_zero_expression_genes": sorted(
-            genes["symbol"][(expression == 0).mean(axis=0) > 0.95]),
-        "mostly_zero_antibody": MOSTLY_ZERO_ANTIBODY,
-        "mostly_zero_metabolite": MOSTLY_ZERO_METABOLITE,
-        "outdated_rppa_symbols": RPPA_SYMBOL_UPDATES,
-        "ambiguous_gdsc_names": list(AMBIGUOUS_GDSC_NAMES),
-    }
+    model = _build_model(seed, scale)
+    rngs = model.rngs
+    lines, genes = model.lines, model.genes
 
     paths = {key: outdir / name for key, name in FILE_NAMES.items()}
-    _write_expression(paths["expression"], lines, genes, expression)
-    _write_mutations(paths["mutations"], rngs["maf"], lines, genes, mutated,
-                     quirks["silent_only_gene"])
+    _write_expression(paths["expression"], lines, genes, model.expression)
+    _write_mutations(paths["mutations"], rngs["maf"], lines, genes, model.mutated,
+                     model.quirks["silent_only_gene"])
     _write_sample_info(paths["sample_info"], rngs["sample_info"], lines)
-    _write_rppa(paths["rppa"], paths["rppa_antibodies"], lines, rppa)
-    _write_metabolomics(paths["metabolomics"], rngs["met_rows"], lines, metabolites)
-    _write_dose_response(paths["dose_response"], rngs["curves"], lines, response)
-    _write_compounds(paths["compounds"], response)
+    _write_rppa(paths["rppa"], paths["rppa_antibodies"], lines, model.rppa, model.antibodies)
+    _write_metabolomics(paths["metabolomics"], rngs["met_rows"], lines, model.metabolites,
+                        model.metabolite_names)
+    _write_dose_response(paths["dose_response"], rngs["curves"], lines, model.responses)
+    _write_compounds(paths["compounds"], model.responses)
     _write_cell_line_details(paths["cell_line_details"], rngs["details"], lines)
-    _write_copy_number(paths["copy_number"], lines, genes, cn)
-    _write_interactome(paths["interactome"], rngs["hint"], genes, edges)
-    truth = _truth(seed, lines, edges, plans, response, quirks)
+    _write_copy_number(paths["copy_number"], lines, genes, model.cn)
+    _write_interactome(paths["interactome"], rngs["hint"], genes, model.edges)
+    truth = _truth(seed, scale, lines, model.edges, model.plans, model.responses, model.quirks)
     with atomic_path(paths["truth"]) as tmp:
         tmp.write_text(json.dumps(truth, indent=1) + "\n")
     return paths
 
 
+@dataclass
+class _Model:
+    """One draw of the generating model: the line universe, its latent omics and responses."""
+
+    rngs: dict[str, np.random.Generator]
+    scale: DemoScale
+    genes: pd.DataFrame
+    edges: np.ndarray
+    lines: pd.DataFrame
+    antibodies: tuple
+    metabolite_names: tuple[str, ...]
+    plans: list
+    cn: dict
+    expression: np.ndarray
+    mutated: np.ndarray
+    rppa: np.ndarray
+    metabolites: np.ndarray
+    responses: list
+    quirks: dict
+    params: dict  # omic -> the per-feature parameters and the universe's standardisation
+
+
+def _build_model(seed: int, scale: DemoScale) -> _Model:
+    rngs = _random_streams(seed)
+    genes = _make_genes(rngs["genes"], scale.n_genes, scale.coding_genes)
+    edges = _make_interactome(rngs["graph"], genes, scale.n_edges)
+    lines = _make_cell_lines(rngs["lines"], scale, rngs["screen"])
+    antibodies = ANTIBODIES + _extra_antibodies(rngs["extras"], genes,
+                                                scale.n_antibodies - len(ANTIBODIES))
+    metabolite_names = _metabolite_names(rngs["extras"], scale.n_metabolites)
+    plans = _plan_signal(rngs["plan"], genes, edges, antibodies, metabolite_names)
+
+    params = {}
+    cn, params["cnv"] = _simulate_copy_number(rngs["cnv"], lines, genes, plans)
+    expression, params["exp"] = _simulate_expression(rngs["exp"], lines, genes, cn["state"],
+                                                      plans)
+    mutated, params["mut"] = _simulate_mutations(rngs["mut"], len(lines), genes, plans)
+    params["exp_z"] = _zscore_stats(expression)
+    exp_z = _zscore(expression, params["exp_z"])
+    rppa, params["rppa"] = _simulate_rppa(rngs["rppa"], genes, exp_z, antibodies)
+    metabolites, params["metabolites"] = _simulate_metabolites(rngs["met"], lines,
+                                                               metabolite_names)
+    params["rppa_z"] = _zscore_stats(rppa)
+    params["metabolites_z"] = _zscore_stats(metabolites)
+
+    design = {
+        "mut": pd.DataFrame(mutated.astype(float), columns=genes["symbol"]),
+        "exp": pd.DataFrame(exp_z, columns=genes["symbol"]),
+        "cnv": pd.DataFrame(cn["state"], columns=genes["symbol"]),
+        "rppa": pd.DataFrame(_zscore(rppa, params["rppa_z"]), columns=[a[0] for a in antibodies]),
+        "metabolites": pd.DataFrame(_zscore(metabolites, params["metabolites_z"]),
+                                    columns=list(metabolite_names)),
+    }
+    background = _background_compounds(rngs["compounds"], scale.n_background_compounds)
+    responses = _plant_response(rngs["response"], lines, plans, design, background)
+    coding = genes["coding"].to_numpy()
+    quirks = {
+        "silent_only_gene": genes["symbol"][_silent_only_gene_index(genes, plans)],
+        "mostly_zero_expression_genes": sorted(
+            genes["symbol"][coding & ((expression == 0).mean(axis=0) > 0.95)]),
+        "mostly_zero_antibody": MOSTLY_ZERO_ANTIBODY,
+        "mostly_zero_metabolite": MOSTLY_ZERO_METABOLITE,
+        "outdated_rppa_symbols": RPPA_SYMBOL_UPDATES,
+        "ambiguous_gdsc_names": list(AMBIGUOUS_GDSC_NAMES),
+    }
+    return _Model(rngs, scale, genes, edges, lines, antibodies, metabolite_names, plans, cn,
+                  expression, mutated, rppa, metabolites, responses, quirks, params)
+
+
 def _random_streams(seed: int) -> dict[str, np.random.Generator]:
-    """One independent generator per component, so changing one leaves the others intact."""
+    """One independent generator per component, so changing one leaves the others intact.
+
+    Streams are only ever appended to this list: a child seed depends on its position.
+    """
     names = ("genes", "graph", "lines", "plan", "cnv", "exp", "mut", "rppa", "met", "response",
-             "maf", "sample_info", "met_rows", "curves", "details", "hint")
+             "maf", "sample_info", "met_rows", "curves", "details", "hint",
+             "screen", "extras", "compounds")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
+
+
+# --------------------------------------------------------------------------------------------
+# New cell lines from a drawn model (to check predictions on lines no model has seen)
+
+NEW_LINE_FILES = {
+    "expression": FILE_NAMES["expression"],
+    "mutations": FILE_NAMES["mutations"],
+    "sample_info": FILE_NAMES["sample_info"],
+    "rppa": FILE_NAMES["rppa"],
+    "rppa_antibodies": FILE_NAMES["rppa_antibodies"],
+    "metabolomics": FILE_NAMES["metabolomics"],
+    "copy_number": FILE_NAMES["copy_number"],
+    "responses": "responses.csv",
+    "new_lines": "new_lines.json",
+}
+# New ids lie outside the ranges a demo draws from, so they never collide with its lines.
+NEW_COSMIC_BASE, NEW_DEPMAP_BASE, NEW_SANGER_BASE = 2_000_000, 100_000, 50_000
+
+
+def write_new_cell_lines(outdir, n_lines: int, seed: int, base_seed: int = 0,
+                         **demo_kwargs) -> dict[str, Path]:
+    """Write ``n_lines`` new cell lines drawn from the model of the demo of ``base_seed``.
+
+    ``demo_kwargs`` describe that demo as ``write_demo_dataset`` took it: ``scale``,
+    ``n_genes``, ``n_edges`` and ``base_n_lines`` (its ``n_lines``).  The new lines share
+    its genes, interactome, per-gene parameters and standardisation, planted
+    coefficients, drug means and noise SDs; their latent omics and noise are new, drawn
+    from ``seed``.  Every new line is profiled in every omic.  Writes the omics in the
+    demo's file formats (keys of ``NEW_LINE_FILES``; one row per line, no duplicate
+    metabolomics row), ``responses.csv`` (``cell_line`` = COSMIC id as the pipeline
+    indexes lines, ``depmap_id, ccle_name, cell_line_name, drug, drug_id, ln_ic50``
+    with noise and ``ln_ic50_noise_free``) for the 22 drugs, and ``new_lines.json`` (the
+    coefficients and the centring and scaling of each signal feature, so that
+    ``ln_ic50_noise_free = drug_mean + sum coef * (x - centre)`` can be recomputed from
+    the files).  Returns {key: path}.
+    """
+    if n_lines < 1:
+        raise ValueError(f"n_lines must be at least 1, got {n_lines}")
+    unknown = set(demo_kwargs) - {"scale", "n_genes", "n_edges", "base_n_lines"}
+    if unknown:
+        raise TypeError(f"unknown demo arguments {sorted(unknown)}")
+    scale = demo_scale(demo_kwargs.get("scale", "demo"), demo_kwargs.get("base_n_lines"),
+                       demo_kwargs.get("n_genes"), demo_kwargs.get("n_edges"))
+    model = _build_model(base_seed, scale)
+    rngs = _new_line_streams(base_seed, seed)
+    genes, params = model.genes, model.params
+    lines = _make_new_lines(rngs["lines"], model.lines, n_lines)
+    cn, _ = _simulate_copy_number(rngs["cnv"], lines, genes, model.plans, params["cnv"])
+    expression, _ = _simulate_expression(rngs["exp"], lines, genes, cn["state"], model.plans,
+                                         params["exp"])
+    mutated, _ = _simulate_mutations(rngs["mut"], n_lines, genes, model.plans, params["mut"])
+    exp_z = _zscore(expression, params["exp_z"])
+    rppa, _ = _simulate_rppa(rngs["rppa"], genes, exp_z, model.antibodies, params["rppa"])
+    metabolites, _ = _simulate_metabolites(rngs["met"], lines, model.metabolite_names,
+                                           params["metabolites"])
+    design = {
+        "mut": pd.DataFrame(mutated.astype(float), columns=genes["symbol"]),
+        "exp": pd.DataFrame(exp_z, columns=genes["symbol"]),
+        "cnv": pd.DataFrame(cn["state"], columns=genes["symbol"]),
+        "rppa": pd.DataFrame(_zscore(rppa, params["rppa_z"]),
+                             columns=[a[0] for a in model.antibodies]),
+        "metabolites": pd.DataFrame(_zscore(metabolites, params["metabolites_z"]),
+                                    columns=list(model.metabolite_names)),
+    }
+    responses = _new_line_responses(rngs["response"], lines, model, design)
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = {key: outdir / name for key, name in NEW_LINE_FILES.items()}
+    _write_expression(paths["expression"], lines, genes, expression)
+    _write_mutations(paths["mutations"], rngs["maf"], lines, genes, mutated,
+                     model.quirks["silent_only_gene"])
+    _write_sample_info(paths["sample_info"], rngs["sample_info"], lines)
+    _write_rppa(paths["rppa"], paths["rppa_antibodies"], lines, rppa, model.antibodies)
+    _write_metabolomics(paths["metabolomics"], rngs["met_rows"], lines, metabolites,
+                        model.metabolite_names, measured_twice=False)
+    _write_copy_number(paths["copy_number"], lines, genes, cn)
+    _write_csv(responses, paths["responses"], index=False, float_format="%.6f")
+    with atomic_path(paths["new_lines"]) as tmp:
+        tmp.write_text(json.dumps(_new_lines_record(seed, base_seed, scale, lines, model),
+                                  indent=1) + "\n")
+    return paths
+
+
+def _new_line_streams(base_seed: int, seed: int) -> dict[str, np.random.Generator]:
+    """Streams of their own (never those of a demo seed): keyed on both seeds."""
+    names = ("lines", "cnv", "exp", "mut", "rppa", "met", "response", "maf", "sample_info",
+             "met_rows")
+    children = np.random.SeedSequence([base_seed, seed, 0x6E6577]).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
+
+
+def _make_new_lines(rng, base: pd.DataFrame, n: int) -> pd.DataFrame:
+    """``n`` lines in CCLE and GDSC, profiled everywhere, with names and ids the demo's
+    lines do not use."""
+    taken = set(base["stripped"])
+    weights = np.array([t.weight for t in TISSUES])
+    records = []
+    while len(records) < n:
+        t = int(rng.choice(len(TISSUES), p=weights / weights.sum()))
+        template = TISSUES[t].name_templates[rng.integers(len(TISSUES[t].name_templates))]
+        name = template.format(n=rng.integers(2, 10_000), s=rng.integers(1, 100),
+                               t=rng.integers(1, 100))
+        if normalise_name(name) in taken:
+            continue
+        taken.add(normalise_name(name))
+        records.append((name, t, "both"))
+    lines = pd.DataFrame(records, columns=["gdsc_name", "tissue", "role"])
+    lines["stripped"] = lines["gdsc_name"].map(normalise_name)
+    lines["ccle_name"] = lines["stripped"] + "_" + lines["tissue"].map(lambda t: TISSUES[t].ccle)
+    lines["tcga"] = [TISSUES[t].tcga[rng.integers(len(TISSUES[t].tcga))] for t in lines["tissue"]]
+    for flag in ("in_gdsc", "in_ccle", "cosmic_in_info", "screened", *PROFILED_OMICS):
+        lines[flag] = True
+    lines["cosmic_id"] = NEW_COSMIC_BASE + rng.choice(1_000_000, n, replace=False)
+    lines["sanger_id"] = [f"SIDM{k:05d}" for k in NEW_SANGER_BASE + rng.choice(50_000, n,
+                                                                               replace=False)]
+    lines["depmap_id"] = [f"ACH-{k:06d}" for k in NEW_DEPMAP_BASE + rng.choice(900_000, n,
+                                                                              replace=False)]
+    return lines
+
+
+def _new_line_responses(rng, lines: pd.DataFrame, model: _Model, design) -> pd.DataFrame:
+    """ln IC50 of the 22 drugs: the planted model with the base's coefficients, new noise."""
+    frames = []
+    for response in model.responses:
+        if response.coefficients is None:
+            continue
+        drug = response.drug
+        noise_free = np.full(len(lines), drug.mean)
+        for omic in OMIC_ORDER:
+            coefficients = response.coefficients[omic]
+            x = design[omic][list(coefficients)].to_numpy() - response.centres[omic]
+            noise_free = noise_free + x @ np.array(list(coefficients.values()))
+        frames.append(pd.DataFrame({
+            "cell_line": lines["cosmic_id"].astype(str).to_numpy(),
+            "depmap_id": lines["depmap_id"].to_numpy(),
+            "ccle_name": lines["ccle_name"].to_numpy(),
+            "cell_line_name": lines["gdsc_name"].to_numpy(),
+            "drug": drug.name,
+            "drug_id": response.drug_id,
+            "ln_ic50": noise_free + rng.normal(0.0, response.noise_sd, len(lines)),
+            "ln_ic50_noise_free": noise_free,
+        }))
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["cell_line", "drug"], kind="stable").reset_index(drop=True)
+
+
+def _new_lines_record(seed, base_seed, scale, lines, model: _Model) -> dict:
+    """What a caller needs to recompute the noise-free values from the written files."""
+    params = model.params
+    columns = {
+        "exp": (params["exp_z"], list(model.genes["symbol"])),
+        "rppa": (params["rppa_z"], [a[0] for a in model.antibodies]),
+        "metabolites": (params["metabolites_z"], list(model.metabolite_names)),
+    }
+    standardisation: dict[str, dict[str, list[float]]] = {o: {} for o in columns}
+    paper = [r for r in model.responses if r.coefficients is not None]
+    for response in paper:
+        for omic, ((mean, sd), names) in columns.items():
+            index = {name: i for i, name in enumerate(names)}
+            for feature in response.coefficients[omic]:
+                i = index[feature]
+                standardisation[omic][feature] = [float(mean[i]), float(sd[i])]
+    return {
+        "seed": seed,
+        "base_seed": base_seed,
+        "base_scale": dataclasses.asdict(scale),
+        "n_lines": len(lines),
+        "cell_lines": sorted(lines["cosmic_id"].astype(str)),
+        "model": "ln_ic50_noise_free = drug_mean + sum over omics and features of "
+                 "coefficient * (x - centre); x as in the base truth.json feature_scale, "
+                 "with z = (value - mean) / sd from 'standardisation' (the base demo's lines)",
+        "drug_mean": {r.drug.name: r.drug.mean for r in paper},
+        "noise_sd": {r.drug.name: float(r.noise_sd) for r in paper},
+        "drug_ids": {r.drug.name: r.drug_id for r in paper},
+        "coefficients": {r.drug.name: {o: {f: float(c) for f, c in coefs.items()}
+                                       for o, coefs in r.coefficients.items()}
+                         for r in paper},
+        "centre": {r.drug.name: {o: dict(zip(r.coefficients[o], map(float, r.centres[o]),
+                                             strict=True)) for o in OMIC_ORDER}
+                   for r in paper},
+        "standardisation": standardisation,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Genes and interactome
 
 
-def _make_genes(rng: np.random.Generator, n_genes: int) -> pd.DataFrame:
-    """Real genes first, then synthetic ones; synthetic coordinates, UniProt and transcripts."""
+def _make_genes(rng: np.random.Generator, n_genes: int, n_coding: int | None = None
+                ) -> pd.DataFrame:
+    """Real genes first, then synthetic ones; synthetic coordinates, UniProt and transcripts.
+
+    The first ``n_coding`` genes (default: all) are protein-coding; the others are
+    named ``LINC...`` and appear only in the copy-number file.
+    """
     families = ("ZNF", "SLC", "TMEM", "CCDC", "FAM", "KIAA", "LRRC", "ANKRD")
     n_synthetic = n_genes - len(REAL_GENES)
+    n_coding = n_genes if n_coding is None else n_coding
     family = rng.integers(0, len(families), n_synthetic)
-    symbols = list(REAL_GENES) + [f"{families[f]}{9001 + k}" for k, f in enumerate(family)]
+    symbols = list(REAL_GENES) + [
+        f"{families[f]}{9001 + k}" if len(REAL_GENES) + k < n_coding else f"LINC{9001 + k}"
+        for k, f in enumerate(family)]
     entrez = list(REAL_GENES.values()) + list(range(900001, 900001 + n_synthetic))
     start = rng.integers(1_000_000, 150_000_000, n_genes)
     chromosomes = np.array([str(c) for c in range(1, 23)] + ["X"])
@@ -618,6 +943,7 @@ def _make_genes(rng: np.random.Generator, n_genes: int) -> pd.DataFrame:
         "transcript": [f"ENST{t:011d}.{v}" for t, v in zip(
             rng.integers(200_000, 700_000, n_genes), rng.integers(1, 12, n_genes), strict=True)],
         "real": [True] * len(REAL_GENES) + [False] * n_synthetic,
+        "coding": np.arange(n_genes) < n_coding,
     })
 
 
@@ -650,7 +976,7 @@ def _make_interactome(rng: np.random.Generator, genes: pd.DataFrame, n_edges: in
     edges = set(curated)
 
     real = genes["real"].to_numpy()
-    in_graph = real | (rng.random(len(genes)) > 0.08)
+    in_graph = (real | (rng.random(len(genes)) > 0.08)) & genes["coding"].to_numpy()
     priority = rng.random(len(genes)) * np.where(real, 0.3, 1.0)
     order = [i for i in np.argsort(priority, kind="stable") if in_graph[i]]
 
@@ -701,17 +1027,19 @@ def _neighbourhood(edges: np.ndarray, members: list[int]) -> set[int]:
 # Cell lines
 
 
-def _make_cell_lines(rng: np.random.Generator, n_lines: int) -> pd.DataFrame:
+def _make_cell_lines(rng: np.random.Generator, scale: DemoScale,
+                     screen_rng: np.random.Generator) -> pd.DataFrame:
     """The line universe (one row per real cell line) plus sample_info-only extras.
 
     Columns: gdsc_name, stripped, ccle_name, tissue, tcga, role (both / gdsc_only /
     ccle_only / info_only), in_gdsc, in_ccle, cosmic_id, cosmic_in_info, sanger_id,
-    depmap_id, and one profiled flag per omic.
+    depmap_id, one profiled flag per omic, and screened (in the dose-response file).
     """
+    n_lines = scale.n_lines
     taken = {normalise_name(name) for name, _, _ in EXEMPLAR_LINES}
     records = [(name, TISSUE_INDEX[tissue], role) for name, tissue, role in EXEMPLAR_LINES]
     weights = np.array([t.weight for t in TISSUES])
-    n_total = n_lines + N_SAMPLE_INFO_ONLY
+    n_total = n_lines + scale.n_info_only
     while len(records) < n_total:
         t = int(rng.choice(len(TISSUES), p=weights / weights.sum()))
         template = TISSUES[t].name_templates[rng.integers(len(TISSUES[t].name_templates))]
@@ -723,7 +1051,7 @@ def _make_cell_lines(rng: np.random.Generator, n_lines: int) -> pd.DataFrame:
         if len(records) >= n_lines:
             role = "info_only"
         else:
-            role = str(rng.choice(["both", "gdsc_only", "ccle_only"], p=[0.855, 0.1, 0.045]))
+            role = str(rng.choice(["both", "gdsc_only", "ccle_only"], p=list(scale.roles)))
         records.append((name, t, role))
 
     lines = pd.DataFrame(records, columns=["gdsc_name", "tissue", "role"])
@@ -751,11 +1079,16 @@ def _make_cell_lines(rng: np.random.Generator, n_lines: int) -> pd.DataFrame:
 
     ccle = lines["in_ccle"].to_numpy() & lines["role"].ne("info_only").to_numpy()
     gdsc = lines["in_gdsc"].to_numpy()
-    for omic, share, universe in (("exp", 0.95, ccle), ("mut", 0.95, ccle), ("cnv", 0.90, gdsc),
-                                  ("rppa", 0.80, ccle), ("metabolites", 0.80, ccle)):
+    for omic, share in zip(PROFILED_OMICS, scale.profiled, strict=True):
+        universe = gdsc if omic == "cnv" else ccle
         profiled = universe & (rng.random(len(lines)) < share)
         profiled[: len(EXEMPLAR_LINES)] = universe[: len(EXEMPLAR_LINES)]
         lines[omic] = profiled
+    screened = gdsc.copy()
+    if scale.screened_share < 1:  # GDSC1000 lines outside the GDSC2 screen
+        screened &= screen_rng.random(len(lines)) < scale.screened_share
+        screened[: len(EXEMPLAR_LINES)] = gdsc[: len(EXEMPLAR_LINES)]
+    lines["screened"] = screened
     return lines
 
 
@@ -776,12 +1109,13 @@ def _antibody_genes(targets: str) -> list[str]:
     return [RPPA_SYMBOL_UPDATES.get(g, g) for g in targets.upper().split()]
 
 
-def _plan_signal(rng: np.random.Generator, genes: pd.DataFrame, edges: np.ndarray):
+def _plan_signal(rng: np.random.Generator, genes: pd.DataFrame, edges: np.ndarray,
+                 antibodies=ANTIBODIES, metabolites=METABOLITES):
     """Pick each drug's signal features from its target neighbourhood (metabolites at random)."""
     symbols = genes["symbol"].to_numpy()
     index = {s: i for i, s in enumerate(symbols)}
-    usable_antibodies = [a for a in ANTIBODIES if a[0] != MOSTLY_ZERO_ANTIBODY]
-    usable_metabolites = [m for m in METABOLITES if m != MOSTLY_ZERO_METABOLITE]
+    usable_antibodies = [a for a in antibodies if a[0] != MOSTLY_ZERO_ANTIBODY]
+    usable_metabolites = [m for m in metabolites if m != MOSTLY_ZERO_METABOLITE]
     plans = []
     for drug in PAPER_DRUGS:
         members = _neighbourhood(edges, [index[g] for g in drug.genes])
@@ -818,35 +1152,115 @@ def _spare_synthetic_genes(genes: pd.DataFrame, plans) -> np.ndarray:
     """Indices of synthetic genes used by no drug's signal (to host the planted quirks)."""
     used = set().union(*(_signal_genes(plans, o) for o in ("mut", "exp", "cnv")))
     spare = ~genes["real"].to_numpy() & ~genes["symbol"].isin(used).to_numpy()
-    return np.flatnonzero(spare)
+    return np.flatnonzero(spare & genes["coding"].to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# Catalogue extensions for larger scales (none at the demo scale)
+
+ANTIBODY_VENDORS = (("CST", "{n}"), ("Santa Cruz", "sc-{n}"), ("Epitomics", "{n}-1"),
+                    ("Millipore", "05-{n}"), ("Abcam", "ab{n}"), ("BD Biosciences", "6{n}"))
+LIPID_CLASSES = ("TAG", "DAG", "PC", "PE", "LPC", "LPE", "SM", "CE", "PC-O", "PE-O", "PI", "PS")
+COMPOUND_PREFIXES = ("AZD", "GSK", "BMS-", "JNJ-", "PF-", "AT-", "KU-", "SB-", "ZM-", "OSI-",
+                     "NU-", "VE-", "BI-", "AGI-", "LY", "CCT", "IOX", "WZ-", "MIRA-", "ABT-")
+COMPOUND_PATHWAYS = (
+    "Apoptosis regulation", "Cell cycle", "Chromatin histone acetylation",
+    "Chromatin histone methylation", "Chromatin other", "Cytoskeleton", "DNA replication",
+    "EGFR signaling", "ERK MAPK signaling", "Genome integrity", "Hormone-related",
+    "IGF1R signaling", "JNK and p38 signaling", "Metabolism", "Mitosis", "Other",
+    "Other, kinases", "p53 pathway", "PI3K/MTOR signaling", "Protein stability and degradation",
+    "RTK signaling", "WNT signaling", "ABL signaling",
+)
+
+
+def _extra_antibodies(rng, genes: pd.DataFrame, n: int) -> tuple:
+    """``n`` synthetic antibodies on coding genes, in the antibody table's layout."""
+    if n <= 0:
+        return ()
+    coding = genes.loc[genes["coding"] & ~genes["real"], "symbol"].to_numpy()
+    taken = {a[0] for a in ANTIBODIES}
+    out = []
+    while len(out) < n:
+        targets = sorted(rng.choice(coding, 1 + int(rng.random() < 0.1), replace=False))
+        name = targets[0].capitalize()
+        if rng.random() < 0.4:
+            name += f"_p{'STY'[rng.integers(3)]}{rng.integers(10, 1500)}"
+        caution = rng.random() < 0.12
+        name += "_Caution" if caution else ""
+        if name in taken:
+            continue
+        taken.add(name)
+        vendor, catalog = ANTIBODY_VENDORS[rng.integers(len(ANTIBODY_VENDORS))]
+        out.append((name, " ".join(targets), "Caution" if caution else "Validated", vendor,
+                    catalog.format(n=rng.integers(100, 9999))))
+    return tuple(out)
+
+
+def _metabolite_names(rng, n: int) -> tuple[str, ...]:
+    """The curated metabolites, then synthetic lipids before the last three (C58 TAGs)."""
+    if n <= len(METABOLITES):
+        return METABOLITES
+    pool = [f"C{c}:{d} {k}" for k in LIPID_CLASSES for c in range(14, 60, 2) for d in range(9)]
+    pool = [m for m in pool if m not in METABOLITES]
+    extra = [pool[i] for i in sorted(rng.choice(len(pool), n - len(METABOLITES),
+                                                replace=False))]
+    return METABOLITES[:-3] + tuple(extra) + METABOLITES[-3:]
+
+
+def _background_compounds(rng, n: int) -> list[tuple[Drug, float, float]]:
+    """``n`` further screened compounds (drug, coverage, ln IC50 SD) below the 95% cut."""
+    used_ids = {d.drug_id for d in PAPER_DRUGS} | {d.drug_id for d, _, _ in DISTRACTORS}
+    used_ids |= {OXALIPLATIN_LOW_COVERAGE_ID} | {c[0] for c in UNSCREENED_COMPOUNDS}
+    used_names = {d.name for d in PAPER_DRUGS} | {d.name for d, _, _ in DISTRACTORS}
+    ids = [i for i in range(1000, 2200) if i not in used_ids]
+    out = []
+    for drug_id in sorted(rng.choice(ids, n, replace=False)) if n > 0 else []:
+        name = f"{COMPOUND_PREFIXES[rng.integers(len(COMPOUND_PREFIXES))]}{rng.integers(10, 9999)}"
+        if name in used_names:
+            name = f"{name}-{drug_id}"
+        used_names.add(name)
+        target = list(REAL_GENES)[rng.integers(len(REAL_GENES))]
+        pathway = COMPOUND_PATHWAYS[rng.integers(len(COMPOUND_PATHWAYS))]
+        drug = Drug(name, int(drug_id), target, pathway, (), round(rng.uniform(-2.0, 5.5), 2),
+                    0.0)
+        out.append((drug, float(rng.uniform(0.70, 0.945)), float(rng.uniform(0.8, 2.0))))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Latent omics for every line of the universe
 
 
-def _simulate_copy_number(rng, lines: pd.DataFrame, genes: pd.DataFrame, plans) -> dict:
-    """GDSC gene-level copy number: max CN, min CN, zygosity, disruption and the state."""
+def _simulate_copy_number(rng, lines: pd.DataFrame, genes: pd.DataFrame, plans,
+                          params: dict | None = None) -> tuple[dict, dict]:
+    """GDSC gene-level copy number: max CN, min CN, zygosity, disruption and the state.
+
+    Also returns the per-gene alteration rates: drawn, unless ``params`` gives them.
+    """
     n, g = len(lines), len(genes)
-    symbols = genes["symbol"]
-    p_del = rng.uniform(0.0, 0.01, g)
-    p_amp = rng.uniform(0.0, 0.02, g)
-    p_loh = rng.uniform(0.03, 0.18, g)
-    for gene, rate in ONCOGENE_AMPLIFICATION_RATE.items():
-        p_amp[symbols.eq(gene).to_numpy()] = rate
-    for gene, rate in SUPPRESSOR_DELETION_RATE.items():
-        p_del[symbols.eq(gene).to_numpy()] = rate
-    signal = symbols.isin(_signal_genes(plans, "cnv")).to_numpy()
-    p_loh[signal] = rng.uniform(0.12, 0.25, signal.sum())
-    spare = _spare_synthetic_genes(genes, plans)
-    quiet = rng.choice(spare, max(1, round(0.05 * g)), replace=False)  # altered in < 5%
-    p_del[quiet], p_amp[quiet], p_loh[quiet] = 0.0, 0.0, rng.uniform(0.0, 0.015, len(quiet))
+    if params is None:
+        symbols = genes["symbol"]
+        p_del = rng.uniform(0.0, 0.01, g)
+        p_amp = rng.uniform(0.0, 0.02, g)
+        p_loh = rng.uniform(0.03, 0.18, g)
+        for gene, rate in ONCOGENE_AMPLIFICATION_RATE.items():
+            p_amp[symbols.eq(gene).to_numpy()] = rate
+        for gene, rate in SUPPRESSOR_DELETION_RATE.items():
+            p_del[symbols.eq(gene).to_numpy()] = rate
+        signal = symbols.isin(_signal_genes(plans, "cnv")).to_numpy()
+        p_loh[signal] = rng.uniform(0.12, 0.25, signal.sum())
+        spare = _spare_synthetic_genes(genes, plans)
+        quiet = rng.choice(spare, max(1, round(0.05 * g)), replace=False)  # altered in < 5%
+        p_del[quiet], p_amp[quiet], p_loh[quiet] = 0.0, 0.0, rng.uniform(0.0, 0.015, len(quiet))
+        params = {"p_del": p_del, "p_amp": p_amp, "p_loh": p_loh}
+    p_del, p_amp, p_loh = params["p_del"], params["p_amp"], params["p_loh"]
 
     ploidy = rng.choice([2, 3, 4], size=(n, 1), p=[0.65, 0.2, 0.15])
     u = rng.random((n, g))
     deleted = u < p_del
     amplified = ~deleted & (u < p_del + p_amp)
     loh = ~deleted & ~amplified & (u < p_del + p_amp + p_loh)
+    del u
 
     coin = rng.random((n, g))
     max_cn = ploidy + (coin < 0.25)  # neutral; partial gains stay neutral
@@ -856,105 +1270,188 @@ def _simulate_copy_number(rng, lines: pd.DataFrame, genes: pd.DataFrame, plans) 
     copy_neutral = coin < 0.3
     min_cn = np.where(loh, np.where(copy_neutral, ploidy, 1), min_cn)
     max_cn = np.where(loh, np.maximum(min_cn, ploidy - (coin > 0.6)), max_cn)
+    del copy_neutral
     zygosity[loh] = 1
     amp_max = rng.integers(AMPLIFICATION_MIN_CN, 25, (n, g))
     max_cn = np.where(amplified, amp_max, max_cn)
     min_cn = np.where(amplified, np.maximum(amp_max - rng.integers(0, 9, (n, g)), ploidy),
                       min_cn)
+    del amp_max
     max_cn = np.where(deleted, np.where(coin < 0.75, 0, ploidy), max_cn)
     min_cn = np.where(deleted, 0, min_cn)
+    del coin
     zygosity[deleted] = 2
     disruption |= deleted
 
+    # Copy numbers are small integers: int8 keeps paper-scale arrays small.
+    max_cn, min_cn = max_cn.astype(np.int8), min_cn.astype(np.int8)
     zygosity_text = np.array(["H", "L", "0"], dtype=object)[zygosity]
     state = cnv_alteration_state(max_cn, min_cn, zygosity_text, AMPLIFICATION_MIN_CN)
+    del zygosity_text
     unknown = rng.random((n, g)) < 0.002
-    return {"max": max_cn, "min": min_cn, "zygosity": zygosity, "disruption": disruption,
-            "unknown": unknown, "state": state.astype(np.float64)}
+    cells = {"max": max_cn, "min": min_cn, "zygosity": zygosity, "disruption": disruption,
+             "unknown": unknown, "state": state.astype(np.float64)}
+    return cells, params
 
 
-def _simulate_expression(rng, lines, genes, cnv_state, plans) -> np.ndarray:
-    """log2(TPM+1), rounded to 4 decimals as written."""
+def _simulate_expression(rng, lines, genes, cnv_state, plans, params: dict | None = None):
+    """log2(TPM+1), rounded to 4 decimals as written; and the per-gene parameters.
+
+    With ``params`` (new lines of a drawn model) only the per-line draws are made, and the
+    latent score is standardised with the universe's mean and SD.
+    """
     n, g = len(lines), len(genes)
-    tissue_effect = rng.normal(0.0, 0.6, (len(TISSUES), g))
-    factors = rng.normal(size=(n, 6)) @ rng.normal(0.0, 0.5, (6, g))
+    new = params is None
+    tissue_effect = rng.normal(0.0, 0.6, (len(TISSUES), g)) if new else params["tissue_effect"]
+    line_factors = rng.normal(size=(n, 6))
+    loadings = rng.normal(0.0, 0.5, (6, g)) if new else params["loadings"]
+    factors = line_factors @ loadings
     z = tissue_effect[lines["tissue"].to_numpy()] + factors + rng.normal(size=(n, g))
-    z = (z - z.mean(axis=0)) / z.std(axis=0)
-    values = rng.uniform(1.5, 7.0, g) + rng.uniform(0.4, 1.4, g) * z
+    del factors
+    if new:
+        z_mean, z_sd = z.mean(axis=0), z.std(axis=0)
+    else:
+        z_mean, z_sd = params["z_mean"], params["z_sd"]
+    z = (z - z_mean) / z_sd
+    level = rng.uniform(1.5, 7.0, g) if new else params["level"]
+    spread = rng.uniform(0.4, 1.4, g) if new else params["spread"]
+    values = level + spread * z
+    del z
     values = values + 1.2 * (cnv_state == 1)
     values[cnv_state == -2] = 0.0
 
-    dropout = np.where(rng.random(g) < 0.75, 0.0, rng.uniform(0.05, 0.5, g))
-    dropout[genes["symbol"].isin(_signal_genes(plans, "exp")).to_numpy()] = 0.0
+    if new:
+        dropout = np.where(rng.random(g) < 0.75, 0.0, rng.uniform(0.05, 0.5, g))
+        dropout[genes["symbol"].isin(_signal_genes(plans, "exp")).to_numpy()] = 0.0
+    else:
+        dropout = params["dropout"]
     values[rng.random((n, g)) < dropout] = 0.0
     values = np.clip(values, 0.0, None)
 
-    spare = _spare_synthetic_genes(genes, plans)
-    for gene in rng.choice(spare, max(1, round(0.02 * g)), replace=False):
-        expressed_in = rng.choice(n, int(0.02 * n), replace=False)
-        values[:, gene] = 0.0
-        values[expressed_in, gene] = rng.uniform(0.05, 1.0, len(expressed_in))
-    return np.round(values, 4)
+    if new:  # genes expressed in 2% of lines only
+        spare = _spare_synthetic_genes(genes, plans)
+        mostly_zero = rng.choice(spare, max(1, round(0.02 * g)), replace=False)
+        for gene in mostly_zero:
+            expressed_in = rng.choice(n, int(0.02 * n), replace=False)
+            values[:, gene] = 0.0
+            values[expressed_in, gene] = rng.uniform(0.05, 1.0, len(expressed_in))
+        params = {"tissue_effect": tissue_effect, "loadings": loadings, "z_mean": z_mean,
+                  "z_sd": z_sd, "level": level, "spread": spread, "dropout": dropout,
+                  "mostly_zero": mostly_zero}
+    else:
+        for gene in params["mostly_zero"]:
+            expressed = rng.random(n) < 0.02
+            values[:, gene] = 0.0
+            values[expressed, gene] = rng.uniform(0.05, 1.0, int(expressed.sum()))
+    return np.round(values, 4), params
 
 
-def _simulate_mutations(rng, n_lines: int, genes: pd.DataFrame, plans) -> np.ndarray:
-    """Binary protein-altering mutation status (line x gene)."""
-    g = len(genes)
-    tier = rng.random(g)
-    frequency = np.where(tier < 0.7, rng.uniform(0.003, 0.04, g),
-                         np.where(tier < 0.95, rng.uniform(0.05, 0.10, g),
-                                  rng.uniform(0.10, 0.20, g)))
-    symbols = genes["symbol"]
-    signal = symbols.isin(_signal_genes(plans, "mut")).to_numpy()
-    frequency[signal] = rng.uniform(0.10, 0.40, signal.sum())
-    for gene, f in DRIVER_MUTATION_FREQUENCY.items():
-        frequency[symbols.eq(gene).to_numpy()] = f
-    frequency[_silent_only_gene_index(genes, plans)] = 0.0
-    return rng.random((n_lines, g)) < frequency
+def _simulate_mutations(rng, n_lines: int, genes: pd.DataFrame, plans,
+                        params: dict | None = None):
+    """Binary protein-altering mutation status (line x gene) and the gene frequencies."""
+    if params is None:
+        g = len(genes)
+        tier = rng.random(g)
+        frequency = np.where(tier < 0.7, rng.uniform(0.003, 0.04, g),
+                             np.where(tier < 0.95, rng.uniform(0.05, 0.10, g),
+                                      rng.uniform(0.10, 0.20, g)))
+        symbols = genes["symbol"]
+        signal = symbols.isin(_signal_genes(plans, "mut")).to_numpy()
+        frequency[signal] = rng.uniform(0.10, 0.40, signal.sum())
+        for gene, f in DRIVER_MUTATION_FREQUENCY.items():
+            frequency[symbols.eq(gene).to_numpy()] = f
+        frequency[_silent_only_gene_index(genes, plans)] = 0.0
+        frequency[~genes["coding"].to_numpy()] = 0.0
+        params = {"frequency": frequency}
+    return rng.random((n_lines, len(genes))) < params["frequency"], params
 
 
 def _silent_only_gene_index(genes, plans) -> int:
     return int(_spare_synthetic_genes(genes, plans)[0])
 
 
-def _simulate_rppa(rng, genes: pd.DataFrame, exp_z: np.ndarray) -> np.ndarray:
-    """Centred RPPA levels, partly driven by the target genes' expression."""
+def _simulate_rppa(rng, genes: pd.DataFrame, exp_z: np.ndarray, antibodies=ANTIBODIES,
+                   params: dict | None = None):
+    """Centred RPPA levels, partly driven by the target genes' expression; and the
+    per-antibody parameters."""
     n = exp_z.shape[0]
+    new = params is None
     column = {s: i for i, s in enumerate(genes["symbol"])}
-    shared = rng.normal(size=(n, 4)) @ rng.normal(0.0, 0.5, (4, len(ANTIBODIES)))
-    noise = shared + rng.normal(size=(n, len(ANTIBODIES)))
-    noise = (noise - noise.mean(axis=0)) / noise.std(axis=0)
-    values = np.empty((n, len(ANTIBODIES)))
-    for a, (name, targets, *_rest) in enumerate(ANTIBODIES):
+    line_factors = rng.normal(size=(n, 4))
+    loadings = rng.normal(0.0, 0.5, (4, len(antibodies))) if new else params["loadings"]
+    noise = line_factors @ loadings + rng.normal(size=(n, len(antibodies)))
+    if new:
+        noise_mean, noise_sd = noise.mean(axis=0), noise.std(axis=0)
+        weights, offsets, gains = [], [], []
+    else:
+        noise_mean, noise_sd = params["noise_mean"], params["noise_sd"]
+        weights, offsets, gains = params["weight"], params["offset"], params["gain"]
+    noise = (noise - noise_mean) / noise_sd
+    values = np.empty((n, len(antibodies)))
+    for a, (name, targets, *_rest) in enumerate(antibodies):
         present = [column[t] for t in _antibody_genes(targets) if t in column]
         driver = exp_z[:, present].mean(axis=1) if present else np.zeros(n)
-        weight = rng.uniform(0.3, 0.7)
-        level = weight * driver + math.sqrt(1 - weight**2) * noise[:, a]
-        values[:, a] = rng.normal(0.0, 0.3) + rng.uniform(0.3, 1.0) * level
+        if new:
+            weights.append(rng.uniform(0.3, 0.7))
+        level = weights[a] * driver + math.sqrt(1 - weights[a]**2) * noise[:, a]
+        if new:
+            offsets.append(rng.normal(0.0, 0.3))
+            gains.append(rng.uniform(0.3, 1.0))
+        values[:, a] = offsets[a] + gains[a] * level
         if name == MOSTLY_ZERO_ANTIBODY:
             values[:, a] = 0.0
-            seen_in = rng.choice(n, int(0.02 * n), replace=False)
+            if new:
+                seen_in = rng.choice(n, int(0.02 * n), replace=False)
+            else:
+                seen_in = np.flatnonzero(rng.random(n) < 0.02)
             values[seen_in, a] = rng.normal(0.0, 0.5, len(seen_in))
-    return np.round(values, 4)
+    if new:
+        params = {"loadings": loadings, "noise_mean": noise_mean, "noise_sd": noise_sd,
+                  "weight": weights, "offset": offsets, "gain": gains}
+    return np.round(values, 4), params
 
 
-def _simulate_metabolites(rng, lines: pd.DataFrame) -> np.ndarray:
-    """Positive abundances within 3.5-7.7 with tissue effects."""
-    n, m = len(lines), len(METABOLITES)
-    z = rng.normal(0.0, 0.5, (len(TISSUES), m))[lines["tissue"].to_numpy()]
-    z = z + rng.normal(size=(n, 3)) @ rng.normal(0.0, 0.4, (3, m)) + rng.normal(size=(n, m))
-    z = (z - z.mean(axis=0)) / z.std(axis=0)
-    values = np.clip(rng.uniform(4.5, 6.5, m) + rng.uniform(0.2, 0.45, m) * z, 3.5, 7.7)
-    zero = METABOLITES.index(MOSTLY_ZERO_METABOLITE)
+def _simulate_metabolites(rng, lines: pd.DataFrame, names=METABOLITES,
+                          params: dict | None = None):
+    """Positive abundances within 3.5-7.7 with tissue effects; and the per-metabolite
+    parameters."""
+    n, m = len(lines), len(names)
+    new = params is None
+    tissue_effect = rng.normal(0.0, 0.5, (len(TISSUES), m)) if new else params["tissue_effect"]
+    z = tissue_effect[lines["tissue"].to_numpy()]
+    line_factors = rng.normal(size=(n, 3))
+    loadings = rng.normal(0.0, 0.4, (3, m)) if new else params["loadings"]
+    z = z + line_factors @ loadings + rng.normal(size=(n, m))
+    if new:
+        z_mean, z_sd = z.mean(axis=0), z.std(axis=0)
+    else:
+        z_mean, z_sd = params["z_mean"], params["z_sd"]
+    z = (z - z_mean) / z_sd
+    level = rng.uniform(4.5, 6.5, m) if new else params["level"]
+    spread = rng.uniform(0.2, 0.45, m) if new else params["spread"]
+    values = np.clip(level + spread * z, 3.5, 7.7)
+    zero = names.index(MOSTLY_ZERO_METABOLITE)
     values[:, zero] = 0.0
-    seen_in = rng.choice(n, int(0.02 * n), replace=False)
+    if new:
+        seen_in = rng.choice(n, int(0.02 * n), replace=False)
+        params = {"tissue_effect": tissue_effect, "loadings": loadings, "z_mean": z_mean,
+                  "z_sd": z_sd, "level": level, "spread": spread}
+    else:
+        seen_in = np.flatnonzero(rng.random(n) < 0.02)
     values[seen_in, zero] = rng.uniform(3.5, 4.5, len(seen_in))
-    return np.round(values, 4)
+    return np.round(values, 4), params
 
 
-def _zscore(values: np.ndarray) -> np.ndarray:
+def _zscore_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and SDs (1 where a column is constant) over the lines of the universe."""
     sd = values.std(axis=0)
-    return (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return values.mean(axis=0), np.where(sd > 0, sd, 1.0)
+
+
+def _zscore(values: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None = None
+            ) -> np.ndarray:
+    mean, sd = _zscore_stats(values) if stats is None else stats
+    return (values - mean) / sd
 
 
 # --------------------------------------------------------------------------------------------
@@ -971,6 +1468,7 @@ class DrugResponse:
     shares: dict[str, float] | None = None
     oracle_r2: float | None = None
     noise_sd: float | None = None
+    centres: dict[str, np.ndarray] | None = None  # omic -> mean of each signal feature
 
 
 def _missing_count(rng, n_gdsc: int, coverage: float | None) -> int:
@@ -982,14 +1480,16 @@ def _missing_count(rng, n_gdsc: int, coverage: float | None) -> int:
 
 
 def _measured_mask(rng, lines: pd.DataFrame, coverage: float | None) -> np.ndarray:
-    gdsc = np.flatnonzero(lines["in_gdsc"].to_numpy())
-    measured = lines["in_gdsc"].to_numpy().copy()
+    gdsc = np.flatnonzero(lines["screened"].to_numpy())
+    measured = lines["screened"].to_numpy().copy()
     measured[rng.choice(gdsc, _missing_count(rng, len(gdsc), coverage), replace=False)] = False
     return measured
 
 
-def _plant_response(rng, lines: pd.DataFrame, plans, design) -> list[DrugResponse]:
-    """ln IC50 for every drug (paper drugs with signal, then the distractors)."""
+def _plant_response(rng, lines: pd.DataFrame, plans, design, background=()
+                    ) -> list[DrugResponse]:
+    """ln IC50 for every drug (paper drugs with signal, then the distractors and the
+    background compounds of larger scales)."""
     responses = []
     for plan in plans:
         drug = plan.drug
@@ -999,10 +1499,11 @@ def _plant_response(rng, lines: pd.DataFrame, plans, design) -> list[DrugRespons
         shares = np.sort(np.array(BASE_SHARES) * np.exp(rng.normal(0.0, 0.25, 5)))[::-1]
         shares /= shares.sum()
         signal = np.zeros(len(lines))
-        coefficients, components = {}, {}
+        coefficients, components, centres = {}, {}, {}
         for omic, share in zip(OMIC_ORDER, shares, strict=True):
             x = design[omic][plan.features[omic]].to_numpy()
-            x = x - x.mean(axis=0)
+            centres[omic] = x.mean(axis=0)
+            x = x - centres[omic]
             raw = plan.raw_coefficients[omic]
             part = x @ raw
             spread = part[measured].var()
@@ -1017,13 +1518,13 @@ def _plant_response(rng, lines: pd.DataFrame, plans, design) -> list[DrugRespons
         variances = {o: components[o][measured].var() for o in OMIC_ORDER}
         response = DrugResponse(drug, y, measured, drug.drug_id, coefficients,
                                 {o: v / sum(variances.values()) for o, v in variances.items()},
-                                1 - (noise[measured] ** 2).sum() / total, noise_sd)
+                                1 - (noise[measured] ** 2).sum() / total, noise_sd, centres)
         responses.append(response)
         if drug.name == "Oxaliplatin":  # second DRUG_ID: same biology, own noise, low coverage
             again = drug.mean + signal + rng.normal(0.0, noise_sd, len(lines))
             responses.append(DrugResponse(drug, again, _measured_mask(rng, lines, 0.45),
                                           OXALIPLATIN_LOW_COVERAGE_ID))
-    for drug, coverage, sd in DISTRACTORS:
+    for drug, coverage, sd in (*DISTRACTORS, *background):
         y = drug.mean + rng.normal(0.0, sd, len(lines))
         responses.append(DrugResponse(drug, y, _measured_mask(rng, lines, coverage),
                                       drug.drug_id))
@@ -1044,6 +1545,7 @@ def _write_expression(path, lines, genes, expression) -> None:
     rows = rows[np.argsort(lines["depmap_id"].to_numpy()[rows])]
     columns = genes["symbol"] + " (" + genes["entrez"].astype(str) + ")"
     order = np.argsort(genes["symbol"].to_numpy(), kind="stable")
+    order = order[genes["coding"].to_numpy()[order]]  # protein-coding genes only
     frame = pd.DataFrame(expression[np.ix_(rows, order)],
                          index=lines["depmap_id"].to_numpy()[rows],
                          columns=columns.to_numpy()[order])
@@ -1194,7 +1696,7 @@ def _write_mutations(path, rng, lines, genes, mutated, silent_only_gene: str) ->
 
     n_noise = 1 + rng.poisson(6, len(profiled))
     noise_line = np.repeat(np.arange(len(profiled)), n_noise)
-    noise_gene = rng.integers(0, len(genes), len(noise_line))
+    noise_gene = rng.integers(0, int(genes["coding"].sum()), len(noise_line))  # coding first
     noise_variant = rng.choice(NON_CODING, len(noise_line), p=NON_CODING_WEIGHTS)
     silent_lines = np.flatnonzero(rng.random(len(profiled)) < 0.4)
     silent_gene = int(np.flatnonzero(genes["symbol"].eq(silent_only_gene))[0])
@@ -1248,26 +1750,28 @@ def _write_sample_info(path, rng, lines) -> None:
     _write_csv(frame[SAMPLE_INFO_COLUMNS], path, index=False)
 
 
-def _write_rppa(path, info_path, lines, rppa) -> None:
+def _write_rppa(path, info_path, lines, rppa, antibodies=ANTIBODIES) -> None:
     rows = np.flatnonzero(lines["rppa"].to_numpy())
     rows = rows[np.argsort(lines["ccle_name"].to_numpy()[rows])]
     frame = pd.DataFrame(rppa[rows], index=lines["ccle_name"].to_numpy()[rows],
-                         columns=[a[0] for a in ANTIBODIES])
+                         columns=[a[0] for a in antibodies])
     _write_csv(frame, path, float_format="%.6g")
-    _write_csv(pd.DataFrame(ANTIBODIES, columns=RPPA_INFO_COLUMNS), info_path, index=False)
+    _write_csv(pd.DataFrame(antibodies, columns=RPPA_INFO_COLUMNS), info_path, index=False)
 
 
-def _write_metabolomics(path, rng, lines, metabolites) -> None:
-    """One row per profiled line in shuffled order; one line measured twice."""
+def _write_metabolomics(path, rng, lines, metabolites, names=METABOLITES,
+                        measured_twice: bool = True) -> None:
+    """One row per profiled line in shuffled order; one line measured twice (by default)."""
     rows = rng.permutation(np.flatnonzero(lines["metabolites"].to_numpy()))
     values = metabolites[rows]
-    twice = int(rng.integers(len(rows)))
-    again = np.clip(values[twice] + rng.normal(0.0, 0.03, values.shape[1]), 3.5, 7.7)
-    again[values[twice] == 0] = 0.0
-    where = int(rng.integers(len(rows) + 1))
-    rows = np.insert(rows, where, rows[twice])
-    values = np.insert(values, where, np.round(again, 4), axis=0)
-    frame = pd.DataFrame(values, columns=list(METABOLITES))
+    if measured_twice:
+        twice = int(rng.integers(len(rows)))
+        again = np.clip(values[twice] + rng.normal(0.0, 0.03, values.shape[1]), 3.5, 7.7)
+        again[values[twice] == 0] = 0.0
+        where = int(rng.integers(len(rows) + 1))
+        rows = np.insert(rows, where, rows[twice])
+        values = np.insert(values, where, np.round(again, 4), axis=0)
+    frame = pd.DataFrame(values, columns=list(names))
     frame.insert(0, "DepMap_ID", lines["depmap_id"].to_numpy()[rows])
     frame.insert(0, "CCLE_ID", lines["ccle_name"].to_numpy()[rows])
     _write_csv(frame, path, index=False, float_format="%.6g")
@@ -1277,13 +1781,16 @@ def _write_metabolomics(path, rng, lines, metabolites) -> None:
 # Writers: GDSC
 
 
-def _write_workbook(path: Path, sheets: dict[str, list[list]]) -> None:
+def _write_workbook(path: Path, sheets: dict[str, list[list]], n_cells: int | None = None
+                    ) -> None:
     """Write rows of plain Python values; None leaves a cell empty.
 
     Shared strings (the default) are faster here than ``constant_memory`` streaming; big
-    sheets are streamed to bound memory.
+    sheets (``n_cells`` in all, needed when a sheet's rows are an iterator) are streamed
+    row by row to bound memory.
     """
-    n_cells = sum(len(rows) * len(rows[0]) for rows in sheets.values() if rows)
+    if n_cells is None:
+        n_cells = sum(len(rows) * len(rows[0]) for rows in sheets.values() if rows)
     with atomic_path(path) as tmp:
         workbook = xlsxwriter.Workbook(
             str(tmp), {"constant_memory": n_cells > STREAMING_MIN_CELLS})
@@ -1351,7 +1858,8 @@ def _write_cell_line_details(path, rng, lines) -> None:
         details.append([
             line["gdsc_name"], int(line["cosmic_id"]), "Y" if rng.random() < 0.96 else "N",
             "Y" if line["cnv"] else "N", "Y" if rng.random() < 0.93 else "N",
-            "Y" if rng.random() < 0.92 else "N", "Y", tissue.gdsc_descriptor_1,
+            "Y" if rng.random() < 0.92 else "N", "Y" if line["screened"] else "N",
+            tissue.gdsc_descriptor_1,
             tissue.gdsc_descriptor_2, line["tcga"], "MSI-H" if msi_h else "MSS/MSI-L",
             "R" if rng.random() < 0.7 else "D/F12", tissue.growth,
         ])
@@ -1389,15 +1897,19 @@ def _copy_number_cells(cn: dict, rows: np.ndarray) -> np.ndarray:
 def _write_copy_number(path, lines, genes, cn) -> None:
     rows = np.flatnonzero(lines["cnv"].to_numpy())
     rows = rows[np.argsort(lines["gdsc_name"].to_numpy()[rows])]
-    cells = _copy_number_cells(cn, rows).T.tolist()  # gene x line
-    sheet = [["gene", "chr", "start", "stop", *lines["gdsc_name"].to_numpy()[rows]],
-             [None, None, None, None, *(int(c) for c in lines["cosmic_id"].to_numpy()[rows])]]
-    for (symbol, chrom, start, stop), values in zip(
-            genes[["symbol", "chrom", "start", "stop"]].itertuples(index=False), cells,
-            strict=True):
-        sheet.append([symbol, int(chrom) if chrom.isdigit() else chrom, int(start), int(stop),
-                      *values])
-    _write_workbook(path, {"Gene_level_CN": sheet})
+    cells = _copy_number_cells(cn, rows).T  # gene x line
+
+    def sheet():
+        yield ["gene", "chr", "start", "stop", *lines["gdsc_name"].to_numpy()[rows]]
+        yield [None, None, None, None, *(int(c) for c in lines["cosmic_id"].to_numpy()[rows])]
+        for (symbol, chrom, start, stop), values in zip(
+                genes[["symbol", "chrom", "start", "stop"]].itertuples(index=False), cells,
+                strict=True):
+            yield [symbol, int(chrom) if chrom.isdigit() else chrom, int(start), int(stop),
+                   *values.tolist()]
+
+    _write_workbook(path, {"Gene_level_CN": sheet()},
+                    n_cells=(len(genes) + 2) * (len(rows) + 4))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1442,9 +1954,9 @@ def _write_interactome(path, rng, genes, edges) -> None:
 # truth.json
 
 
-def _truth(seed, lines, edges, plans, responses, quirks) -> dict:
+def _truth(seed, scale, lines, edges, plans, responses, quirks) -> dict:
     paper = [r for r in responses if r.coefficients is not None]
-    gdsc = lines["in_gdsc"].to_numpy()
+    gdsc = lines["screened"].to_numpy()
     both = lines[lines["role"].eq("both")]
     kmh = lines[lines["gdsc_name"].eq("KM-H2")].iloc[0]
     counts = {omic: int(lines[omic].sum()) for omic in OMIC_ORDER}
@@ -1454,9 +1966,9 @@ def _truth(seed, lines, edges, plans, responses, quirks) -> dict:
     def rounded(value):
         return round(float(value), 6)
 
-    return {
+    truth = {
         "seed": seed,
-        "n_lines": int(len(lines) - N_SAMPLE_INFO_ONLY),
+        "n_lines": int(len(lines) - scale.n_info_only),
         "strongest_omic": "mut",
         "omic_order": list(OMIC_ORDER),
         "oracle_r2": {r.drug.name: rounded(r.oracle_r2) for r in paper},
@@ -1499,3 +2011,14 @@ def _truth(seed, lines, edges, plans, responses, quirks) -> dict:
             "all_five": int(all_five.sum()),
         },
     }
+    sizes_only = dataclasses.replace(SCALES["demo"], n_lines=scale.n_lines,
+                                     n_genes=scale.n_genes, n_edges=scale.n_edges)
+    if scale != sizes_only:  # (a demo-scale truth.json stays as it always was)
+        truth["scale"] = {
+            **{k: v for k, v in dataclasses.asdict(scale).items()
+               if not isinstance(v, tuple)},
+            "gdsc1000_lines": int(lines["in_gdsc"].sum()),
+            "dose_response_rows": int(sum(r.measured.sum() for r in responses)),
+            "drug_ids": len(responses),
+        }
+    return truth

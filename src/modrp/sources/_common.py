@@ -1,32 +1,94 @@
-"""Shared checks for the source parsers."""
+"""Shared checks and fast readers for the source parsers."""
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
+from modrp.io import read_table, require_file
+
+#: DepMap cell-line ids (data-sources.md 1a, 1c, 1f).
+DEPMAP_ID = re.compile(r"ACH-\d{6}")
+#: CCLE names: the stripped name, ``_``, the upper-case tissue (``NCIH508_LARGE_INTESTINE``).
+CCLE_NAME = re.compile(r"[^_\s]+_[A-Z][A-Z0-9_]*")
+_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
+_SEPARATOR_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
 
 
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str, path) -> None:
-    """Raise InputError naming the missing columns of ``frame``."""
+def text_separator(path) -> str | None:
+    """The separator ``read_table`` uses for ``path``; None for Parquet and other kinds."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return _SEPARATORS.get(suffixes[-1]) if suffixes else None
+
+
+def _open_text(path):
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    return opener(path, "rt", newline="", errors="replace")
+
+
+def _first_lines(path, n: int = 10) -> list[str]:
+    try:
+        with _open_text(path) as handle:
+            return [line.rstrip("\r\n") for _, line in zip(range(n), handle, strict=False)]
+    except OSError:
+        return []
+
+
+def header_hint(path, missing: list[str], rows: list[list] | None = None) -> str:
+    """Why expected columns may be missing: a header below the first row, or another
+    separator than the file's suffix says.  Empty when neither explains it."""
+    names = [str(m) for m in missing]
+    if rows is not None:  # a spreadsheet's first rows
+        for k, row in enumerate(rows[1:10], start=2):
+            cells = {" ".join(str(c).split()) for c in row if c is not None}
+            if all(m in cells for m in names):
+                return f"; the header must be the first row, but it is row {k}"
+        return ""
+    separator = text_separator(path)
+    lines = _first_lines(path) if separator else []
+    if not lines:
+        return ""
+    for k, line in enumerate(lines[1:], start=2):
+        if all(m in line for m in names):
+            return f"; the header must be the first line, but it is line {k}"
+    for other in (",", "\t", ";"):
+        if other != separator and lines[0].count(other) > lines[0].count(separator):
+            return (f"; expected a {_SEPARATOR_NAMES[separator]}-separated file, but its "
+                    f"header line is {_SEPARATOR_NAMES[other]}-separated")
+    return ""
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str, path,
+                    rows: list[list] | None = None) -> None:
+    """Raise InputError naming the missing columns of ``frame`` (and a likely cause;
+    ``rows`` are a spreadsheet's first rows)."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         shown = ", ".join(repr(c) for c in list(frame.columns)[:8])
         raise InputError(
             f"{what}: {path} lacks the column(s) {', '.join(repr(c) for c in missing)}; "
             f"found {shown}{' ...' if frame.shape[1] > 8 else ''}"
+            f"{header_hint(path, missing, rows)}"
         )
 
 
 def require_finite(matrix: pd.DataFrame, what: str, path) -> None:
     """Raise InputError when a numeric matrix holds NaN or inf (naming the first cell)."""
-    values = matrix.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if bad.any():
+    values = matrix.to_numpy()
+    if values.dtype.kind != "f":
+        values = matrix.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = ~finite
         row, col = np.argwhere(bad)[0]
         raise InputError(
             f"{what}: {path} has {int(bad.sum())} missing or non-finite value(s) where numbers "
@@ -35,16 +97,43 @@ def require_finite(matrix: pd.DataFrame, what: str, path) -> None:
 
 
 def to_numeric_matrix(frame: pd.DataFrame, what: str, path) -> pd.DataFrame:
-    """Convert every column to float, naming the first cell that is not a number."""
-    out = frame.apply(pd.to_numeric, errors="coerce")
-    introduced = out.isna() & frame.notna()
-    if introduced.to_numpy().any():
-        row, col = np.argwhere(introduced.to_numpy())[0]
-        raise InputError(
-            f"{what}: {path} has a non-numeric value {frame.iat[row, col]!r} at row "
-            f"{frame.index[row]!r}, column {frame.columns[col]!r}"
-        )
+    """Convert every column to float, naming the first cell that is not a number.
+
+    Columns that are numeric already are kept as they are (no per-column conversion).
+    """
+    text = [i for i, kind in enumerate(frame.dtypes)
+            if not (pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind))]
+    if not text:
+        return frame.astype(np.float64)
+    out = frame.copy()
+    for i in text:
+        column = frame.iloc[:, i]
+        converted = pd.to_numeric(column, errors="coerce")
+        introduced = (converted.isna() & column.notna()).to_numpy()
+        if introduced.any():
+            row = int(np.flatnonzero(introduced)[0])
+            raise InputError(
+                f"{what}: {path} has a non-numeric value {column.iloc[row]!r} at row "
+                f"{frame.index[row]!r}, column {frame.columns[i]!r}"
+            )
+        out.isetitem(i, converted)
     return out.astype(np.float64)
+
+
+def check_ids(values: pd.Series, pattern: re.Pattern, what: str, path, column: str,
+              expected: str, allow_empty: bool = False) -> None:
+    """Raise InputError when ids in ``column`` do not match ``pattern`` (e.g. ACH-000001)."""
+    text = pd.Series(values, dtype=object).fillna("").astype(str)
+    unique = pd.Series(text.unique())
+    ok = unique.str.fullmatch(pattern.pattern)
+    if allow_empty:
+        ok |= unique.str.strip().eq("")
+    if not ok.all():
+        bad = unique[~ok].tolist()
+        raise InputError(
+            f"{what}: {path}: column {column!r} must hold {expected}; {len(bad)} distinct "
+            f"value(s) do not, e.g. {bad[:3]}"
+        )
 
 
 _NAME_JUNK = re.compile(r"[\s\-_/.;]")
@@ -65,3 +154,86 @@ def check_unique_index(frame: pd.DataFrame, what: str, path) -> None:
             f"{what}: {path} has duplicated cell-line ids, e.g. {list(dict.fromkeys(dup))[:5]}; "
             "each id must appear once"
         )
+
+
+# --------------------------------------------------------------------------- fast readers
+
+
+def csv_header(path, what: str) -> list[str] | None:
+    """The first line of a CSV/TSV file as column names; None for other kinds."""
+    path = require_file(path, what)
+    separator = text_separator(path)
+    if separator is None:
+        return None
+    with _open_text(path) as handle:
+        try:
+            return next(csv.reader(handle, delimiter=separator))
+        except StopIteration:
+            raise InputError(f"{what}: {path} has no header line") from None
+
+
+def _block_size(path) -> int:
+    """About four blocks per file: pyarrow's cost grows with blocks x columns, so wide
+    files want few blocks, and two cores want more than one."""
+    return int(min(max(Path(path).stat().st_size // 4 + 1, 1 << 20), 1 << 30))
+
+
+def _arrow_csv(path, what: str, separator: str, column_types: dict, columns: list[str]):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_block_size(path)),
+            parse_options=pacsv.ParseOptions(delimiter=separator),
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types, include_columns=columns,
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise InputError(f"{what}: cannot parse {path}: {err}") from err
+
+
+def read_text_columns(path, what: str, columns: list[str]) -> pd.DataFrame:
+    """Only ``columns`` of a table, as strings ("" where empty, like
+    ``keep_default_na=False``); CSV/TSV through pyarrow's multithreaded reader."""
+    header = csv_header(path, what)
+    if header is None:
+        frame = read_table(path, what)
+        require_columns(frame, columns, what, path)
+        return frame[columns].fillna("").astype(str)
+    require_columns(pd.DataFrame(columns=header), columns, what, path)
+    import pyarrow as pa
+
+    table = _arrow_csv(path, what, text_separator(path), {c: pa.string() for c in columns},
+                       columns)
+    return table.to_pandas()
+
+
+def read_float_matrix(path, what: str) -> pd.DataFrame | None:
+    """A CSV/TSV matrix: the first column as string ids (the index), every other as
+    float32; columns keep their position (duplicated names allowed).  None when a cell is
+    not a number (the caller's slower reader then names it).  Empty cells become NaN."""
+    import pyarrow as pa
+
+    header = csv_header(path, what)
+    names = [f"c{i}" for i in range(len(header))]  # positional: header names may repeat
+    try:
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                           block_size=_block_size(path)),
+            parse_options=pacsv.ParseOptions(delimiter=text_separator(path)),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.float32() for n in names[1:]} | {names[0]: pa.string()}),
+        )
+    except pa.ArrowInvalid:
+        return None
+    values = np.empty((table.num_rows, len(names) - 1), dtype=np.float32, order="F")
+    for i in range(1, len(names)):
+        values[:, i - 1] = table.column(i).to_numpy(zero_copy_only=False)
+    index = pd.Index(table.column(0).to_pylist(), dtype=object)
+    return pd.DataFrame(values, index=index, columns=header[1:], copy=False)

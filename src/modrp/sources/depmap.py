@@ -1,10 +1,13 @@
 """DepMap 19Q3 files: ``CCLE_expression.csv``, ``CCLE_mutations.csv``, ``sample_info.csv``.
 
-Layouts are those of data-sources.md sections 1a, 1c and 1f.
+Layouts are those of data-sources.md sections 1a, 1c and 1f; the parsers check the
+facts they rely on (id formats, column layouts, value scales) and say which one a file
+breaks.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -12,10 +15,21 @@ import pandas as pd
 
 from modrp.errors import InputError
 from modrp.io import read_table
-from modrp.sources._common import require_columns, require_finite, to_numeric_matrix
+from modrp.sources._common import (
+    CCLE_NAME,
+    DEPMAP_ID,
+    check_ids,
+    csv_header,
+    read_float_matrix,
+    read_text_columns,
+    require_columns,
+    require_finite,
+    to_numeric_matrix,
+)
+
+log = logging.getLogger(__name__)
 
 _GENE_COLUMN = re.compile(r"^(?P<symbol>[^\s()]+) \((?P<entrez>\d+)\)$")
-_DEPMAP_ID = re.compile(r"^ACH-\d{6}$")
 
 #: The columns of CCLE_mutations.csv that the pipeline reads.
 MUTATION_COLUMNS = [
@@ -25,8 +39,19 @@ MUTATION_COLUMNS = [
     "DepMap_ID",
     "isDeleterious",
 ]
+#: Variant classes of the MAF specification (others are reported, then kept).
+MAF_CLASSES = {
+    "Frame_Shift_Del", "Frame_Shift_Ins", "In_Frame_Del", "In_Frame_Ins", "Missense_Mutation",
+    "Nonsense_Mutation", "Silent", "Splice_Site", "Translation_Start_Site",
+    "Nonstop_Mutation", "3'UTR", "3'Flank", "5'UTR", "5'Flank", "IGR", "Intron", "RNA",
+    "Targeted_Region", "De_novo_Start_InFrame", "De_novo_Start_OutOfFrame",
+    "Start_Codon_SNP", "Start_Codon_Del", "Start_Codon_Ins", "Stop_Codon_Del",
+    "Stop_Codon_Ins", "Splice_Region",
+}
 
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
+#: log2(TPM + 1) cannot exceed log2(1e6 + 1) (TPM sum to a million per sample).
+MAX_LOG2_TPM = 20.0
 
 
 def gene_symbol(column: str) -> str | None:
@@ -39,48 +64,68 @@ def read_expression(path) -> pd.DataFrame:
     """DepMap ``CCLE_expression.csv``: rows DepMap ids, columns gene symbols, log2(TPM+1).
 
     Columns named ``SYMBOL (ENTREZ)`` become ``SYMBOL``; a symbol carried by
-    several columns is averaged.  Raises InputError when the layout differs.
+    several columns is averaged.  Raises InputError when the layout differs: the first
+    column unnamed with DepMap ids (``ACH-000001``), genes as columns, values
+    log2(TPM+1) (0 to 20).
     """
     what = "expression (CCLE_expression.csv)"
-    frame = read_table(path, what, engine="pyarrow")
-    id_column = frame.columns[0]
+    header = csv_header(path, what)
+    if header is not None:
+        id_column = header[0]
+        gene_columns = header[1:]
+    else:  # Parquet: the reader keeps the column names
+        frame = read_table(path, what)
+        id_column, gene_columns = frame.columns[0], list(frame.columns[1:])
+    if str(id_column).strip().lower() in ("gene_id", "name", "#1.2"):
+        raise InputError(
+            f"{what}: {path} looks like the legacy CCLE RSEM table (genes as rows, first column "
+            f"{id_column!r}); expected DepMap 19Q3 CCLE_expression.csv: cell lines as rows, "
+            "an unnamed first column of DepMap ids, genes as 'SYMBOL (ENTREZ)' columns"
+        )
     if not (str(id_column).startswith("Unnamed") or id_column in ("", "DepMap_ID")):
         raise InputError(
             f"{what}: {path}: expected the first column to be unnamed and hold DepMap ids, "
             f"found a column named {id_column!r}"
         )
-    frame = frame.set_index(id_column)
-    frame.index = frame.index.astype(str)
-    frame.index.name = "depmap_id"
-    bad_ids = [i for i in frame.index[:50] if not _DEPMAP_ID.match(i)]
-    if bad_ids:
-        raise InputError(
-            f"{what}: {path}: row ids must be DepMap ids like 'ACH-000001', found {bad_ids[:3]}"
-        )
-    symbols = [gene_symbol(c) for c in frame.columns]
-    unparsed = [c for c, s in zip(frame.columns, symbols, strict=True) if s is None]
+    symbols = [gene_symbol(str(c)) for c in gene_columns]
+    unparsed = [c for c, s in zip(gene_columns, symbols, strict=True) if s is None]
     if unparsed:
         raise InputError(
             f"{what}: {path}: gene columns must look like 'SYMBOL (ENTREZ)', e.g. 'TSPAN6 (7105)'; "
             f"{len(unparsed)} do not, e.g. {unparsed[:3]}"
         )
-    frame = to_numeric_matrix(frame, what, path)
-    require_finite(frame, what, path)
-    frame.columns = pd.Index(symbols, name="gene")
-    if frame.columns.duplicated().any():
-        frame = frame.T.groupby(level=0, sort=False).mean().T
-    return frame.astype(np.float32)
+    matrix = read_float_matrix(path, what) if header is not None else None
+    if matrix is None:  # Parquet, or a cell pyarrow cannot read as a number: name it
+        frame = read_table(path, what) if header is None else read_table(path, what,
+                                                                          engine="pyarrow")
+        frame = frame.set_index(frame.columns[0])
+        frame.index = frame.index.astype(str)
+        matrix = to_numeric_matrix(frame, what, path).astype(np.float32)
+    matrix.index.name = "depmap_id"
+    check_ids(pd.Series(matrix.index), DEPMAP_ID, what, path, "first (id) column",
+              "DepMap ids like 'ACH-000001'")
+    require_finite(matrix, what, path)
+    values = matrix.to_numpy()
+    if values.size and (values.min() < 0 or values.max() > MAX_LOG2_TPM):
+        raise InputError(
+            f"{what}: {path}: values must be log2(TPM+1), between 0 and {MAX_LOG2_TPM:g}; "
+            f"found {values.min():g} to {values.max():g} (linear TPM or another scale?)"
+        )
+    matrix.columns = pd.Index(symbols, name="gene")
+    if matrix.columns.duplicated().any():
+        matrix = matrix.T.groupby(level=0, sort=False).mean().T
+    return matrix.astype(np.float32, copy=False)
 
 
 def read_mutations(path) -> pd.DataFrame:
     """DepMap ``CCLE_mutations.csv`` as a long table, one row per called variant.
 
     Columns: ``depmap_id, ccle_name, gene, variant_classification, is_deleterious``.
+    Checks that ``DepMap_ID`` holds DepMap ids, ``Tumor_Sample_Barcode`` CCLE names
+    and ``isDeleterious`` True/False.
     """
     what = "mutations (CCLE_mutations.csv)"
-    header = read_table(path, what, nrows=0)
-    require_columns(header, MUTATION_COLUMNS, what, path)
-    frame = read_table(path, what, usecols=MUTATION_COLUMNS, dtype=str, keep_default_na=False)
+    frame = read_text_columns(path, what, MUTATION_COLUMNS)
     frame = frame.rename(
         columns={
             "DepMap_ID": "depmap_id",
@@ -90,22 +135,47 @@ def read_mutations(path) -> pd.DataFrame:
             "isDeleterious": "is_deleterious",
         }
     )
-    frame["is_deleterious"] = frame["is_deleterious"].str.lower().eq("true")
     empty = frame["gene"].eq("") | (frame["depmap_id"].eq("") & frame["ccle_name"].eq(""))
-    return frame.loc[~empty, ["depmap_id", "ccle_name", "gene", "variant_classification",
-                              "is_deleterious"]].reset_index(drop=True)
+    frame = frame.loc[~empty]
+    check_ids(frame["depmap_id"], DEPMAP_ID, what, path, "DepMap_ID",
+              "DepMap ids like 'ACH-000001'", allow_empty=True)
+    check_ids(frame["ccle_name"], CCLE_NAME, what, path, "Tumor_Sample_Barcode",
+              "CCLE names like 'A549_LUNG'", allow_empty=True)
+    flags = frame["is_deleterious"].str.lower()
+    odd = ~flags.isin(["true", "false", ""])
+    if odd.any():
+        raise InputError(f"{what}: {path}: column 'isDeleterious' must hold True or False; "
+                         f"found {list(dict.fromkeys(frame.loc[odd, 'is_deleterious']))[:3]}")
+    frame["is_deleterious"] = flags.eq("true")
+    classes = set(frame["variant_classification"].unique())
+    if classes - MAF_CLASSES:
+        log.warning("%s: variant classes outside the MAF specification, counted as "
+                    "protein-altering unless excluded in the config: %s", what,
+                    sorted(classes - MAF_CLASSES)[:10])
+    return frame[["depmap_id", "ccle_name", "gene", "variant_classification",
+                  "is_deleterious"]].reset_index(drop=True)
 
 
 def read_sample_info(path) -> pd.DataFrame:
     """DepMap ``sample_info.csv``: the CCLE-side id table.
 
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
-    absent), ``lineage``, ``sanger_model_id``.
+    absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty)
+    and ``DepMap_ID`` a DepMap id.
     """
     what = "cell-line annotations (sample_info.csv)"
     frame = read_table(path, what, dtype=str, keep_default_na=False)
     require_columns(frame, SAMPLE_INFO_COLUMNS, what, path)
-    cosmic = pd.to_numeric(frame["COSMIC_ID"].replace("", np.nan), errors="coerce")
+    check_ids(frame["DepMap_ID"], DEPMAP_ID, what, path, "DepMap_ID",
+              "DepMap ids like 'ACH-000001'")
+    raw = frame["COSMIC_ID"].str.strip()
+    cosmic = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
+    bad = cosmic.isna() & raw.ne("") & ~raw.str.lower().isin(["nan", "na"])
+    bad |= cosmic.notna() & (cosmic != cosmic.round())
+    if bad.any():
+        raise InputError(f"{what}: {path}: column 'COSMIC_ID' must hold numeric COSMIC ids "
+                         f"(e.g. 909751 or 909751.0) or be empty; found "
+                         f"{list(dict.fromkeys(raw[bad]))[:3]}")
     out = pd.DataFrame(
         {
             "depmap_id": frame["DepMap_ID"],

@@ -11,7 +11,7 @@ import pandas as pd
 
 from modrp.errors import InputError
 from modrp.io import read_table, require_file
-from modrp.sources._common import require_columns
+from modrp.sources._common import header_hint, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def cnv_alteration_state(max_cn, min_cn, zygosity, amplification_min_cn=8):
     return state
 
 
-def _excel_sheet(path, sheet, what: str) -> list[list]:
-    """The rows of one sheet of an xlsx file (``sheet`` a name or 0-based index)."""
+def _open_sheet(path, sheet, what: str):
+    """One sheet of an xlsx file (``sheet`` a name or 0-based index), as calamine holds it."""
     from python_calamine import CalamineWorkbook
 
     path = require_file(path, what)
@@ -78,44 +78,102 @@ def _excel_sheet(path, sheet, what: str) -> list[list]:
     if isinstance(sheet, int) and sheet >= len(names):
         raise InputError(f"{what}: {path} has no sheet number {sheet + 1}")
     name = sheet if isinstance(sheet, str) else names[sheet]
-    return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    try:
+        return workbook.get_sheet_by_name(name)
+    except Exception as err:
+        raise InputError(f"{what}: {path}: cannot read sheet {name!r} ({err})") from err
 
 
-def _sheet_frame(rows: list[list], what: str, path) -> pd.DataFrame:
+def _excel_sheet(path, sheet, what: str) -> list[list]:
+    """The rows of one sheet of an xlsx file (``sheet`` a name or 0-based index)."""
+    return _open_sheet(path, sheet, what).to_python(skip_empty_area=False)
+
+
+def _sheet_frame(rows: list[list], what: str, path, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of a sheet whose first row is the header (newlines and repeated
+    spaces in header cells collapsed); InputError when one is missing."""
     if not rows:
         raise InputError(f"{what}: {path}: the sheet is empty")
     header = [" ".join(str(c).split()) for c in rows[0]]
-    return pd.DataFrame(rows[1:], columns=header)
+    require_columns(pd.DataFrame(columns=header), columns, what, path, rows=rows[:10])
+    position = {name: i for i, name in reversed(list(enumerate(header)))}
+    body = rows[1:]
+    return pd.DataFrame({c: [row[position[c]] for row in body] for c in columns},
+                        dtype=object)
 
 
 def _cosmic_strings(values: pd.Series, what: str, path, column: str) -> pd.Series:
     present = values.notna() & (values.astype(str).str.strip() != "")
     numbers = pd.to_numeric(values.where(present), errors="coerce")
-    bad = numbers.isna() & present
+    bad = (numbers.isna() & present) | (numbers.notna() & (numbers != numbers.round()))
     if bad.any():
         raise InputError(f"{what}: {path}: column {column!r} must hold integer COSMIC ids, "
                          f"found {values[bad].iloc[0]!r}")
     return numbers.map(lambda v: None if pd.isna(v) else str(int(v)))
 
 
+def _integers(values: pd.Series, what: str, path, column: str) -> pd.Series:
+    numbers = pd.to_numeric(values.where(values.astype(str).str.strip() != ""), errors="coerce")
+    bad = numbers.isna() | (numbers != numbers.round())
+    if bad.any():
+        raise InputError(f"{what}: {path}: column {column!r} must hold integers in every row; "
+                         f"data row {int(np.flatnonzero(bad.to_numpy())[0]) + 1} holds "
+                         f"{values[bad].iloc[0]!r}")
+    return numbers.astype(np.int64)
+
+
+#: ln IC50 values this far (in ln units, a factor e^7 ~ 1,100) outside the screened
+#: concentration range are implausible for ln(uM); extrapolated values stay well within.
+LN_IC50_MARGIN = 7.0
+
+
+def _check_ln_ic50_units(frame: pd.DataFrame, ln_ic50: pd.Series, what: str, path) -> None:
+    """LN_IC50 is ln(IC50 / uM), like MIN_CONC/MAX_CONC in uM (data-sources.md 2a): most
+    values lie within a few ln units of the screened range (extrapolation allowed)."""
+    if not {"MIN_CONC", "MAX_CONC"} <= set(frame.columns):
+        return
+    low = pd.to_numeric(frame["MIN_CONC"], errors="coerce")
+    high = pd.to_numeric(frame["MAX_CONC"], errors="coerce")
+    usable = (low > 0) & (high > 0)
+    if not usable.any():
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = ((ln_ic50 >= np.log(low) - LN_IC50_MARGIN)
+                  & (ln_ic50 <= np.log(high) + LN_IC50_MARGIN))[usable]
+    if inside.mean() < 0.9:
+        raise InputError(
+            f"{what}: {path}: LN_IC50 must be the natural log of the IC50 in uM (MIN_CONC and "
+            f"MAX_CONC in uM); {1 - inside.mean():.0%} of rows lie more than "
+            f"{LN_IC50_MARGIN:g} ln units outside [ln MIN_CONC, ln MAX_CONC] (e.g. "
+            f"{ln_ic50[usable][~inside].iloc[0]:g}): linear IC50 or other units?"
+        )
+
+
 def read_dose_response(path) -> pd.DataFrame:
     """GDSC2 fitted dose response (xlsx, or a csv of the same layout), long.
 
     Columns: ``cosmic_id`` (string), ``cell_line_name, sanger_model_id, tcga_desc,
-    drug_id`` (int), ``drug_name, putative_target, pathway_name, ln_ic50``.
+    drug_id`` (int), ``drug_name, putative_target, pathway_name, ln_ic50``.  The header
+    must be the first row; COSMIC and drug ids integers; LN_IC50 finite, ln(uM).
     """
     what = "GDSC dose response (GDSC2_fitted_dose_response)"
+    wanted = _DOSE_RESPONSE_USED + ["MIN_CONC", "MAX_CONC"]
     if Path(path).suffix.lower() == ".xlsx":
-        frame = _sheet_frame(_excel_sheet(path, 0, what), what, path)
+        rows = _excel_sheet(path, 0, what)
+        if rows:
+            header = {" ".join(str(c).split()) for c in rows[0]}
+            wanted = [c for c in wanted if c in header or c in _DOSE_RESPONSE_USED]
+        frame = _sheet_frame(rows, what, path, wanted)
+        del rows
     else:
         frame = read_table(path, what, dtype=str, keep_default_na=False)
-    require_columns(frame, _DOSE_RESPONSE_USED, what, path)
-    frame = frame[_DOSE_RESPONSE_USED]
+        require_columns(frame, _DOSE_RESPONSE_USED, what, path)
     ln_ic50 = pd.to_numeric(frame["LN_IC50"].replace("", np.nan), errors="coerce")
     if ln_ic50.isna().any() or not np.isfinite(ln_ic50).all():
         row = int(np.flatnonzero(~np.isfinite(ln_ic50.to_numpy(dtype=float)))[0])
         raise InputError(f"{what}: {path}: LN_IC50 must be a finite number in every row; "
                          f"data row {row + 1} holds {frame['LN_IC50'].iloc[row]!r}")
+    _check_ln_ic50_units(frame, ln_ic50, what, path)
     return pd.DataFrame(
         {
             "cosmic_id": _cosmic_strings(frame["COSMIC_ID"].astype(object), what, path,
@@ -123,7 +181,7 @@ def read_dose_response(path) -> pd.DataFrame:
             "cell_line_name": frame["CELL_LINE_NAME"].astype(str),
             "sanger_model_id": frame["SANGER_MODEL_ID"].astype(str),
             "tcga_desc": frame["TCGA_DESC"].astype(str),
-            "drug_id": pd.to_numeric(frame["DRUG_ID"]).astype(np.int64),
+            "drug_id": _integers(frame["DRUG_ID"], what, path, "DRUG_ID"),
             "drug_name": frame["DRUG_NAME"].astype(str),
             "putative_target": frame["PUTATIVE_TARGET"].astype(str),
             "pathway_name": frame["PATHWAY_NAME"].astype(str),
@@ -140,7 +198,7 @@ def read_screened_compounds(path) -> pd.DataFrame:
     require_columns(frame, COMPOUND_COLUMNS, what, path)
     return pd.DataFrame(
         {
-            "drug_id": pd.to_numeric(frame["DRUG_ID"]).astype(np.int64),
+            "drug_id": _integers(frame["DRUG_ID"].str.strip(), what, path, "DRUG_ID"),
             "drug_name": frame["DRUG_NAME"].str.strip(),
             "target": frame["TARGET"].str.strip(),
             "pathway": frame["TARGET_PATHWAY"].str.strip(),
@@ -151,12 +209,12 @@ def read_screened_compounds(path) -> pd.DataFrame:
 def read_cell_line_details(path) -> pd.DataFrame:
     """``Cell_Lines_Details.xlsx``, sheet 'Cell line details'.
 
-    Columns: ``cosmic_id, sample_name, tissue, tissue_subtype, cancer_type``;
-    the trailing TOTAL row (no COSMIC id) is dropped.
+    Columns: ``cosmic_id, sample_name, tissue, tissue_subtype, cancer_type``; rows with
+    no COSMIC id are dropped: the trailing TOTAL row, and (with a warning) any other.
     """
     what = "GDSC cell-line details (Cell_Lines_Details.xlsx)"
-    frame = _sheet_frame(_excel_sheet(path, CELL_LINE_DETAILS_SHEET, what), what, path)
-    require_columns(frame, CELL_LINE_DETAILS_COLUMNS, what, path)
+    frame = _sheet_frame(_excel_sheet(path, CELL_LINE_DETAILS_SHEET, what), what, path,
+                         CELL_LINE_DETAILS_COLUMNS)
     cosmic = _cosmic_strings(frame["COSMIC identifier"].astype(object), what, path,
                              "COSMIC identifier")
     out = pd.DataFrame(
@@ -168,48 +226,89 @@ def read_cell_line_details(path) -> pd.DataFrame:
             "cancer_type": frame["Cancer Type (matching TCGA label)"].astype(str),
         }
     )
+    names = frame["Sample Name"].astype(str).str.strip()
+    dropped = names[cosmic.isna() & ~names.str.upper().str.startswith("TOTAL")
+                    & ~names.isin(["", "None", "nan"])]
+    if len(dropped):
+        log.warning("%s: %s: %d line(s) without a COSMIC identifier left out (they cannot be "
+                    "matched): %s", what, path, len(dropped), ", ".join(dropped[:5]))
     return out[out["cosmic_id"].notna()].reset_index(drop=True)
+
+
+_ZYGOSITY = {"H", "L", "0", "-"}
+_DISRUPTION = {"D", "-"}
+
+
+def _cn_cell_state(cell, amplification_min_cn: float) -> float | None:
+    """The alteration state of one ``"maxCN,minCN,zygosity,disruption"`` cell; None when
+    the cell does not read so."""
+    parts = str(cell).split(",")
+    if len(parts) != 4:
+        return None
+    try:
+        max_cn, min_cn = int(parts[0]), int(parts[1])
+    except ValueError:
+        return None
+    if max_cn < -1 or min_cn < -1 or parts[2] not in _ZYGOSITY or parts[3] not in _DISRUPTION:
+        return None
+    return float(cnv_alteration_state(max_cn, min_cn, parts[2], amplification_min_cn))
 
 
 def read_gene_level_cn(path, amplification_min_cn: float = 8) -> pd.DataFrame:
     """GDSC1000 ``Gene_level_CN.xlsx`` -> rows COSMIC ids, columns genes, alteration states.
 
-    Each cell ``"maxCN,minCN,zygosity,disruption"`` becomes
-    :func:`cnv_alteration_state` (NaN where unknown).  The first data row
-    must hold the COSMIC ids of the cell-line columns.
+    Each cell ``"maxCN,minCN,zygosity,disruption"`` (copy numbers integers >= -1, -1
+    unknown; zygosity H, L, 0 or -; disruption D or -) becomes
+    :func:`cnv_alteration_state` (NaN where unknown).  The header must be the first row
+    (``gene, chr, start, stop``, then cell-line names) and the first data row must hold
+    the COSMIC ids of the cell-line columns.  Rows are streamed; each distinct cell text
+    is decoded once.
     """
     what = "GDSC copy number (Gene_level_CN.xlsx)"
-    rows = _excel_sheet(path, COPY_NUMBER_SHEET, what)
-    if len(rows) < 3:
+    sheet = _open_sheet(path, COPY_NUMBER_SHEET, what)
+    if sheet.height < 3:
         raise InputError(f"{what}: {path}: expected a header, a COSMIC-id row and gene rows")
-    header = [str(c).strip() for c in rows[0]]
+    rows = iter(sheet.iter_rows())
+    header = [str(c).strip() for c in next(rows)]
     if [h.lower() for h in header[:4]] != _CN_ANNOTATION:
+        first = [header] + [next(rows) for _ in range(min(8, sheet.height - 1))]
+        hint = header_hint(path, _CN_ANNOTATION, first)
         raise InputError(f"{what}: {path}: expected the header to start with "
-                         f"{_CN_ANNOTATION}, found {header[:4]}")
-    cosmic = pd.Series(rows[1][4:], dtype=object)
-    if str(rows[1][0]).strip() not in ("", "nan", "None"):
+                         f"{_CN_ANNOTATION}, found {header[:4]}{hint}")
+    ids_row = next(rows)
+    if str(ids_row[0]).strip() not in ("", "nan", "None"):
         raise InputError(f"{what}: {path}: expected the first data row to hold COSMIC ids "
-                         f"(with an empty gene cell), found gene {rows[1][0]!r}")
-    cosmic_ids = _cosmic_strings(cosmic, what, path, "first data row (COSMIC ids)")
+                         f"(with an empty gene cell), found gene {ids_row[0]!r}")
+    cosmic_ids = _cosmic_strings(pd.Series(ids_row[4:], dtype=object), what, path,
+                                 "first data row (COSMIC ids)")
     if cosmic_ids.isna().any():
         missing = [header[4 + i] for i in np.flatnonzero(cosmic_ids.isna())][:3]
         raise InputError(f"{what}: {path}: the COSMIC-id row is empty for {missing}")
-    genes = [str(r[0]).strip() for r in rows[2:]]
-    cells = pd.Series(np.asarray([r[4:] for r in rows[2:]], dtype=object).T.ravel()).astype(str)
-    parts = cells.str.split(",", n=3, expand=True)
-    if parts.shape[1] != 4 or parts.isna().any().any():
-        first_bad = cells[parts.isna().any(axis=1)].iloc[0] if parts.shape[1] == 4 else cells[0]
-        raise InputError(f"{what}: {path}: cells must read 'maxCN,minCN,zygosity,disruption', "
-                         f"found {first_bad!r}")
-    max_cn = pd.to_numeric(parts[0], errors="coerce")
-    min_cn = pd.to_numeric(parts[1], errors="coerce")
-    if max_cn.isna().any() or min_cn.isna().any():
-        bad = cells[max_cn.isna() | min_cn.isna()].iloc[0]
-        raise InputError(f"{what}: {path}: copy numbers must be integers, found cell {bad!r}")
-    state = cnv_alteration_state(max_cn.to_numpy(), min_cn.to_numpy(), parts[2].to_numpy(),
-                                 amplification_min_cn)
+
+    n_lines = len(header) - 4
+    states = np.empty((sheet.height - 2, n_lines), dtype=np.float32)
+    genes: list[str] = []
+    decoded: dict = {}
+    for row in rows:
+        cells = row[4:]
+        try:
+            states[len(genes)] = [decoded[c] for c in cells]
+        except KeyError:
+            for cell in cells:
+                if cell not in decoded:
+                    state = _cn_cell_state(cell, amplification_min_cn)
+                    if state is None:
+                        raise InputError(
+                            f"{what}: {path}: cells must read 'maxCN,minCN,zygosity,"
+                            "disruption' with integer copy numbers >= -1 (-1 unknown), "
+                            f"zygosity H, L, 0 or - and disruption D or -; found {cell!r} "
+                            f"(gene {row[0]!r})") from None
+                    decoded[cell] = state
+            states[len(genes)] = [decoded[c] for c in cells]
+        genes.append(str(row[0]).strip())
+    del sheet
     matrix = pd.DataFrame(
-        state.reshape(len(cosmic_ids), len(genes)),
+        states[: len(genes)].T,
         index=pd.Index(cosmic_ids.to_list(), name="cosmic_id"),
         columns=pd.Index(genes, name="gene"),
     )
@@ -217,5 +316,6 @@ def read_gene_level_cn(path, amplification_min_cn: float = 8) -> pd.DataFrame:
         if axis.duplicated().any():
             log.warning("%s: %d %s appear twice; keeping the first", what,
                         int(axis.duplicated().sum()), label)
-    matrix = matrix.loc[~matrix.index.duplicated(), ~matrix.columns.duplicated()]
-    return matrix.astype(np.float32)
+    if matrix.index.duplicated().any() or matrix.columns.duplicated().any():
+        matrix = matrix.loc[~matrix.index.duplicated(), ~matrix.columns.duplicated()]
+    return matrix
