@@ -1,8 +1,10 @@
 """The ``modrp`` command.
 
-    modrp demo-data OUTDIR [--seed N] [--n-lines N] [--n-genes N] [--n-edges N]
+    modrp demo-data OUTDIR [--seed N] [--scale demo|paper] [--n-lines N] [--n-genes N]
+                           [--n-edges N] [--new-lines N --new-seed K]
     modrp check-config CONFIG
     modrp preprocess CONFIG
+    modrp predict --model DIR --omics PATH [PATH ...] --out CSV [--max-missing-features F]
 
 Problems with inputs end with one ``error:`` line and exit status 2.
 """
@@ -18,10 +20,17 @@ from modrp.errors import InputError
 
 
 def _demo_data(args) -> None:
-    from modrp.demo import write_demo_dataset
+    from modrp.demo import write_demo_dataset, write_new_cell_lines
 
-    paths = write_demo_dataset(Path(args.outdir), seed=args.seed, n_lines=args.n_lines,
-                               n_genes=args.n_genes, n_edges=args.n_edges)
+    if args.new_lines is not None:
+        paths = write_new_cell_lines(Path(args.outdir), args.new_lines, seed=args.new_seed,
+                                     base_seed=args.seed, scale=args.scale,
+                                     base_n_lines=args.n_lines, n_genes=args.n_genes,
+                                     n_edges=args.n_edges)
+    else:
+        paths = write_demo_dataset(Path(args.outdir), seed=args.seed, n_lines=args.n_lines,
+                                   n_genes=args.n_genes, n_edges=args.n_edges,
+                                   scale=args.scale)
     for key, path in paths.items():
         print(f"{key}\t{path}")
 
@@ -45,6 +54,24 @@ def _preprocess(args) -> None:
     print(json.dumps(summary, indent=2))
 
 
+def _predict(args) -> None:
+    from modrp.predict import (
+        drug_ranking,
+        load_final_model,
+        predict_with_report,
+        read_new_profiles,
+        report_lines,
+        write_ranking,
+    )
+
+    model = load_final_model(Path(args.model))
+    profiles = read_new_profiles(args.omics, model.meta["config"].get("preprocess"))
+    predicted, report = predict_with_report(model, profiles, args.max_missing_features)
+    write_ranking(drug_ranking(model, predicted), Path(args.out))
+    print("\n".join(report_lines(model, report)))
+    print(f"ranking written to {args.out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modrp", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,9 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
                                "(real source formats, planted signal)")
     demo.add_argument("outdir")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--n-lines", type=int, default=350)
-    demo.add_argument("--n-genes", type=int, default=1500)
-    demo.add_argument("--n-edges", type=int, default=5000)
+    demo.add_argument("--scale", choices=["demo", "paper"], default="demo",
+                      help="demo: ~350 lines, 1,500 genes (seconds); paper: the real files' "
+                      "sizes, ~1 GB of files (minutes, ~5 GB of memory)")
+    demo.add_argument("--n-lines", type=int, default=None, help="default: the scale's (350)")
+    demo.add_argument("--n-genes", type=int, default=None, help="default: the scale's (1500)")
+    demo.add_argument("--n-edges", type=int, default=None, help="default: the scale's (5000)")
+    demo.add_argument("--new-lines", type=int, default=None, metavar="N",
+                      help="write N new cell lines drawn from the model of the demo given by "
+                      "--seed/--scale/--n-* (omics files, responses.csv), not the demo itself")
+    demo.add_argument("--new-seed", type=int, default=1, metavar="K",
+                      help="seed of the new lines (default 1)")
     demo.set_defaults(func=_demo_data)
 
     check = commands.add_parser("check-config", help="validate a config file")
@@ -66,6 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
                                "of a config (as the workflow's preprocess rule does)")
     prep.add_argument("config")
     prep.set_defaults(func=_preprocess)
+
+    pred = commands.add_parser(
+        "predict", help="rank the drugs for new cell lines with a final model",
+        description="Predict ln IC50 of every drug of a final model for new cell lines and "
+        "rank the drugs per line (rank 1 = lowest predicted ln IC50, the most effective).")
+    pred.add_argument("--model", required=True,
+                      help="final model folder (results/<dataset>/final)")
+    pred.add_argument("--omics", required=True, nargs="+", action="extend",
+                      help="omic matrices <omic>.csv|.tsv|.parquet, omic=PATH, real source "
+                      "files (CCLE_expression.csv, ...) or a folder holding them")
+    pred.add_argument("--out", required=True, help="ranking CSV: cell_line, rank, drug, "
+                      "predicted_ln_ic50, target, pathway")
+    pred.add_argument("--max-missing-features", type=float, default=None,
+                      help="largest share of an omic's model features an input may lack, "
+                      "overall or per line; they are set to the training mean "
+                      "(default: the model's, 0.2)")
+    pred.set_defaults(func=_predict)
     return parser
 
 

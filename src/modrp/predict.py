@@ -1,0 +1,796 @@
+"""Final models and predictions for new cell lines.
+
+:func:`train_final_model` fits one omics combination on every study cell line,
+by the procedure a cross-validation fold uses with its test fold left empty, so
+the cross-validated scores estimate how this model does on unseen lines:
+
+- a seeded share of the study lines (``train.validation_fraction``) is held out;
+- each omic's subnetwork is trained on the study lines that have that omic and
+  are not held out, and stops early on the held-out lines that have it; its
+  standardization is fit on all the study lines of that omic (training plus
+  held-out lines, as a fold's subnetwork fits it on its whole training fold);
+- the attention fusion is fit, with the subnetworks frozen, on the held-out
+  lines that have every omic of the combination; a share of them
+  (``fusion.holdout_fraction``) stops it early.
+
+Lines lacking an omic of the combination take no part in the fusion and get no
+prediction (``model.json`` counts them).  The model folder is self-contained:
+checkpoints (``state_dict`` + plain metadata, read with ``weights_only=True``),
+the graphs they need, ``model.json``, ``standardization.parquet``,
+``drugs.parquet``, ``predictions.parquet`` (in-sample: every line the model saw)
+and ``attention.parquet``.
+
+:func:`load_final_model` and :func:`predict_lines` apply it to new profiles;
+:func:`read_new_profiles` reads them from the custom matrix format or from the
+real source files (DepMap / CCLE / GDSC layouts), encoded as preprocessing does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from modrp.errors import InputError
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = 1
+#: Default limit on the share of a model's features an input may lack (per omic, per line).
+MAX_MISSING_FEATURES = 0.2
+#: Set in ``frame.attrs`` by :func:`read_new_profiles` for matrices built from a variant
+#: table: a gene absent from such a matrix is not mutated (0), not unknown.
+ABSENT_IS_ZERO = "modrp_absent_features_are_zero"
+PREDICT_BATCH = 1024
+
+#: Real source files recognised by name in a directory (the config's default names).
+REAL_FILES = {
+    "exp": "CCLE_expression.csv",
+    "mut": "CCLE_mutations.csv",
+    "cnv": "Gene_level_CN.xlsx",
+    "rppa": "CCLE_RPPA_20181003.csv",
+    "metabolites": "CCLE_metabolomics_20190502.csv",
+}
+SAMPLE_INFO = "sample_info.csv"
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".parquet", ".csv.gz", ".tsv.gz", ".txt.gz")
+
+
+def _omic_order() -> tuple[str, ...]:
+    from modrp.train import OMIC_ORDER
+
+    return OMIC_ORDER
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _ordered_combination(combination) -> list[str]:
+    order = _omic_order()
+    unknown = [o for o in combination if o not in order]
+    if unknown or not combination:
+        raise InputError(f"final model: combination {list(combination)} must name omics among "
+                         f"{list(order)}" + (f"; unknown: {unknown}" if unknown else ""))
+    return [o for o in order if o in set(combination)]
+
+
+def _held_out_lines(lines: list[str], fraction: float, seed: int) -> set[str]:
+    """The final model's validation lines: drawn from all study lines, shared by every
+    combination (as a fold's validation lines are shared by all its models)."""
+    from modrp.train import job_seed
+
+    rng = np.random.default_rng(job_seed(seed, "final", "validation"))
+    n = int(round(fraction * len(lines)))
+    return set(rng.choice(np.sort(np.asarray(lines, dtype=str)), size=n, replace=False).tolist())
+
+
+def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, config: dict,
+                      out_dir: Path, max_missing_features: float = MAX_MISSING_FEATURES) -> dict:
+    """Train the subnetworks and attention fusion of ``combination`` on all study lines.
+
+    Writes the self-contained model folder ``out_dir`` (replacing a previous model
+    there) and returns the contents of its ``model.json``.
+    """
+    from modrp.graph import load_feature_graph
+    from modrp.io import write_json, write_parquet
+    from modrp.model import AttentionFusion, FusionModel, build_subnetwork
+    from modrp.train import (
+        Batch,
+        FitSettings,
+        ReadsInput,
+        Standardization,
+        fit,
+        job_seed,
+        resolve_device,
+        save_checkpoint,
+        seed_everything,
+    )
+
+    combination = _ordered_combination(combination)
+    data_dir, graph_dir, out_dir = Path(data_dir), Path(graph_dir), Path(out_dir)
+    train_cfg, fusion_cfg = config["train"], config["fusion"]
+    base_seed = int(config["cv"]["seed"])
+    if not 0 <= max_missing_features <= 1:
+        raise InputError(f"max_missing_features must be between 0 and 1, "
+                         f"got {max_missing_features}")
+    _check_replaceable(out_dir)
+    device = resolve_device(train_cfg["device"])
+    torch.set_num_threads(train_cfg["threads"])
+
+    response = _read_study_table(data_dir / "response.parquet", "response")
+    drugs = response.columns.astype(str).tolist()
+    study = response.index[response.notna().any(axis=1)].astype(str)
+    matrices = {o: _read_study_table(data_dir / "omics" / f"{o}.parquet", f"omic {o!r}")
+                for o in combination}
+    embeddings = {o: config["embedding"].get(o, "dense") for o in combination}
+    held_out = _held_out_lines(list(study), train_cfg["validation_fraction"], base_seed)
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=_parent(out_dir)))
+    try:
+        omics_meta, subnetworks = {}, {}
+        for omic in combination:
+            matrix, embedding = matrices[omic], embeddings[omic]
+            features, adjacency, graph_file = matrix.columns.astype(str).tolist(), None, None
+            if embedding == "graph":
+                graph_path = graph_dir / f"{omic}.npz"
+                if not graph_path.is_file():
+                    raise InputError(f"final model: the graph embedding of {omic!r} needs "
+                                     f"{graph_path}, which does not exist")
+                graph = load_feature_graph(graph_path)
+                features, adjacency = graph.features, graph.adjacency
+                graph_file = f"graph/{omic}.npz"
+                (staging / "graph").mkdir(exist_ok=True)
+                shutil.copyfile(graph_path, staging / graph_file)
+                if graph_path.with_suffix(".json").is_file():
+                    shutil.copyfile(graph_path.with_suffix(".json"),
+                                    staging / "graph" / f"{omic}.json")
+            lines = [c for c in study if c in matrix.index]
+            train = [c for c in lines if c not in held_out]
+            validation = [c for c in lines if c in held_out]
+            if not train or not validation:
+                raise InputError(f"final model: too few study lines with omic {omic!r} "
+                                 f"({len(train)} to train, {len(validation)} held out)")
+            standardization = Standardization.fit(matrix.loc[lines, features])
+            seed = job_seed(base_seed, "final", omic, embedding)
+            seed_everything(seed)
+            model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
+            with torch.no_grad():  # start each drug's output at its training mean ln IC50
+                model.head.bias.copy_(torch.as_tensor(np.nan_to_num(
+                    np.nanmean(response.loc[train].to_numpy(np.float64), axis=0)),
+                    dtype=torch.float32))
+            model = model.to(device)
+
+            def batch(rows, omic=omic, matrix=matrix, scaler=standardization):
+                return Batch.from_arrays({omic: scaler.transform(matrix.loc[rows])},
+                                         response.loc[rows].to_numpy(np.float32), device)
+
+            settings = FitSettings(lr=train_cfg["lr"],
+                                   max_epochs=train_cfg["max_epochs"][embedding],
+                                   patience=train_cfg["patience"],
+                                   batch_size=train_cfg["batch_size"], seed=seed,
+                                   log_every=train_cfg["log_every"])
+            history = fit(ReadsInput(model, omic), batch(train), batch(validation), settings,
+                          label=f"final {omic}-{embedding}")
+            best_epoch = int(history.loc[history["best"], "epoch"].iloc[0])
+            checkpoint = f"{omic}.pt"
+            meta = {"omic": omic, "embedding": embedding, "features": features, "drugs": drugs,
+                    "repeat": None, "fold": None, "final": True, "protocol": "strict",
+                    "seed": seed, "best_epoch": best_epoch, "n_train": len(train),
+                    "n_validation": len(validation), "n_test": 0}
+            save_checkpoint(staging / checkpoint, model, meta, standardization)
+            write_parquet(history, staging / f"history_{omic}.parquet")
+            subnetworks[omic] = model
+            omics_meta[omic] = {
+                "embedding": embedding, "features": features, "n_features": len(features),
+                "checkpoint": checkpoint, "graph": graph_file, "n_train": len(train),
+                "n_validation": len(validation), "best_epoch": best_epoch, "seed": seed,
+                "scaler": standardization,
+            }
+
+        complete = [c for c in study if all(c in matrices[o].index for o in combination)]
+        fusion_lines = [c for c in complete if c in held_out]
+        rng = np.random.default_rng(job_seed(base_seed, "final", "fusion-holdout",
+                                             "-".join(combination)))
+        n_stop = max(1, int(round(fusion_cfg["holdout_fraction"] * len(fusion_lines))))
+        if len(fusion_lines) < 2:
+            raise InputError(f"final model: only {len(fusion_lines)} held-out lines have every "
+                             f"omic of {'-'.join(combination)}; the fusion needs at least 2")
+        stop = set(rng.choice(fusion_lines, size=min(n_stop, len(fusion_lines) - 1),
+                              replace=False).tolist())
+        fit_lines = [c for c in fusion_lines if c not in stop]
+        stop_lines = [c for c in fusion_lines if c in stop]
+        seed = job_seed(base_seed, "final", "attention", "-".join(combination))
+        seed_everything(seed)
+        fusion_model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs)))
+        fusion_model = fusion_model.to(device)
+
+        def outputs(rows):
+            inputs = Batch.from_arrays(
+                {o: omics_meta[o]["scaler"].transform(matrices[o].loc[rows]) for o in combination},
+                response.loc[rows].to_numpy(np.float32), device)
+            with torch.no_grad():
+                fusion_model.eval()
+                z = fusion_model.concatenated_outputs(inputs.inputs)
+            return Batch({"z": z}, inputs.observed, inputs.measured)
+
+        settings = FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
+                               patience=fusion_cfg["patience"], batch_size=len(fit_lines),
+                               seed=seed, log_every=0)
+        history = fit(ReadsInput(fusion_model.fusion, "z"), outputs(fit_lines),
+                      outputs(stop_lines), settings, label=f"final attention "
+                      f"{'-'.join(combination)}")
+        fusion_meta = {"combination": combination, "layer": "attention", "drugs": drugs,
+                       "repeat": None, "fold": None, "final": True, "seed": seed,
+                       "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
+                       "n_fit": len(fit_lines), "n_stop": len(stop_lines), "n_test": 0}
+        save_checkpoint(staging / "fusion.pt", fusion_model.fusion, fusion_meta)
+        write_parquet(history, staging / "history_fusion.parquet")
+
+        weights = fusion_model.attention().detach().cpu().numpy()
+        attention = pd.DataFrame({"drug": np.tile(drugs, len(combination)),
+                                  "omic": np.repeat(combination, len(drugs)),
+                                  "weight": weights.ravel().astype(np.float64)})
+        write_parquet(attention, staging / "attention.parquet")
+        write_parquet(pd.concat([
+            pd.DataFrame({"omic": o, "feature": m["features"],
+                          "mean": m["scaler"].mean.astype(np.float64),
+                          "scale": m["scaler"].scale.astype(np.float64)})
+            for o, m in omics_meta.items()], ignore_index=True),
+            staging / "standardization.parquet")
+        drug_table = _drug_table(data_dir, drugs)
+        write_parquet(drug_table, staging / "drugs.parquet")
+
+        study_lines = response.index.astype(str)
+        lacking = {o: int((~study_lines.isin(matrices[o].index)).sum()) for o in combination}
+        for m in omics_meta.values():
+            del m["scaler"]
+        model_json = {
+            "format": MODEL_FORMAT,
+            "combination": combination,
+            "name": "-".join(combination),
+            "layer": "attention",
+            "embeddings": embeddings,
+            "drugs": drugs,
+            "drug_table": "drugs.parquet",
+            "omics": omics_meta,
+            "fusion": {"checkpoint": "fusion.pt", "n_fit": len(fit_lines),
+                       "n_stop": len(stop_lines), "best_epoch": fusion_meta["best_epoch"],
+                       "seed": seed},
+            "lines": {
+                "study": int(len(study_lines)),
+                "with_response": int(len(study)),
+                "held_out": int(len(held_out)),
+                "with_all_omics": len(complete),
+                "lacking_omic": lacking,
+                "note": "lines lacking an omic of the combination trained only the "
+                        "subnetworks of the omics they have; they take no part in the "
+                        "fusion and get no prediction",
+            },
+            "seed": base_seed,
+            "max_missing_features": float(max_missing_features),
+            "standardization": "standardization.parquet (also inside each omic's checkpoint)",
+            "predictions": "predictions.parquet: in-sample, every line with all omics; "
+                           "role says what the line was used for",
+            "config": {key: config.get(key) for key in
+                       ("dataset", "train", "fusion", "embedding", "preprocess", "graph", "cv")},
+        }
+        write_json(model_json, staging / "model.json")
+
+        # Predictions of the model as saved, through the same code as new profiles.
+        final = load_final_model(staging)
+        predicted = predict_lines(final, {o: matrices[o].loc[complete] for o in combination})
+        observed = response.loc[complete, drugs]
+        role = pd.Series("train", index=complete)
+        role[fit_lines] = "fusion_fit"
+        role[stop_lines] = "fusion_stop"
+        predictions = pd.DataFrame({
+            "cell_line": np.repeat(complete, len(drugs)),
+            "drug": np.tile(drugs, len(complete)),
+            "predicted": predicted.loc[complete, drugs].to_numpy(np.float64).ravel(),
+            "observed": observed.to_numpy(np.float64).ravel(),
+            "role": np.repeat(role.to_numpy(), len(drugs)),
+        })
+        write_parquet(predictions, staging / "predictions.parquet")
+        _replace_dir(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    log.info("final model %s: %d lines with every omic, fusion on %d (+%d to stop); written "
+             "to %s", "-".join(combination), len(complete), len(fit_lines), len(stop_lines),
+             out_dir)
+    return model_json
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Only an empty folder or an earlier model folder may be replaced."""
+    if out_dir.exists() and not (
+            out_dir.is_dir() and (not any(out_dir.iterdir()) or (out_dir / "model.json").exists())):
+        raise InputError(f"final model: {out_dir} exists and is not a model folder "
+                         "(no model.json); choose another output folder")
+
+
+def _replace_dir(staging: Path, out_dir: Path) -> None:
+    """Move the finished folder into place (replacing an earlier model folder)."""
+    _check_replaceable(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(staging, out_dir)
+
+
+def _read_study_table(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"final model: {what} table {path} does not exist; run the "
+                         "preprocessing step first")
+    frame = pd.read_parquet(path)
+    frame.index = frame.index.astype(str)
+    frame.columns = frame.columns.astype(str)
+    return frame
+
+
+def _drug_table(data_dir: Path, drugs: list[str]) -> pd.DataFrame:
+    path = data_dir / "drugs.parquet"
+    table = pd.read_parquet(path) if path.is_file() else pd.DataFrame({"drug": drugs})
+    table = table.drop_duplicates("drug").set_index("drug").reindex(drugs)
+    for column in ("target", "pathway"):
+        if column not in table:
+            table[column] = "unknown"
+    return table.reset_index()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class FinalModel:
+    """A loaded final model: the fused network, per-omic standardization, the metadata."""
+
+    directory: Path
+    meta: dict
+    network: torch.nn.Module
+    scalers: dict
+    drug_table: pd.DataFrame
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def combination(self) -> list[str]:
+        return list(self.meta["combination"])
+
+    @property
+    def drugs(self) -> list[str]:
+        return list(self.meta["drugs"])
+
+    def features(self, omic: str) -> list[str]:
+        return list(self.meta["omics"][omic]["features"])
+
+
+def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> FinalModel:
+    """Rebuild a final model from its folder (checkpoints read with ``weights_only=True``)."""
+    from modrp.model import AttentionFusion, FusionModel
+    from modrp.train import load_checkpoint, load_subnetwork
+
+    model_dir = Path(model_dir)
+    meta_path = model_dir / "model.json"
+    if not meta_path.is_file():
+        raise InputError(f"model folder {model_dir}: no model.json; give the folder written "
+                         "by the final-model step (results/<dataset>/final)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as err:
+        raise InputError(f"model folder {model_dir}: model.json is not valid JSON ({err})") \
+            from err
+    if meta.get("format") != MODEL_FORMAT:
+        raise InputError(f"model folder {model_dir}: model.json has format "
+                         f"{meta.get('format')!r}; this modrp reads format {MODEL_FORMAT}")
+    device = torch.device(device)
+    subnetworks, scalers = {}, {}
+    for omic in meta["combination"]:
+        spec = meta["omics"][omic]
+        checkpoint = _model_file(model_dir, spec["checkpoint"])
+        graph = _model_file(model_dir, spec["graph"]) if spec["graph"] else None
+        subnetworks[omic], scalers[omic], sub_meta = load_subnetwork(checkpoint, graph, device)
+        if sub_meta["drugs"] != meta["drugs"] or sub_meta["features"] != spec["features"]:
+            raise InputError(f"model folder {model_dir}: {spec['checkpoint']} does not match "
+                             "model.json (drugs or features differ)")
+    fusion_checkpoint = load_checkpoint(_model_file(model_dir, meta["fusion"]["checkpoint"]),
+                                        device)
+    fusion = AttentionFusion(len(meta["combination"]), len(meta["drugs"]))
+    fusion.load_state_dict(fusion_checkpoint["state_dict"])
+    network = FusionModel(subnetworks, fusion).to(device).eval()
+    drug_path = model_dir / meta.get("drug_table", "drugs.parquet")
+    drug_table = pd.read_parquet(drug_path) if drug_path.is_file() else \
+        pd.DataFrame({"drug": meta["drugs"]})
+    return FinalModel(model_dir, meta, network, scalers, drug_table, device)
+
+
+def _model_file(model_dir: Path, name: str) -> Path:
+    path = model_dir / name
+    if not path.is_file():
+        raise InputError(f"model folder {model_dir}: {name} is missing; the folder is "
+                         "incomplete (copy the whole folder)")
+    return path
+
+
+# --------------------------------------------------------------------------- predicting
+
+
+def predict_lines(model: FinalModel, omics: dict[str, pd.DataFrame],
+                  max_missing_features: float | None = None) -> pd.DataFrame:
+    """Predicted ln IC50, lines x drugs (the model's drug order).  See
+    :func:`predict_with_report` for the input checks; this drops the report."""
+    return predict_with_report(model, omics, max_missing_features)[0]
+
+
+def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
+                        max_missing_features: float | None = None
+                        ) -> tuple[pd.DataFrame, dict]:
+    """Check and align ``omics`` ({omic: lines x features}) to the model, then predict.
+
+    - omics the model does not read are ignored (noted in the report); an omic it
+      reads but the input lacks is an error naming it;
+    - duplicated cell-line ids in a matrix are an error naming them;
+    - lines absent from some of the model's omics are dropped (listed in the report);
+      none left is an error;
+    - features the model needs but the input lacks, and NaN values, are set to the
+      training mean (0 after standardization) and counted per omic; more than
+      ``max_missing_features`` (default: the model's ``max_missing_features``) of an
+      omic's features missing overall, or for one line, is an error;
+    - extra features are ignored (counted); non-numeric or infinite values are errors.
+
+    Returns the predictions and the report ``{"lines", "dropped_lines", "ignored_omics",
+    "omics": {omic: counts}}``.
+    """
+    limit = model.meta["max_missing_features"] if max_missing_features is None \
+        else float(max_missing_features)
+    if not 0 <= limit <= 1:
+        raise InputError(f"--max-missing-features must be between 0 and 1, got {limit}")
+    combination = model.combination
+    given = {str(k): v for k, v in omics.items()}
+    ignored = sorted(set(given) - set(combination))
+    missing = [o for o in combination if o not in given]
+    if missing:
+        raise InputError(f"the model {model.meta['name']} needs the omics {combination}; the "
+                         f"input lacks {missing} (it has {sorted(given) or 'none'})")
+    zero_filled = {o: bool(given[o].attrs.get(ABSENT_IS_ZERO, False)) for o in combination}
+    matrices = {o: _as_numeric_matrix(given[o], o) for o in combination}
+    common = matrices[combination[0]].index
+    for omic in combination[1:]:
+        common = common[common.isin(matrices[omic].index)]
+    every = pd.Index(sorted(set().union(*(set(m.index) for m in matrices.values()))))
+    dropped = sorted(set(every) - set(common))
+    if len(common) == 0:
+        examples = {o: m.index[:3].tolist() for o, m in matrices.items()}
+        raise InputError(f"no cell line is present in every omic the model needs {combination} "
+                         f"(ids per omic, e.g. {examples}); use the same ids in every file")
+    report = {"lines": int(len(common)), "dropped_lines": dropped, "ignored_omics": ignored,
+              "omics": {}}
+    inputs = {}
+    for omic in combination:
+        inputs[omic], report["omics"][omic] = _aligned_input(
+            model, omic, matrices[omic].loc[common], limit, zero_filled[omic])
+    predicted = _predict_arrays(model, inputs)
+    frame = pd.DataFrame(predicted.astype(np.float64), index=pd.Index(common, name="cell_line"),
+                         columns=pd.Index(model.drugs, name="drug"))
+    return frame, report
+
+
+def _as_numeric_matrix(frame: pd.DataFrame, omic: str) -> pd.DataFrame:
+    from modrp.sources._common import to_numeric_matrix
+
+    what = f"input {omic!r} matrix"
+    frame = frame.copy()
+    frame.index = frame.index.astype(str)
+    frame.columns = frame.columns.astype(str)
+    duplicated = frame.index[frame.index.duplicated()]
+    if len(duplicated):
+        raise InputError(f"{what}: duplicated cell-line ids {list(dict.fromkeys(duplicated))[:5]}"
+                         f"{' ...' if len(set(duplicated)) > 5 else ''}; each id must appear "
+                         "once")
+    if frame.columns.duplicated().any():
+        raise InputError(f"{what}: duplicated feature columns "
+                         f"{list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))[:5]}")
+    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        frame = to_numeric_matrix(frame, what, "(input)")
+    values = frame.to_numpy(dtype=np.float64)
+    if np.isinf(values).any():
+        row, col = np.argwhere(np.isinf(values))[0]
+        raise InputError(f"{what}: infinite value at line {frame.index[row]!r}, feature "
+                         f"{frame.columns[col]!r}")
+    return frame
+
+
+def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: float,
+                   absent_is_zero: bool) -> tuple[np.ndarray, dict]:
+    """Standardized (lines, model features) array; missing features and NaN -> 0 (the
+    training mean); with ``absent_is_zero`` (a variant table) absent genes are 0 raw."""
+    features = model.features(omic)
+    n = len(features)
+    present = pd.Index(features).isin(matrix.columns)
+    absent = [f for f, p in zip(features, present, strict=True) if not p]
+    extra = int((~matrix.columns.isin(features)).sum())
+    counts = {"features_model": n, "features_given": int(present.sum()),
+              "features_missing": 0 if absent_is_zero else len(absent),
+              "features_absent_set_to_zero": len(absent) if absent_is_zero else 0,
+              "missing_examples": [] if absent_is_zero else absent[:5],
+              "features_extra_ignored": extra, "nan_values_filled": 0}
+    if not absent_is_zero and len(absent) > limit * n + 1e-9:
+        raise InputError(
+            f"input {omic!r}: {len(absent)} of the model's {n} features "
+            f"({len(absent) / n:.0%}) are absent, e.g. {absent[:5]}; at most "
+            f"{limit:.0%} may be missing (--max-missing-features)")
+    aligned = matrix.reindex(columns=features)
+    if absent_is_zero and absent:
+        aligned[absent] = 0.0
+    nan = aligned.isna().to_numpy()
+    counts["nan_values_filled"] = int(nan[:, present].sum())
+    per_line = nan.sum(axis=1) / n
+    too_many = np.flatnonzero(per_line > limit + 1e-9)
+    if len(too_many):
+        shown = [f"{matrix.index[i]} ({per_line[i]:.0%})" for i in too_many[:5]]
+        raise InputError(
+            f"input {omic!r}: {len(too_many)} line(s) lack more than {limit:.0%} of the model's "
+            f"{n} features (absent or NaN): {', '.join(shown)}; --max-missing-features sets "
+            "the limit")
+    values = model.scalers[omic].transform(aligned)
+    values[nan] = 0.0  # the training mean, standardized
+    return values.astype(np.float32), counts
+
+
+@torch.no_grad()
+def _predict_arrays(model: FinalModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    network = model.network.eval()
+    n = next(iter(inputs.values())).shape[0]
+    out = []
+    for start in range(0, n, PREDICT_BATCH):
+        chunk = {o: torch.as_tensor(np.ascontiguousarray(v[start:start + PREDICT_BATCH]),
+                                    device=model.device) for o, v in inputs.items()}
+        out.append(network(chunk).cpu().numpy())
+    return np.concatenate(out, axis=0)
+
+
+def drug_ranking(model: FinalModel, predicted: pd.DataFrame) -> pd.DataFrame:
+    """Long table ``cell_line, rank, drug, predicted_ln_ic50[, target, pathway]``: per line,
+    drugs from the lowest predicted ln IC50 (most effective) to the highest."""
+    long = predicted.rename_axis(index="cell_line", columns="drug").stack().rename(
+        "predicted_ln_ic50").reset_index()
+    line_order = pd.Series(np.arange(len(predicted)), index=predicted.index.astype(str))
+    long["_line"] = long["cell_line"].astype(str).map(line_order)
+    long = long.sort_values(["_line", "predicted_ln_ic50", "drug"], kind="mergesort")
+    long["rank"] = long.groupby("_line").cumcount() + 1
+    columns = ["cell_line", "rank", "drug", "predicted_ln_ic50"]
+    table = model.drug_table.drop_duplicates("drug").set_index("drug")
+    for column in ("target", "pathway"):
+        if column in table:
+            long[column] = long["drug"].map(table[column])
+            columns.append(column)
+    return long[columns].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- reading inputs
+
+
+def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Read new cell lines' profiles into {omic: lines x features} (ids as strings).
+
+    ``paths`` is one item or a list of them, each:
+
+    - ``omic=path``: a custom matrix for that omic;
+    - a file named ``<omic>.<csv|tsv|txt|parquet>``: a custom matrix (rows cell lines,
+      first column the id, other columns features; NaN allowed, filled at prediction);
+    - a real source file by its name (``CCLE_expression.csv``, ``CCLE_mutations.csv``,
+      ``Gene_level_CN.xlsx``, ``CCLE_RPPA_20181003.csv``, ``CCLE_metabolomics_20190502.csv``);
+    - a directory: every file of the two kinds above inside it, plus ``sample_info.csv``.
+
+    Real files are parsed by :mod:`modrp.sources` and encoded as preprocessing encodes
+    them (``preprocess``: the model's ``config.preprocess``; schema defaults when None):
+    mutation classes in ``mutation_excluded_classes`` do not count, CNV is the alteration
+    state with unknown copy number neutral, RPPA one feature per antibody, metabolites
+    as measured.  Their ids become DepMap ids (``ACH-...``) through ``sample_info.csv``
+    (a directory's own, or one given as an item) where it knows them; a line it does not
+    know keeps the file's own id (CCLE name for RPPA and metabolomics, COSMIC id for
+    copy number), so it meets the other omics only if they use that id too.
+    """
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not items:
+        raise InputError("no omics input given")
+    custom: dict[str, Path] = {}
+    real: dict[str, Path] = {}
+    sample_info = None
+
+    def add(target: dict, omic: str, path: Path):
+        if omic in custom or omic in real:
+            earlier = custom.get(omic) or real.get(omic)
+            raise InputError(f"omic {omic!r} is given twice: {earlier} and {path}")
+        target[omic] = path
+
+    for item in items:
+        text = str(item)
+        match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)
+        if match and not Path(text).exists():
+            omic, path = match[1], Path(match[2])
+            if omic not in _omic_order():
+                raise InputError(f"{text}: unknown omic {omic!r}; expected one of "
+                                 f"{list(_omic_order())}")
+            add(custom, omic, path)
+            continue
+        path = Path(text)
+        if path.is_dir():
+            found = False
+            for child in sorted(path.iterdir()):
+                kind = _classify(child)
+                if kind is None:
+                    continue
+                found = True
+                if kind == ("sample_info", None):
+                    sample_info = child
+                else:
+                    add(custom if kind[0] == "custom" else real, kind[1], child)
+            if not found:
+                raise InputError(f"{path}: no omics file recognised; expected <omic>.csv/.tsv/"
+                                 f".parquet (omics {list(_omic_order())}) or the source files "
+                                 f"{sorted(REAL_FILES.values())}")
+            continue
+        if not path.exists():
+            raise InputError(f"omics input {path}: file not found")
+        kind = _classify(path)
+        if kind is None:
+            raise InputError(f"omics input {path}: cannot tell which omic it holds; name it "
+                             f"<omic>.csv (omics {list(_omic_order())}), give it as "
+                             "omic=path, or use a source file name such as "
+                             f"{REAL_FILES['exp']}")
+        if kind == ("sample_info", None):
+            sample_info = path
+        else:
+            add(custom if kind[0] == "custom" else real, kind[1], path)
+
+    profiles = {omic: read_custom_matrix(path, omic) for omic, path in custom.items()}
+    if real:
+        profiles.update(read_source_profiles(real, sample_info, preprocess))
+    return {o: profiles[o] for o in _omic_order() if o in profiles}
+
+
+def _classify(path: Path):
+    name = path.name
+    for omic, real_name in REAL_FILES.items():
+        if name == real_name:
+            return ("real", omic)
+    if name == SAMPLE_INFO:
+        return ("sample_info", None)
+    lower = name.lower()
+    for suffix in _TABLE_SUFFIXES:
+        if lower.endswith(suffix) and name[: -len(suffix)] in _omic_order():
+            return ("custom", name[: -len(suffix)])
+    return None
+
+
+def read_custom_matrix(path, omic: str) -> pd.DataFrame:
+    """A custom omic matrix (rows cell lines, first column the id); NaN kept."""
+    from modrp.io import read_table
+    from modrp.sources._common import check_unique_index, to_numeric_matrix
+
+    what = f"{omic} matrix"
+    frame = read_table(path, what)
+    if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
+        frame = frame.reset_index()
+    if frame.shape[1] < 2:
+        raise InputError(f"{what}: {path}: expected an id column and at least one feature column")
+    frame = frame.set_index(frame.columns[0])
+    frame.index = frame.index.astype(str)
+    frame.index.name = "cell_line"
+    frame.columns = frame.columns.astype(str)
+    frame.columns.name = "feature"
+    check_unique_index(frame, what, path)
+    if frame.columns.duplicated().any():
+        raise InputError(f"{what}: {path}: duplicated feature columns, e.g. "
+                         f"{list(frame.columns[frame.columns.duplicated()][:3])}")
+    return to_numeric_matrix(frame, what, path).astype(np.float32)
+
+
+def _default_preprocess() -> dict:
+    from modrp.config import validate_config
+
+    return validate_config({"dataset": "x", "data": {"source": "demo"}})["preprocess"]
+
+
+def read_source_profiles(files: dict[str, Path], sample_info: Path | None = None,
+                         preprocess: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Real source files ({omic: path}) -> {omic: lines x features}, encoded as
+    :func:`modrp.preprocess.load_source_files` encodes them, ids mapped to DepMap ids
+    through ``sample_info`` where it knows them (see :func:`read_new_profiles`)."""
+    from modrp.preprocess import mutation_matrix
+    from modrp.sources import ccle, depmap, gdsc
+
+    pre = {**_default_preprocess(), **(preprocess or {})}
+    by_ccle = by_cosmic = pd.Series(dtype=object)
+    if sample_info is not None:
+        info = depmap.read_sample_info(sample_info)
+        by_ccle = info.dropna(subset=["ccle_name"]).drop_duplicates("ccle_name") \
+            .set_index("ccle_name")["depmap_id"]
+        by_cosmic = info.dropna(subset=["cosmic_id"]).drop_duplicates("cosmic_id") \
+            .set_index("cosmic_id")["depmap_id"]
+    profiles = {}
+    if "exp" in files:
+        profiles["exp"] = depmap.read_expression(files["exp"])
+    if "mut" in files:
+        variants = depmap.read_mutations(files["mut"])
+        line = variants["depmap_id"].where(variants["depmap_id"] != "")
+        line = line.fillna(variants["ccle_name"].map(by_ccle)).fillna(variants["ccle_name"])
+        matrix = mutation_matrix(variants.assign(line=line),
+                                 pre.get("mutation_excluded_classes", []),
+                                 pre.get("mutation_deleterious_only", False))
+        profiles["mut"] = matrix
+    if "cnv" in files:
+        matrix = gdsc.read_gene_level_cn(files["cnv"], pre.get("cnv_amplification_min_cn", 8))
+        profiles["cnv"] = _mapped(matrix.fillna(0.0), by_cosmic)  # unknown CN is neutral
+    if "rppa" in files:
+        profiles["rppa"] = _mapped(ccle.read_rppa(files["rppa"]), by_ccle)
+    if "metabolites" in files:
+        profiles["metabolites"] = _mapped(ccle.read_metabolomics(files["metabolites"]),
+                                          by_ccle)
+    for omic, matrix in profiles.items():
+        matrix = matrix.astype(np.float32)
+        matrix.index = matrix.index.astype(str)
+        matrix.index.name = "cell_line"
+        matrix.columns = matrix.columns.astype(str)
+        matrix.columns.name = "feature"
+        duplicated = matrix.index[matrix.index.duplicated()]
+        if len(duplicated):
+            raise InputError(f"{files[omic]}: after mapping ids with {SAMPLE_INFO}, the ids "
+                             f"{list(dict.fromkeys(duplicated))[:5]} appear more than once")
+        matrix.attrs[ABSENT_IS_ZERO] = omic == "mut"
+        profiles[omic] = matrix
+    return profiles
+
+
+def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
+    """Rows renamed through ``mapping`` where it knows them, else kept."""
+    known = mapping.to_dict()
+    matrix = matrix.copy()
+    matrix.index = pd.Index([known.get(i, i) for i in matrix.index.astype(str)])
+    return matrix
+
+
+def write_ranking(ranking: pd.DataFrame, path: Path) -> None:
+    """Write the ranking CSV atomically."""
+    from modrp.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        ranking.to_csv(tmp, index=False, float_format="%.5f")
+
+
+def report_lines(model: FinalModel, report: dict) -> list[str]:
+    """A short human summary of :func:`predict_with_report`'s report."""
+    lines = [f"model {model.meta['name']} ({model.directory}): {report['lines']} cell line(s) "
+             f"x {len(model.drugs)} drugs predicted"]
+    for omic, c in report["omics"].items():
+        text = (f"  {omic}: {c['features_given']} of {c['features_model']} model features "
+                f"given; {c['features_missing']} missing and {c['nan_values_filled']} NaN "
+                f"value(s) set to the training mean; {c['features_extra_ignored']} extra "
+                "feature(s) ignored")
+        if c["features_absent_set_to_zero"]:
+            text += (f"; {c['features_absent_set_to_zero']} gene(s) without a variant in the "
+                     "mutation table set to 0 (not mutated)")
+        if c["missing_examples"]:
+            text += f" (missing e.g. {', '.join(c['missing_examples'][:3])})"
+        lines.append(text)
+    if report["ignored_omics"]:
+        lines.append(f"  ignored omics (not read by this model): "
+                     f"{', '.join(report['ignored_omics'])}")
+    if report["dropped_lines"]:
+        shown = ", ".join(report["dropped_lines"][:5])
+        lines.append(f"  {len(report['dropped_lines'])} line(s) left out, not present in every "
+                     f"omic the model needs: {shown}"
+                     f"{' ...' if len(report['dropped_lines']) > 5 else ''}")
+    return lines

@@ -1,0 +1,363 @@
+"""Final models and ``modrp predict``: the folder is self-contained and loads with
+weights_only; predicting the training lines' own profiles reproduces the saved
+predictions; input checks (missing omic, duplicated ids, missing features, NaN);
+the real-source reader encodes files as preprocessing does; the ranking CSV."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from modrp import steps
+from modrp.cli import main
+from modrp.config import validate_config
+from modrp.demo import write_demo_dataset
+from modrp.errors import InputError
+from modrp.predict import (
+    ABSENT_IS_ZERO,
+    drug_ranking,
+    load_final_model,
+    predict_lines,
+    predict_with_report,
+    read_new_profiles,
+    train_final_model,
+)
+
+COMBINATION = ["exp", "mut", "rppa"]
+
+
+def small_config():
+    return validate_config({
+        "dataset": "t", "data": {"source": "demo"},
+        "embedding": {"exp": "graph", "mut": "graph", "cnv": "graph", "rppa": "dense",
+                      "metabolites": "dense"},
+        "train": {"max_epochs": {"graph": 12, "dense": 12}, "patience": 5, "batch_size": 16,
+                  "device": "cpu", "log_every": 0},
+        "fusion": {"max_epochs": 25, "patience": 10},
+    })
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A tiny demo, preprocessed, with graphs, and its final exp-mut-rppa model."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("final")
+    config = small_config()
+    write_demo_dataset(root / "raw", seed=0, n_lines=60, n_genes=220, n_edges=600)
+    steps.preprocess(config, root / "raw", root / "data")
+    for omic in ("exp", "mut"):
+        steps.build_graph(omic, root / "data", root / "graph" / f"{omic}.npz",
+                          root / "graph" / f"{omic}.json", drop_isolated=True)
+    meta = train_final_model(COMBINATION, root / "data", root / "graph", config,
+                             root / "results" / "final")
+    return root, meta
+
+
+def study_omics(root, omics=COMBINATION):
+    return {o: pd.read_parquet(root / "data" / "omics" / f"{o}.parquet") for o in omics}
+
+
+def saved_predictions(root):
+    frame = pd.read_parquet(root / "results" / "final" / "predictions.parquet")
+    return frame.pivot(index="cell_line", columns="drug", values="predicted")
+
+
+def test_final_model_folder_holds_everything_it_needs(study):
+    root, meta = study
+    folder = root / "results" / "final"
+    for name in ("model.json", "exp.pt", "mut.pt", "rppa.pt", "fusion.pt", "graph/exp.npz",
+                 "graph/mut.npz", "standardization.parquet", "drugs.parquet",
+                 "predictions.parquet", "attention.parquet"):
+        assert (folder / name).is_file(), name
+    assert not (folder / "graph" / "rppa.npz").exists()  # dense embedding: no graph
+    on_disk = json.loads((folder / "model.json").read_text())
+    assert on_disk == json.loads(json.dumps(meta))
+    response = pd.read_parquet(root / "data" / "response.parquet")
+    assert meta["combination"] == COMBINATION and meta["drugs"] == response.columns.tolist()
+    assert meta["embeddings"] == {"exp": "graph", "mut": "graph", "rppa": "dense"}
+    assert meta["max_missing_features"] == 0.2
+    omics = study_omics(root)
+    complete = sorted(set(omics["exp"].index) & set(omics["mut"].index)
+                      & set(omics["rppa"].index))
+    lacking = {o: int((~response.index.isin(m.index)).sum()) for o, m in omics.items()}
+    assert meta["lines"]["with_all_omics"] == len(complete)
+    assert meta["lines"]["lacking_omic"] == lacking and max(lacking.values()) > 0
+    for omic in COMBINATION:  # every study line of the omic: trained on or held out
+        spec = meta["omics"][omic]
+        assert spec["n_train"] + spec["n_validation"] == len(omics[omic])
+    assert meta["fusion"]["n_fit"] + meta["fusion"]["n_stop"] <= meta["lines"]["held_out"]
+    predictions = pd.read_parquet(folder / "predictions.parquet")
+    assert predictions.columns.tolist() == ["cell_line", "drug", "predicted", "observed", "role"]
+    assert sorted(predictions["cell_line"].unique()) == complete
+    assert len(predictions) == len(complete) * len(meta["drugs"])
+    assert (predictions.groupby("role")["cell_line"].nunique()
+            == pd.Series({"fusion_fit": meta["fusion"]["n_fit"],
+                          "fusion_stop": meta["fusion"]["n_stop"],
+                          "train": len(complete) - meta["fusion"]["n_fit"]
+                          - meta["fusion"]["n_stop"]})).all()
+    attention = pd.read_parquet(folder / "attention.parquet")
+    assert np.allclose(attention.groupby("drug")["weight"].sum(), 1.0)
+    scaling = pd.read_parquet(folder / "standardization.parquet")
+    exp_stats = scaling[scaling["omic"] == "exp"].set_index("feature")
+    assert exp_stats.index.tolist() == meta["omics"]["exp"]["features"]
+    features = meta["omics"]["exp"]["features"]
+    assert np.allclose(exp_stats["mean"], omics["exp"][features].mean(), atol=1e-5)
+
+
+def test_checkpoints_load_with_weights_only_and_refuse_pickles(study, tmp_path):
+    root, _ = study
+    folder = root / "results" / "final"
+    for name in ("exp.pt", "mut.pt", "rppa.pt", "fusion.pt"):
+        checkpoint = torch.load(folder / name, map_location="cpu", weights_only=True)
+        assert set(checkpoint) >= {"state_dict", "meta"}
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("ran while loading",))
+
+    torch.save({"state_dict": {}, "meta": Payload()}, copy / "fusion.pt")
+    with pytest.raises(pickle.UnpicklingError):
+        load_final_model(copy)
+
+
+def test_predicting_the_training_profiles_reproduces_the_saved_predictions(study, tmp_path):
+    root, meta = study
+    moved = tmp_path / "elsewhere"  # self-contained: works away from data/ and graph/
+    shutil.copytree(root / "results" / "final", moved)
+    model = load_final_model(moved)
+    predicted = predict_lines(model, study_omics(root, COMBINATION + ["cnv"]))
+    expected = saved_predictions(root)
+    assert predicted.columns.tolist() == meta["drugs"]
+    assert sorted(predicted.index) == sorted(expected.index)
+    np.testing.assert_allclose(predicted.loc[expected.index, expected.columns].to_numpy(),
+                               expected.to_numpy(), rtol=0, atol=1e-5)
+
+
+def test_cli_ranks_drugs_from_custom_files(study, tmp_path, capsys):
+    root, meta = study
+    omics = study_omics(root, COMBINATION + ["cnv"])
+    omics["exp"].to_csv(tmp_path / "exp.csv")
+    omics["mut"].to_csv(tmp_path / "mut.tsv", sep="\t")
+    omics["rppa"].to_parquet(tmp_path / "rppa.parquet")
+    omics["cnv"].to_csv(tmp_path / "cnv.csv")
+    out = tmp_path / "ranking.csv"
+    code = main(["predict", "--model", str(root / "results" / "final"), "--omics",
+                 str(tmp_path / "exp.csv"), f"mut={tmp_path / 'mut.tsv'}",
+                 "--omics", str(tmp_path / "rppa.parquet"), str(tmp_path / "cnv.csv"),
+                 "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "ignored omics (not read by this model): cnv" in printed
+    assert f"{meta['lines']['with_all_omics']} cell line(s) x 22 drugs" in printed
+    ranking = pd.read_csv(out, dtype={"cell_line": str})
+    assert ranking.columns.tolist() == ["cell_line", "rank", "drug", "predicted_ln_ic50",
+                                        "target", "pathway"]
+    expected = saved_predictions(root).stack().rename("saved").reset_index()
+    merged = ranking.merge(expected, on=["cell_line", "drug"], validate="one_to_one")
+    assert len(merged) == len(ranking) == len(expected)
+    np.testing.assert_allclose(merged["predicted_ln_ic50"], merged["saved"], atol=1e-4)
+    for _, group in ranking.groupby("cell_line", sort=False):
+        assert group["rank"].tolist() == list(range(1, len(meta["drugs"]) + 1))
+        assert group["predicted_ln_ic50"].is_monotonic_increasing  # most effective first
+    drugs = pd.read_parquet(root / "data" / "drugs.parquet").set_index("drug")
+    assert (ranking["target"] == ranking["drug"].map(drugs["target"])).all()
+
+
+def test_drug_ranking_puts_the_lowest_ln_ic50_first(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    drugs = model.drugs
+    values = np.tile(np.arange(len(drugs), dtype=float), (2, 1))
+    values[1] = values[1][::-1]
+    ranking = drug_ranking(model, pd.DataFrame(values, index=["b", "a"], columns=drugs))
+    assert ranking["cell_line"].tolist()[:1] == ["b"]  # input order of the lines kept
+    assert ranking.loc[ranking["cell_line"] == "b", "drug"].tolist() == drugs
+    assert ranking.loc[ranking["cell_line"] == "a", "drug"].tolist() == drugs[::-1]
+
+
+def test_missing_features_and_nan_get_the_training_mean_and_are_counted(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    dropped = features[:5]
+    stats = pd.read_parquet(root / "results" / "final" / "standardization.parquet")
+    mean = stats[stats["omic"] == "exp"].set_index("feature")["mean"]
+    filled = omics["exp"].copy()
+    filled[dropped] = mean[dropped].to_numpy()  # what the model should assume
+    lines = filled.index[:2]
+    filled.loc[lines, features[10]] = mean[features[10]]
+    holey = omics["exp"].drop(columns=dropped)
+    holey.loc[lines, features[10]] = np.nan
+    holey["NOT_A_MODEL_GENE"] = 1.0
+    expected = predict_lines(model, {**omics, "exp": filled})
+    got, report = predict_with_report(model, {**omics, "exp": holey})
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-5)
+    counts = report["omics"]["exp"]
+    assert counts["features_missing"] == 5 and counts["missing_examples"] == dropped
+    extra_in_study = len(omics["exp"].columns) - len(features)  # not in the graph
+    assert counts["features_extra_ignored"] == extra_in_study + 1
+    assert counts["nan_values_filled"] == sum(line in got.index for line in lines)
+    assert report["omics"]["mut"]["features_missing"] == 0
+    # the fill matters: zeros instead of the means would predict differently
+    zeros = predict_lines(model, {**omics, "exp": omics["exp"].assign(**dict.fromkeys(dropped,
+                                                                                       0.0))})
+    assert not np.allclose(zeros.to_numpy(), expected.to_numpy(), atol=1e-4)
+
+
+def test_too_many_missing_features_is_an_error(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    n_drop = int(0.3 * len(features))
+    holey = omics["exp"].drop(columns=features[:n_drop])
+    with pytest.raises(InputError, match=rf"input 'exp': {n_drop} of the model's "
+                                         rf"{len(features)} features .* are absent"):
+        predict_lines(model, {**omics, "exp": holey})
+    assert len(predict_lines(model, {**omics, "exp": holey}, max_missing_features=0.5))
+    rppa = omics["rppa"].copy()
+    line = rppa.index[0]
+    rppa.loc[line] = np.nan  # one line without any value
+    with pytest.raises(InputError, match=rf"input 'rppa': 1 line\(s\) .*{line} \(100%\)"):
+        predict_lines(model, {**omics, "rppa": rppa})
+
+
+def test_missing_omic_and_duplicated_ids_are_errors_naming_them(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    with pytest.raises(InputError, match=r"lacks \['mut'\]"):
+        predict_lines(model, {"exp": omics["exp"], "rppa": omics["rppa"]})
+    line = omics["mut"].index[3]
+    twice = pd.concat([omics["mut"], omics["mut"].loc[[line]]])
+    with pytest.raises(InputError, match=rf"duplicated cell-line ids \['{line}'\]"):
+        predict_lines(model, {**omics, "mut": twice})
+
+
+def test_lines_missing_from_an_omic_are_left_out_and_reported(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    gone = omics["rppa"].index[:2].tolist()
+    predicted, report = predict_with_report(model, {**omics,
+                                                    "rppa": omics["rppa"].drop(index=gone)})
+    assert not set(gone) & set(predicted.index)
+    assert set(gone) <= set(report["dropped_lines"])
+    with pytest.raises(InputError, match="no cell line is present in every omic"):
+        predict_lines(model, {**omics, "rppa": omics["rppa"].rename(index=lambda i: f"x{i}")})
+
+
+def test_cli_reports_input_errors_with_exit_status_2(study, tmp_path, capsys):
+    root, _ = study
+    omics = study_omics(root)
+    omics["exp"].to_csv(tmp_path / "exp.csv")
+    omics["rppa"].to_csv(tmp_path / "rppa.csv")
+    code = main(["predict", "--model", str(root / "results" / "final"), "--omics",
+                 str(tmp_path), "--out", str(tmp_path / "ranking.csv")])
+    assert code == 2
+    assert "lacks ['mut']" in capsys.readouterr().err
+    assert not (tmp_path / "ranking.csv").exists()
+    code = main(["predict", "--model", str(tmp_path), "--omics", str(tmp_path), "--out",
+                 str(tmp_path / "ranking.csv")])
+    assert code == 2 and "no model.json" in capsys.readouterr().err
+
+
+def test_real_source_files_are_encoded_as_preprocessing_encodes_them(study):
+    """The demo's raw files read as new profiles give preprocessing's matrices (ids mapped
+    to DepMap ids), and predicting from them gives the saved predictions."""
+    root, _ = study
+    config = small_config()
+    profiles = read_new_profiles(root / "raw", config["preprocess"])
+    assert list(profiles) == ["exp", "mut", "cnv", "rppa", "metabolites"]
+    lines = pd.read_parquet(root / "data" / "cell_lines.parquet")
+    to_depmap = lines.dropna(subset=["depmap_id"]).set_index("cell_line")["depmap_id"]
+    for omic, new in profiles.items():
+        processed = pd.read_parquet(root / "data" / "omics" / f"{omic}.parquet")
+        processed = processed[processed.index.isin(to_depmap.index)]
+        processed.index = processed.index.map(to_depmap)
+        common = processed.index.intersection(new.index)
+        assert len(common) >= 0.9 * len(processed), omic
+        # a gene absent from a variant table is not mutated; other omics keep every column
+        same = new.reindex(columns=processed.columns, fill_value=0.0 if omic == "mut" else np.nan)
+        np.testing.assert_array_equal(same.loc[common].to_numpy(),
+                                      processed.loc[common].to_numpy(), err_msg=omic)
+    model = load_final_model(root / "results" / "final")
+    predicted = predict_lines(model, profiles)
+    saved = saved_predictions(root)
+    saved = saved[saved.index.isin(to_depmap.index)]
+    saved.index = saved.index.map(to_depmap)
+    assert len(saved) > 0 and set(saved.index) <= set(predicted.index)
+    np.testing.assert_allclose(predicted.loc[saved.index, saved.columns].to_numpy(),
+                               saved.to_numpy(), atol=1e-5)
+
+
+def test_genes_absent_from_a_variant_table_count_as_not_mutated(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    gene = meta["omics"]["mut"]["features"][0]
+    mutated_once = omics["mut"].copy()
+    mutated_once[gene] = 0.0
+    expected = predict_lines(model, {**omics, "mut": mutated_once})
+    from_table = omics["mut"].drop(columns=[gene])
+    from_table.attrs[ABSENT_IS_ZERO] = True
+    got, report = predict_with_report(model, {**omics, "mut": from_table})
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-6)
+    assert report["omics"]["mut"]["features_missing"] == 0
+    assert report["omics"]["mut"]["features_absent_set_to_zero"] == 1
+
+
+def test_new_profile_paths_name_their_omic(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "b"], "G1": [1.0, np.nan], "G2": [0.5, 2.0]})
+    frame.to_csv(tmp_path / "expr_values.csv", index=False)
+    frame.to_csv(tmp_path / "exp.csv", index=False)
+    profiles = read_new_profiles([f"mut={tmp_path / 'expr_values.csv'}", tmp_path / "exp.csv"])
+    assert list(profiles) == ["exp", "mut"]
+    assert profiles["exp"].index.tolist() == ["a", "b"] and np.isnan(profiles["exp"].iloc[1, 0])
+    with pytest.raises(InputError, match="cannot tell which omic"):
+        read_new_profiles(tmp_path / "expr_values.csv")
+    with pytest.raises(InputError, match="unknown omic 'methylation'"):
+        read_new_profiles(f"methylation={tmp_path / 'exp.csv'}")
+    with pytest.raises(InputError, match="omic 'exp' is given twice"):
+        read_new_profiles([tmp_path, f"exp={tmp_path / 'expr_values.csv'}"])
+    pd.concat([frame, frame.iloc[[0]]]).to_csv(tmp_path / "rppa.csv", index=False)
+    with pytest.raises(InputError, match=r"duplicated cell-line ids, e.g. \['a'\]"):
+        read_new_profiles(tmp_path / "rppa.csv")
+
+
+def test_final_model_never_overwrites_a_folder_that_is_not_a_model(study, tmp_path):
+    root, _ = study
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("precious")
+    with pytest.raises(InputError, match="not a model folder"):
+        train_final_model(["mut", "exp"], root / "data", root / "graph", small_config(), keep)
+    assert (keep / "notes.txt").read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # no staging folder left
+
+
+def test_new_demo_lines_are_predicted_from_their_raw_files(study, tmp_path, capsys):
+    """Lines the model never saw, in the real files' formats, ids mapped to DepMap ids."""
+    from modrp.demo import write_new_cell_lines
+
+    root, meta = study
+    paths = write_new_cell_lines(tmp_path / "new", n_lines=6, seed=1, base_seed=0,
+                                 base_n_lines=60, n_genes=220, n_edges=600)
+    out = tmp_path / "ranking.csv"
+    assert main(["predict", "--model", str(root / "results" / "final"), "--omics",
+                 str(paths["expression"].parent), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "ignored omics (not read by this model): cnv, metabolites" in printed
+    truth = pd.read_csv(paths["responses"], dtype=str)
+    ranking = pd.read_csv(out)
+    assert set(ranking["cell_line"]) == set(truth["depmap_id"])
+    assert len(ranking) == 6 * len(meta["drugs"]) and ranking["predicted_ln_ic50"].notna().all()
