@@ -27,11 +27,16 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/graph.smk"
 include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/baselines.smk"
+include: "workflow/rules/final.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
@@ -42,6 +47,10 @@ rule all:
         expand(f"{RESULTS}/graph/{{omic}}.{{ext}}", omic=GRAPH_OMICS, ext=("npz", "json")),
         expand(f"{RESULTS}/splits/r{{repeat}}.parquet", repeat=REPEATS),
         model_outputs(),
+        comparator_outputs(),
+        audit_outputs(),
         f"{RESULTS}/metrics/models.csv",
         rules.tables.output,
+        rules.figures.output,
+        rules.final_model.output,
     default_target: True

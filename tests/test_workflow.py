@@ -69,6 +69,7 @@ def demo_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
     config = reduced_epoch_demo_config(workdir / "demo-fast.yaml")
     snakemake("--cores", "2", "--configfile", str(config), cwd=workdir)
+    snakemake("--configfile", str(config), "--report", "results/demo/report.html", cwd=workdir)
     return workdir / "results" / "demo"
 
 
@@ -133,11 +134,19 @@ def test_demo_trains_every_single_model_and_all_26_fusions(demo_run):
 @pytest.mark.slow
 def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     table = pd.read_csv(demo_run / "metrics" / "models.csv")
-    assert len(table) == 8 + 26 + 1  # singles, attention fusions, the concatenation model
+    # singles, attention fusions, the concatenation model; comparators: tissue mean, elastic
+    # net, random forest and MKL on all omics, MKL per omic, DeepDR-style on exp-mut
+    assert len(table) == 8 + 26 + 1 + 4 + 5 + 1
     assert (table["folds"] == 3).all()
     assert table[["r2_per_drug_mean", "baseline_r2_per_drug_mean"]].notna().all().all()
     summary = pd.read_parquet(demo_run / "metrics" / "summary.parquet")
-    assert set(summary["kind"]) == {"single", "fusion", "concatenation"}
+    assert set(summary["kind"]) == {"single", "fusion", "concatenation", "baseline"}
+    full = "exp-mut-cnv-rppa-metabolites"
+    fused = summary[(summary["kind"] == "fusion") & (summary["model"] == full)]
+    for method in ("tissue_drug_mean", "elastic_net", "random_forest", "mkl"):
+        comparator = summary[summary["model"] == f"{method}:{full}"]
+        # the comparators are scored on exactly the fused model's test pairs
+        assert comparator["n_pairs"].tolist() == fused["n_pairs"].tolist(), method
     assert len(pd.read_csv(demo_run / "tables" / "table1.csv")) == 8
     assert len(pd.read_csv(demo_run / "tables" / "table3.csv")) == 26
     assert len(pd.read_csv(demo_run / "tables" / "table2.csv")) == 2
@@ -146,6 +155,63 @@ def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
     table8 = pd.read_csv(demo_run / "tables" / "table8.csv").set_index("dataset")
     assert "variants" in table8.loc["gene mutations", "as parsed"]
     assert table8.loc["interactome", "as parsed"].endswith("unique gene pairs")
+    table6 = pd.read_csv(demo_run / "tables" / "table6.csv")
+    assert table6["dataset"].tolist() == ["exp", "mut", "cnv", "rppa", "metabolites",
+                                          "multi-omics"]
+    assert table6["paper BEMKL R2"].tolist()[-1] == 0.34
+    table7 = pd.read_csv(demo_run / "tables" / "table7.csv")
+    assert len(table7) == 2 and table7["model"].iloc[1] == "DeepDR-style (exp-mut)"
+    baselines = pd.read_csv(demo_run / "tables" / "baselines.csv")
+    assert len(baselines) == 2 + 4 + 1 + 1  # fused x2, comparators on all omics, DeepDR, mean
+    assert baselines["model"].iloc[-1].startswith("per-drug mean")
+    audit = pd.read_csv(demo_run / "tables" / "leakage_audit.csv")
+    assert audit["model"].tolist() == ["exp-graph", "mut-graph", "cnv-graph", "rppa-dense",
+                                       "metabolites-dense", full]
+    assert "Leakage audit (NOT a result)" in (demo_run / "tables" / "leakage_audit.md").read_text()
+
+
+@pytest.mark.slow
+def test_demo_writes_the_figures_and_the_html_report(demo_run):
+    from modrp.figures import png_size
+
+    for name in ("attention_heatmap", "drug_mse_ranking", "ablation", "observed_vs_predicted",
+                 "model_comparison"):
+        png, pdf = demo_run / "figures" / f"{name}.png", demo_run / "figures" / f"{name}.pdf"
+        width, height = png_size(png)
+        assert width >= 1000 and height >= 600, (name, width, height)
+        assert pdf.read_bytes()[:4] == b"%PDF"
+    html = (demo_run / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for name in ("attention_heatmap.png", "leakage_audit.csv", "table3.csv"):
+        assert name in html, name
+
+
+@pytest.mark.slow
+def test_predict_on_the_demo_lines_reproduces_the_final_model(demo_run, tmp_path):
+    model = demo_run / "final"
+    meta = json.loads((model / "model.json").read_text())
+    assert meta["combination"] == ["exp", "mut", "cnv", "rppa", "metabolites"]
+    saved = pd.read_parquet(model / "predictions.parquet")
+    out = tmp_path / "ranking.csv"
+    modrp = str(Path(sys.executable).parent / "modrp")
+    result = subprocess.run([modrp, "predict", "--model", str(model), "--omics",
+                             str(demo_run / "raw"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ranking = pd.read_csv(out, dtype={"cell_line": str})
+    # the pipeline keys lines by COSMIC id, the source files by DepMap id (sample_info.csv);
+    # lines the pipeline matched by name (no COSMIC id in sample_info) cannot be matched
+    # without GDSC's tables and are left out by predict
+    lines = pd.read_parquet(demo_run / "data" / "cell_lines.parquet").set_index("cell_line")
+    by_cosmic = lines.loc[lines["matched_by"] == "cosmic_id", "depmap_id"]
+    saved = saved[saved["cell_line"].isin(by_cosmic.index)]
+    saved = saved.assign(cell_line=saved["cell_line"].map(by_cosmic))
+    merged = saved.merge(ranking, on=["cell_line", "drug"], how="left")
+    assert len(saved) > 100 * 22 and merged["predicted_ln_ic50"].notna().all()
+    np.testing.assert_allclose(merged["predicted_ln_ic50"], merged["predicted"], atol=1e-5)
+    # rank 1 is the drug with the lowest predicted ln IC50 of each line
+    first = ranking[ranking["rank"] == 1].set_index("cell_line")["predicted_ln_ic50"]
+    assert (first == ranking.groupby("cell_line")["predicted_ln_ic50"].min()).all()
 
 
 @pytest.mark.slow
@@ -182,7 +248,7 @@ def test_custom_source_runs_data_and_graph_stages(tmp_path):
         .to_csv(tmp_path / "edges.csv", index=False)
     config = {
         "dataset": "mine", "omics": ["exp", "mut"], "embedding": {"exp": "dense", "mut": "graph"},
-        "cv": {"repeats": 1},
+        "cv": {"repeats": 1}, "baselines": {"methods": ["tissue_drug_mean"]},
         "data": {"source": "custom", "custom": {
             "omics": {"mut": str(tmp_path / "mut.csv"), "exp": str(tmp_path / "exp.parquet")},
             "response": str(tmp_path / "ic50.tsv"), "interactome": str(tmp_path / "edges.csv")}},
@@ -197,3 +263,5 @@ def test_custom_source_runs_data_and_graph_stages(tmp_path):
     assert stats["features_with_interaction"] == 5 and stats["edges"] == 3
     assert (results / "splits" / "r0.parquet").exists()
     assert not (results / "raw").exists()
+    assert json.loads((results / "final" / "model.json").read_text())["combination"] == \
+        ["exp", "mut"]

@@ -54,7 +54,8 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
 
 
 def check_consistency(config: dict) -> None:
-    """Cross-key rules: custom inputs cover the omics; graphs need an interactome."""
+    """Cross-key rules: custom inputs cover the omics; the final model's combination is
+    among them; graphs need an interactome."""
     omics = config["omics"]
     source = config["data"]["source"]
     if source == "custom":
@@ -66,6 +67,14 @@ def check_consistency(config: dict) -> None:
             raise ConfigError(
                 f"config key data.custom.omics: no matrix given for the configured omics "
                 f"{missing}; add their paths or remove them from 'omics'"
+            )
+    final = config.get("final", {}).get("combination")
+    if final:
+        outside = [o for o in final if o not in omics]
+        if outside:
+            raise ConfigError(
+                f"config key final.combination: {outside} not among the configured omics "
+                f"{omics}; the final model can only use omics the pipeline prepares"
             )
     graphs = graph_omics(config)
     if graphs and not has_interactome(config):

@@ -32,6 +32,18 @@ def baseline_predictions(response: pd.DataFrame, folds: pd.DataFrame) -> pd.Data
     return pd.concat(parts, ignore_index=True)
 
 
+def prediction_files(models_dir: Path) -> list[tuple[str, str, Path]]:
+    """(kind, model, path) of every per-fold prediction file under a model tree:
+    ``<kind>/<model>/r<r>-f<f>/`` for single, fusion and concatenation models, and
+    ``baseline/<method>/<omics>/r<r>-f<f>/`` for comparators (model ``<method>:<omics>``)."""
+    models_dir = Path(models_dir)
+    found = [(p.parts[-4], p.parts[-3], p)
+             for p in models_dir.glob("*/*/r*-f*/predictions.parquet")]
+    found += [("baseline", f"{p.parts[-4]}:{p.parts[-3]}", p)
+              for p in models_dir.glob("baseline/*/*/r*-f*/predictions.parquet")]
+    return sorted(found, key=lambda item: str(item[2]))
+
+
 def score_models(models_dir: Path, response: pd.DataFrame,
                  folds: dict[int, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary, per_drug): one row per (model, repeat, fold) and per (model, repeat, fold,
@@ -39,8 +51,7 @@ def score_models(models_dir: Path, response: pd.DataFrame,
     baseline = pd.concat([baseline_predictions(response, f) for f in folds.values()])
     baseline = baseline.set_index(["repeat", "fold", "cell_line", "drug"])["predicted"]
     rows, per_drug = [], []
-    for path in sorted(Path(models_dir).glob("*/*/r*-f*/predictions.parquet")):
-        kind, name = path.parts[-4], path.parts[-3]
+    for kind, name, path in prediction_files(models_dir):
         predictions = pd.read_parquet(path)
         key = pd.MultiIndex.from_frame(predictions[["repeat", "fold", "cell_line", "drug"]])
         reference = predictions.assign(predicted=baseline.reindex(key).to_numpy())

@@ -110,8 +110,30 @@ def write_folds(cell_lines_path: Path, out_path: Path, cv: dict, repeat: int) ->
              .tolist())
 
 
-def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None:
-    """Score every model's test predictions; write the summary tables of ``outputs``."""
+def run_comparator(method: str, omics: list[str], data_dir: Path, folds_path: Path, fold: int,
+                   settings: dict, config: dict, out_path: Path) -> None:
+    """Fit one comparator on a fold's training lines; write its test-fold predictions."""
+    from modrp.baselines import DEFAULT_SETTINGS, fit_predict_fold
+    from modrp.io import write_parquet
+    from modrp.train import job_seed
+
+    import torch
+
+    torch.set_num_threads(config["train"]["threads"])  # bit-repeatable for a thread count
+    repeat = int(pd.read_parquet(folds_path, columns=["repeat"])["repeat"].iloc[0])
+    seed = job_seed(config["cv"]["seed"], "baseline", method, "-".join(omics), repeat, fold)
+    merged = {**DEFAULT_SETTINGS.get(method, {}), **settings}
+    predictions = fit_predict_fold(method, omics, Path(data_dir), Path(folds_path), fold,
+                                   merged, seed)
+    write_parquet(predictions, out_path)
+    log.info("%s on %s, repeat %d fold %d: %d test pairs", method, "-".join(omics), repeat,
+             fold, len(predictions))
+
+
+def score_all_models(results_dir: Path, folds_paths: list[str], outputs,
+                     tree: str = "models") -> None:
+    """Score every model's test predictions under ``results_dir/tree``; write the summary
+    tables of ``outputs`` (``models`` only when ``outputs`` has it)."""
     from modrp.evaluate import model_table, score_models
     from modrp.io import atomic_path, write_parquet
 
@@ -121,12 +143,13 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None
     for path in folds_paths:
         table = pd.read_parquet(path)
         folds[int(table["repeat"].iloc[0])] = table
-    summary, per_drug = score_models(results_dir / "models", response, folds)
+    summary, per_drug = score_models(results_dir / tree, response, folds)
     write_parquet(summary, outputs.summary)
     write_parquet(per_drug, outputs.per_drug)
     table = model_table(summary)
-    with atomic_path(outputs.models) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.4f")
+    if hasattr(outputs, "models"):
+        with atomic_path(outputs.models) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.4f")
     for row in table.itertuples():
         log.info("%-7s %-30s R2 per drug %.3f (per-drug mean %.3f)  MSE %.3f (%.3f)",
                  row.kind, row.model, row.r2_per_drug_mean, row.baseline_r2_per_drug_mean,
@@ -135,9 +158,10 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs) -> None
 
 def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
                        captions: dict[str, str], embedding: dict[str, str],
-                       graph_stats: list[str] = ()) -> None:
-    """Write the tables named in ``captions`` (tables 1-5 and 8) from the metrics and the
-    data summary."""
+                       graph_stats: list[str] = (), protocol: str = "strict") -> None:
+    """Write the tables named in ``captions`` (the paper's tables 1-8, ``baselines`` and
+    ``leakage_audit``) from the metrics and the data summary.  Under ``protocol: paper``
+    every caption says that the numbers come from the leakage audit's protocol."""
     import json
 
     from modrp import report
@@ -158,8 +182,63 @@ def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
         "table3": lambda: report.table3(summary),
         "table4": lambda: report.table4(per_drug, drugs, full),
         "table5": lambda: report.table5(summary, embedding),
+        "table6": lambda: report.table6(summary, embedding),
+        "table7": lambda: report.table7(summary),
         "table8": lambda: report.table8(data_summary, graphs),
+        "baselines": lambda: report.baselines_table(summary),
+        "leakage_audit": lambda: report.leakage_audit_table(
+            summary, pd.read_parquet(metrics_dir / "audit_summary.parquet"), embedding),
     }
+    label = ("AUDIT, NOT A RESULT: every model below was pretrained under the paper's likely "
+             "protocol (test folds included; config protocol: paper). " if protocol == "paper"
+             else "")
     for name, caption in captions.items():
-        report.write_table(builders[name](), Path(tables_dir) / name, caption)
+        report.write_table(builders[name](), Path(tables_dir) / name, label + caption)
         log.info("wrote %s", Path(tables_dir) / f"{name}.md")
+
+
+def write_figures(metrics_dir: Path, drugs_path: Path, attention_paths: list[str],
+                  prediction_paths: list[str], figures_dir: Path, dataset: str,
+                  combination: str, embedding: dict[str, str], protocol: str = "strict") -> None:
+    """The paper's Fig. 1 (attention heatmap) and the evaluation figures, PNG and PDF."""
+    from modrp import figures
+    from modrp.report import COMPARATOR_LABELS
+
+    metrics_dir, figures_dir = Path(metrics_dir), Path(figures_dir)
+    summary = pd.read_parquet(metrics_dir / "summary.parquet")
+    per_drug = pd.read_parquet(metrics_dir / "per_drug.parquet")
+    drugs = pd.read_parquet(drugs_path)
+    attention = pd.concat([pd.read_parquet(p) for p in attention_paths], ignore_index=True)
+    predictions = pd.concat([pd.read_parquet(p) for p in prediction_paths], ignore_index=True)
+    where = f"{dataset}, {'AUDIT: paper protocol' if protocol == 'paper' else 'strict CV'}"
+    fused = combination.replace("-", "+")
+
+    # the per-drug mean scored on the fusion's pairs, as one more "model" to compare
+    reference = per_drug[(per_drug["kind"] == "fusion") & (per_drug["model"] == combination)]
+    reference = reference.assign(kind="reference", model="per-drug mean",
+                                 r2=reference["baseline_r2"], mse=reference["baseline_mse"])
+    compared = [("fusion", combination, f"attention fusion ({fused})")]
+    if ((per_drug["kind"] == "concatenation") & (per_drug["model"] == combination)).any():
+        compared.append(("concatenation", combination, "concatenation, no attention"))
+    compared += [("single", f"{omic}-{kind}", f"{omic} ({kind})")
+                 for omic, kind in embedding.items()]
+    for model in sorted(per_drug.loc[per_drug["kind"] == "baseline", "model"].unique()):
+        method, omics = model.split(":")
+        if omics == combination or method == "deepdr":
+            label = COMPARATOR_LABELS.get(method, method.replace("_", " "))
+            compared.append(("baseline", model, f"{label} ({omics.replace('-', '+')})"))
+    compared.append(("reference", "per-drug mean", "per-drug mean"))
+
+    figures.attention_heatmap(attention, figures_dir / "attention_heatmap",
+                              f"Attention weights, fusion of {fused} ({where})")
+    figures.drug_mse_ranking(per_drug, drugs, "fusion", combination,
+                             figures_dir / "drug_mse_ranking",
+                             f"Per-drug test MSE, attention fusion of {fused} ({where})")
+    figures.ablation(summary, figures_dir / "ablation",
+                     f"Ablation: attention fusion of every omics combination ({where})")
+    figures.observed_vs_predicted(predictions, figures_dir / "observed_vs_predicted",
+                                  f"Observed vs predicted ln IC50, fusion of {fused} ({where})")
+    figures.model_comparison(pd.concat([per_drug, reference], ignore_index=True), compared,
+                             figures_dir / "model_comparison",
+                             f"Per-drug R2 across models ({where})")
+    log.info("wrote the figures to %s", figures_dir)

@@ -3,24 +3,28 @@
 
 
 rule pretrain:
-    """Train one omic's subnetwork (graph or dense embedding) on one cross-validation fold."""
+    """Train one omic's subnetwork (graph or dense embedding) on one cross-validation fold
+    (under the audit tree: on the test fold's lines too, the paper's likely protocol)."""
     input:
         omic=f"{DATA}/omics/{{omic}}.parquet",
         response=f"{DATA}/response.parquet",
         folds=f"{RESULTS}/splits/r{{repeat}}.parquet",
         graph=lambda w: [f"{RESULTS}/graph/{w.omic}.npz"] if w.embedding == "graph" else [],
     output:
-        model=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/model.pt",
-        predictions=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/predictions.parquet",
-        history=f"{RESULTS}/models/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/history.parquet",
+        model=f"{RESULTS}/{{tree}}/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/model.pt",
+        predictions=f"{RESULTS}/{{tree}}/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+        history=f"{RESULTS}/{{tree}}/single/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}/history.parquet",
     wildcard_constraints:
+        tree=f"models|{AUDIT_TREE}",
         omic="|".join(OMICS),
         embedding="graph|dense",
         repeat=r"\d+",
         fold=r"\d+",
+    params:
+        protocol=lambda w: protocol_of(w.tree),
     threads: config["train"]["threads"]
     log:
-        f"{RESULTS}/logs/pretrain/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}.log",
+        f"{RESULTS}/logs/{{tree}}/pretrain/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}.log",
     conda:
         "../../envs/torch.yaml"
     script:
@@ -34,10 +38,11 @@ rule fuse:
         response=f"{DATA}/response.parquet",
         folds=f"{RESULTS}/splits/r{{repeat}}.parquet",
     output:
-        model=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
-        predictions=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
-        attention=f"{RESULTS}/models/fusion/{{combination}}/r{{repeat}}-f{{fold}}/attention.parquet",
+        model=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
+        predictions=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+        attention=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/attention.parquet",
     wildcard_constraints:
+        tree=f"models|{AUDIT_TREE}",
         combination="|".join(COMBINATIONS) or "no-combinations",
         repeat=r"\d+",
         fold=r"\d+",
@@ -45,7 +50,7 @@ rule fuse:
         layer="attention",
     threads: config["train"]["threads"]
     log:
-        f"{RESULTS}/logs/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
+        f"{RESULTS}/logs/{{tree}}/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
     conda:
         "../../envs/torch.yaml"
     script:

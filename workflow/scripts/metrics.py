@@ -6,7 +6,8 @@ from modrp.steps import run_script, score_all_models  # noqa: E402
 
 
 def step(smk):
-    score_all_models(Path(smk.input.response).parents[1], smk.input.folds, smk.output)
+    score_all_models(Path(smk.input.response).parents[1], smk.input.folds, smk.output,
+                     tree=smk.params.tree)
 
 
 run_script(step, snakemake)  # noqa: F821

@@ -11,7 +11,8 @@ def step(smk):
     w = smk.wildcards
     pretrain_subnetwork(w.omic, w.embedding, Path(smk.input.response).parent, smk.input.folds,
                         int(w.fold), smk.config, Path(smk.output.model).parent,
-                        graph_path=smk.input.graph[0] if smk.input.graph else None)
+                        graph_path=smk.input.graph[0] if smk.input.graph else None,
+                        protocol=smk.params.protocol)
 
 
 run_script(step, snakemake)  # noqa: F821

@@ -1,0 +1,17 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
+from modrp.steps import run_script  # noqa: E402
+
+
+def step(smk):
+    from modrp.predict import train_final_model
+
+    train_final_model(list(smk.params.combination), Path(smk.input.response).parent,
+                      Path(smk.params.graph_dir),
+                      smk.config, Path(smk.output[0]),
+                      max_missing_features=smk.params.max_missing_features)
+
+
+run_script(step, snakemake)  # noqa: F821
