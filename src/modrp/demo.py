@@ -819,20 +819,27 @@ def _new_line_streams(base_seed: int, seed: int) -> dict[str, np.random.Generato
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
 
+def _fresh_line_name(rng, taken: set, n_max: int, s_max: int) -> tuple[str, int]:
+    """A cell-line name from a random tissue's templates whose normalised form is not in
+    ``taken`` (then added to it), and the tissue's index."""
+    weights = np.array([t.weight for t in TISSUES])
+    while True:
+        t = int(rng.choice(len(TISSUES), p=weights / weights.sum()))
+        template = TISSUES[t].name_templates[rng.integers(len(TISSUES[t].name_templates))]
+        name = template.format(n=rng.integers(2, n_max), s=rng.integers(1, s_max),
+                               t=rng.integers(1, s_max))
+        if normalise_name(name) not in taken:
+            taken.add(normalise_name(name))
+            return name, t
+
+
 def _make_new_lines(rng, base: pd.DataFrame, n: int) -> pd.DataFrame:
     """``n`` lines in CCLE and GDSC, profiled everywhere, with names and ids the demo's
     lines do not use."""
     taken = set(base["stripped"])
-    weights = np.array([t.weight for t in TISSUES])
     records = []
     while len(records) < n:
-        t = int(rng.choice(len(TISSUES), p=weights / weights.sum()))
-        template = TISSUES[t].name_templates[rng.integers(len(TISSUES[t].name_templates))]
-        name = template.format(n=rng.integers(2, 10_000), s=rng.integers(1, 100),
-                               t=rng.integers(1, 100))
-        if normalise_name(name) in taken:
-            continue
-        taken.add(normalise_name(name))
+        name, t = _fresh_line_name(rng, taken, 10_000, 100)
         records.append((name, t, "both"))
     lines = pd.DataFrame(records, columns=["gdsc_name", "tissue", "role"])
     lines["stripped"] = lines["gdsc_name"].map(normalise_name)
@@ -1038,16 +1045,9 @@ def _make_cell_lines(rng: np.random.Generator, scale: DemoScale,
     n_lines = scale.n_lines
     taken = {normalise_name(name) for name, _, _ in EXEMPLAR_LINES}
     records = [(name, TISSUE_INDEX[tissue], role) for name, tissue, role in EXEMPLAR_LINES]
-    weights = np.array([t.weight for t in TISSUES])
     n_total = n_lines + scale.n_info_only
     while len(records) < n_total:
-        t = int(rng.choice(len(TISSUES), p=weights / weights.sum()))
-        template = TISSUES[t].name_templates[rng.integers(len(TISSUES[t].name_templates))]
-        name = template.format(n=rng.integers(2, 2000), s=rng.integers(1, 40),
-                               t=rng.integers(1, 40))
-        if normalise_name(name) in taken:
-            continue
-        taken.add(normalise_name(name))
+        name, t = _fresh_line_name(rng, taken, 2000, 40)
         if len(records) >= n_lines:
             role = "info_only"
         else:

@@ -108,6 +108,8 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         ReadsInput,
         Standardization,
         fit,
+        frozen_outputs,
+        fusion_settings,
         job_seed,
         resolve_device,
         save_checkpoint,
@@ -212,18 +214,12 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         fusion_model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs)))
         fusion_model = fusion_model.to(device)
 
-        def outputs(rows):
-            inputs = Batch.from_arrays(
-                {o: omics_meta[o]["scaler"].transform(matrices[o].loc[rows]) for o in combination},
-                response.loc[rows].to_numpy(np.float32), device)
-            with torch.no_grad():
-                fusion_model.eval()
-                z = fusion_model.concatenated_outputs(inputs.inputs)
-            return Batch({"z": z}, inputs.observed, inputs.measured)
+        scalers = {o: omics_meta[o]["scaler"] for o in combination}
 
-        settings = FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
-                               patience=fusion_cfg["patience"], batch_size=len(fit_lines),
-                               seed=seed, log_every=0)
+        def outputs(rows):
+            return frozen_outputs(fusion_model, scalers, matrices, response, rows, device)
+
+        settings = fusion_settings(fusion_cfg, len(fit_lines), seed)
         history = fit(ReadsInput(fusion_model.fusion, "z"), outputs(fit_lines),
                       outputs(stop_lines), settings, label=f"final attention "
                       f"{'-'.join(combination)}")
@@ -677,25 +673,9 @@ def _classify(path: Path):
 
 def read_custom_matrix(path, omic: str) -> pd.DataFrame:
     """A custom omic matrix (rows cell lines, first column the id); NaN kept."""
-    from modrp.io import read_table
-    from modrp.sources._common import check_unique_index, to_numeric_matrix
+    from modrp.sources.custom import read_omic_matrix
 
-    what = f"{omic} matrix"
-    frame = read_table(path, what)
-    if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
-        frame = frame.reset_index()
-    if frame.shape[1] < 2:
-        raise InputError(f"{what}: {path}: expected an id column and at least one feature column")
-    frame = frame.set_index(frame.columns[0])
-    frame.index = frame.index.astype(str)
-    frame.index.name = "cell_line"
-    frame.columns = frame.columns.astype(str)
-    frame.columns.name = "feature"
-    check_unique_index(frame, what, path)
-    if frame.columns.duplicated().any():
-        raise InputError(f"{what}: {path}: duplicated feature columns, e.g. "
-                         f"{list(frame.columns[frame.columns.duplicated()][:3])}")
-    return to_numeric_matrix(frame, what, path).astype(np.float32)
+    return read_omic_matrix(path, omic, what=f"{omic} matrix", allow_missing=True)
 
 
 def _default_preprocess() -> dict:

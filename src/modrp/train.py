@@ -378,6 +378,26 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     return meta
 
 
+
+def frozen_outputs(model, scalers: dict, matrices: dict, response: pd.DataFrame, rows,
+                   device) -> Batch:
+    """The frozen subnetworks' concatenated outputs z (eq. 6) for ``rows``, as a batch for
+    fitting the fusion layer alone (computed once per line set)."""
+    inputs = Batch.from_arrays({o: scalers[o].transform(matrices[o].loc[rows])
+                                for o in model.omics},
+                               response.loc[rows].to_numpy(np.float32), device)
+    with torch.no_grad():
+        model.eval()
+        z = model.concatenated_outputs(inputs.inputs)
+    return Batch({"z": z}, inputs.observed, inputs.measured)
+
+
+def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int) -> FitSettings:
+    """Fusion fits: full-batch Adam on the fit lines, early stopping on the stop lines."""
+    return FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
+                       patience=fusion_cfg["patience"], batch_size=n_fit, seed=seed,
+                       log_every=0)
+
 def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
                      graph_paths: dict[str, Path | None], data_dir: Path, folds_path: Path,
                      fold: int, config: dict, out_dir: Path, layer: str = "attention") -> dict:
@@ -440,18 +460,9 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     model = model.to(device)
 
     def outputs(rows):
-        """The frozen subnetworks' outputs z (eq. 6), computed once per line set."""
-        inputs = Batch.from_arrays({o: scalers[o].transform(matrices[o].loc[rows])
-                                    for o in combination},
-                                   response.loc[rows].to_numpy(np.float32), device)
-        with torch.no_grad():
-            model.eval()
-            z = model.concatenated_outputs(inputs.inputs)
-        return Batch({"z": z}, inputs.observed, inputs.measured)
+        return frozen_outputs(model, scalers, matrices, response, rows, device)
 
-    settings = FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
-                           patience=fusion_cfg["patience"], batch_size=len(fit_lines),
-                           seed=seed, log_every=0)
+    settings = fusion_settings(fusion_cfg, len(fit_lines), seed)
     history = fit(ReadsInput(model.fusion, "z"), outputs(fit_lines), outputs(stop_lines), settings,
                   label=f"{layer} {'-'.join(combination)} r{repeat} f{fold}")
     test = outputs(lines.test)

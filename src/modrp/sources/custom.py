@@ -21,9 +21,11 @@ from modrp.sources._common import (
 from modrp.sources.hint import unique_gene_pairs
 
 
-def read_omic_matrix(path, omic: str) -> pd.DataFrame:
-    """A user omic matrix: index = ids (strings) from the first column, float32 values."""
-    what = f"custom {omic} matrix (data.custom.omics.{omic})"
+def read_omic_matrix(path, omic: str, what: str | None = None,
+                     allow_missing: bool = False) -> pd.DataFrame:
+    """A user omic matrix: index = ids (strings) from the first column, float32 values;
+    empty cells are an error unless ``allow_missing`` (then they stay NaN)."""
+    what = what or f"custom {omic} matrix (data.custom.omics.{omic})"
     frame = read_table(path, what)
     if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
         frame = frame.reset_index()
@@ -39,7 +41,8 @@ def read_omic_matrix(path, omic: str) -> pd.DataFrame:
         raise InputError(f"{what}: {path}: duplicated feature columns, e.g. "
                          f"{list(frame.columns[frame.columns.duplicated()][:3])}")
     frame = to_numeric_matrix(frame, what, path)
-    require_finite(frame, what, path)
+    if not allow_missing:
+        require_finite(frame, what, path)
     return frame.astype(np.float32)
 
 
