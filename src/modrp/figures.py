@@ -282,8 +282,9 @@ def plot_drug_mse_ranking(table: pd.DataFrame, title: str, model_label: str) -> 
         handles.append(Line2D([], [], marker="D", linestyle="none", markersize=3.5,
                               markerfacecolor="white", markeredgecolor="black",
                               label="per-drug mean baseline"))
-        fig.legend(handles=handles, loc="outside right upper", title="pathway",
-                   frameon=False)
+        # beside the axes (constrained layout makes room), below the figure title
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  title="pathway", alignment="left", frameon=False)
         folds = int(table["folds"].max())
         _titles(fig, title, f"Per-drug test MSE of {model_label}, best first; bars: mean "
                 f"± std over {folds} fold(s); diamonds: the per-drug mean of the training "
