@@ -4,6 +4,8 @@ and clean failures on bad configs and bad inputs."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +43,43 @@ def test_real_data_dag_is_planned(tmp_path):
     for rule, count in (("download", 11), ("preprocess", 1), ("graph", 4)):
         assert any(line.split()[:2] == [rule, str(count)] for line in output.splitlines()), \
             output
+
+
+def planned_jobs(output: str, rule: str) -> list[str]:
+    """The blocks a dry run prints for each job of ``rule``."""
+    return [block for block in output.split("\n\n") if f"rule {rule}:" in block]
+
+
+def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path):
+    demo = str(ROOT / "config" / "demo.yaml")
+    result = snakemake("--profile", str(ROOT / "profiles" / "slurm"), "-n", "--configfile", demo,
+                       cwd=tmp_path)
+    pretrain = planned_jobs(result.stdout, "pretrain")
+    assert len(pretrain) == (8 + 5) * 3  # single models and the audit's, x 3 folds
+    assert all(re.search(r"resources: .*\bgpu=1\b", block) for block in pretrain)
+    assert not any("gpu=" in block for block in planned_jobs(result.stdout, "fuse"))
+
+    # as the workflow profile (real runs): its resources and the account from the environment
+    env = {**os.environ, "SBATCH_ACCOUNT": "myproject", "SBATCH_PARTITION": "short",
+           "MODRP_GPU_PARTITION": "gpu"}
+    result = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--workflow-profile",
+                             str(ROOT / "profiles" / "slurm"), "-n", "--configfile", demo],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pretrain = planned_jobs(result.stdout, "pretrain")
+    assert pretrain and all("slurm_partition=gpu, gpu=1" in b and "runtime=240" in b
+                            for b in pretrain)
+    fuse = planned_jobs(result.stdout, "fuse")
+    # string-valued default resources are resolved per job at run time (<TBD> in a dry run)
+    assert fuse and all("mem_mb=4000" in b and "runtime=10" in b and "slurm_account=" in b
+                        for b in fuse)
+    # without the variables, no account or partition is asked for
+    env = {k: v for k, v in env.items() if not k.startswith(("SBATCH_", "MODRP_"))}
+    result = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--workflow-profile",
+                             str(ROOT / "profiles" / "slurm"), "-n", "--configfile", demo],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "slurm_account" not in result.stdout and "slurm_partition" not in result.stdout
 
 
 def test_invalid_config_stops_with_the_key(tmp_path):
