@@ -198,3 +198,83 @@ def test_unknown_suffix(tmp_path):
 ])
 def test_name_normalisation(name, expected):
     assert normalise_cell_line_name(name) == expected
+
+
+# ---- the facts data-sources.md marks [M] or [I]: checked, with a message naming the fact
+
+
+def test_expression_ids_must_be_depmap_ids(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)"], [["NCIH508_LARGE_INTESTINE", 1.0]])
+    with pytest.raises(InputError, match=r"DepMap ids like 'ACH-000001'.*NCIH508"):
+        depmap.read_expression(path)
+
+
+def test_expression_in_linear_tpm_is_refused(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)"], [["ACH-000001", 25000.0]])
+    with pytest.raises(InputError, match=r"log2\(TPM\+1\).*linear TPM"):
+        depmap.read_expression(path)
+
+
+def test_header_below_the_first_line_is_named(tmp_path):
+    path = tmp_path / "m.csv"
+    header = ",".join(depmap.MUTATION_COLUMNS)
+    path.write_text(f"# CCLE mutations, exported\n{header}\n")
+    with pytest.raises(InputError, match="the header must be the first line, but it is line 2"):
+        depmap.read_mutations(path)
+
+
+def test_tab_separated_file_under_a_csv_name_is_named(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("Hugo_Symbol\tDepMap_ID\tVariant_Classification\n"
+                    "TP53\tACH-000001\tMissense_Mutation\n")
+    with pytest.raises(InputError, match="comma-separated file, but its header line is "
+                                         "tab-separated"):
+        depmap.read_mutations(path)
+
+
+def dose_rows(ln_ic50: list[float], drug_id="1") -> list[list]:
+    from conftest import DOSE_HEADER
+
+    return [DOSE_HEADER] + [
+        ["GDSC2", 1, 1, 905940 + i, f"LINE{i}", f"SIDM{i:05d}", "BRCA", drug_id, "Afatinib",
+         "EGFR", "EGFR signaling", 1046, "Y", 0.01, 10.0, value, 0.9, 0.05, 0.1]
+        for i, value in enumerate(ln_ic50)]
+
+
+def test_ln_ic50_must_be_natural_log_of_micromolar(tmp_path):
+    ok = write_xlsx(tmp_path / "ok.xlsx", {"Sheet 1": dose_rows([-3.0, 0.5, 4.0, 9.0])})
+    assert len(gdsc.read_dose_response(ok)) == 4  # extrapolated values stay allowed
+    linear = write_xlsx(tmp_path / "lin.xlsx",
+                        {"Sheet 1": dose_rows([1500.0, 2500.0, 40.0, 9000.0])})
+    with pytest.raises(InputError, match="natural log of the IC50 in uM.*linear IC50"):
+        gdsc.read_dose_response(linear)
+
+
+def test_drug_ids_must_be_integers(tmp_path):
+    path = write_xlsx(tmp_path / "d.xlsx", {"Sheet 1": dose_rows([0.5], drug_id="1046a")})
+    with pytest.raises(InputError, match="'DRUG_ID' must hold integers.*1046a"):
+        gdsc.read_dose_response(path)
+
+
+def test_dose_response_header_in_row_two_is_named(tmp_path):
+    rows = [["GDSC2 fitted dose response, release 8.0"]] + dose_rows([0.5])
+    path = write_xlsx(tmp_path / "d.xlsx", {"Sheet 1": rows})
+    with pytest.raises(InputError, match="the header must be the first row, but it is row 2"):
+        gdsc.read_dose_response(path)
+
+
+def test_cell_line_without_cosmic_id_is_left_out_with_a_warning(tmp_path, caplog):
+    header = ["Sample Name", "COSMIC identifier", "Whole Exome Sequencing (WES)",
+              "Copy Number Alterations (CNA)", "Gene Expression", "Methylation",
+              "Drug Response", "GDSC Tissue descriptor 1", "GDSC Tissue descriptor 2",
+              "Cancer Type (matching TCGA label)", "Microsatellite instability Status (MSI)",
+              "Screen Medium", "Growth Properties"]
+    rows = [header, ["A-1", 905940] + ["Y"] * 5 + ["breast", "breast", "BRCA", "", "R", "A"],
+            ["NOID", None] + ["Y"] * 5 + ["lung", "lung_NSCLC", "LUAD", "", "R", "A"],
+            ["TOTAL:", None] + [None] * 11]
+    path = write_xlsx(tmp_path / "c.xlsx", {gdsc.CELL_LINE_DETAILS_SHEET: rows})
+    with caplog.at_level("WARNING"):
+        table = gdsc.read_cell_line_details(path)
+    assert table["cosmic_id"].tolist() == ["905940"]
+    assert "1 line(s) without a COSMIC identifier left out" in caplog.text
+    assert "NOID" in caplog.text and "TOTAL" not in caplog.text
