@@ -1294,6 +1294,16 @@ def _simulate_copy_number(rng, lines: pd.DataFrame, genes: pd.DataFrame, plans,
     return cells, params
 
 
+def _standardised_latent(z: np.ndarray, params: dict | None):
+    """(z standardised per column, mean, SD): with its own mean and SD for a new model
+    (``params`` None), with the universe's stored ones for new lines of a drawn model."""
+    if params is None:
+        z_mean, z_sd = z.mean(axis=0), z.std(axis=0)
+    else:
+        z_mean, z_sd = params["z_mean"], params["z_sd"]
+    return (z - z_mean) / z_sd, z_mean, z_sd
+
+
 def _simulate_expression(rng, lines, genes, cnv_state, plans, params: dict | None = None):
     """log2(TPM+1), rounded to 4 decimals as written; and the per-gene parameters.
 
@@ -1308,11 +1318,7 @@ def _simulate_expression(rng, lines, genes, cnv_state, plans, params: dict | Non
     factors = line_factors @ loadings
     z = tissue_effect[lines["tissue"].to_numpy()] + factors + rng.normal(size=(n, g))
     del factors
-    if new:
-        z_mean, z_sd = z.mean(axis=0), z.std(axis=0)
-    else:
-        z_mean, z_sd = params["z_mean"], params["z_sd"]
-    z = (z - z_mean) / z_sd
+    z, z_mean, z_sd = _standardised_latent(z, params)
     level = rng.uniform(1.5, 7.0, g) if new else params["level"]
     spread = rng.uniform(0.4, 1.4, g) if new else params["spread"]
     values = level + spread * z
@@ -1422,11 +1428,7 @@ def _simulate_metabolites(rng, lines: pd.DataFrame, names=METABOLITES,
     line_factors = rng.normal(size=(n, 3))
     loadings = rng.normal(0.0, 0.4, (3, m)) if new else params["loadings"]
     z = z + line_factors @ loadings + rng.normal(size=(n, m))
-    if new:
-        z_mean, z_sd = z.mean(axis=0), z.std(axis=0)
-    else:
-        z_mean, z_sd = params["z_mean"], params["z_sd"]
-    z = (z - z_mean) / z_sd
+    z, z_mean, z_sd = _standardised_latent(z, params)
     level = rng.uniform(4.5, 6.5, m) if new else params["level"]
     spread = rng.uniform(0.2, 0.45, m) if new else params["spread"]
     values = np.clip(level + spread * z, 3.5, 7.7)

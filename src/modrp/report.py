@@ -260,7 +260,6 @@ COMPARATOR_LABELS = {
     "random_forest": "random forest (multi-output)", "mkl": "multiple-kernel (BEMKL-style)",
     "deepdr": "DeepDR-style autoencoder network",
 }
-OMIC_ORDER = ("exp", "mut", "cnv", "rppa", "metabolites")
 
 
 def _group(summary: pd.DataFrame, kind: str, model: str) -> pd.DataFrame:

@@ -115,16 +115,16 @@ def run_comparator(method: str, omics: list[str], data_dir: Path, folds_path: Pa
     """Fit one comparator on a fold's training lines; write its test-fold predictions."""
     import torch
 
-    from modrp.baselines import DEFAULT_SETTINGS, fit_predict_fold
+    from modrp.baselines import fit_predict_fold
     from modrp.io import write_parquet
     from modrp.train import job_seed
 
     torch.set_num_threads(config["train"]["threads"])  # bit-repeatable for a thread count
     repeat = int(pd.read_parquet(folds_path, columns=["repeat"])["repeat"].iloc[0])
     seed = job_seed(config["cv"]["seed"], "baseline", method, "-".join(omics), repeat, fold)
-    merged = {**DEFAULT_SETTINGS.get(method, {}), **settings}
+    # the comparator fills in its DEFAULT_SETTINGS and refuses unknown settings itself
     predictions = fit_predict_fold(method, omics, Path(data_dir), Path(folds_path), fold,
-                                   merged, seed)
+                                   settings, seed)
     write_parquet(predictions, out_path)
     log.info("%s on %s, repeat %d fold %d: %d test pairs", method, "-".join(omics), repeat,
              fold, len(predictions))

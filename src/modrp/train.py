@@ -378,7 +378,6 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     return meta
 
 
-
 def frozen_outputs(model, scalers: dict, matrices: dict, response: pd.DataFrame, rows,
                    device) -> Batch:
     """The frozen subnetworks' concatenated outputs z (eq. 6) for ``rows``, as a batch for
@@ -397,6 +396,7 @@ def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int) -> FitSettings:
     return FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
                        patience=fusion_cfg["patience"], batch_size=n_fit, seed=seed,
                        log_every=0)
+
 
 def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
                      graph_paths: dict[str, Path | None], data_dir: Path, folds_path: Path,

@@ -163,14 +163,13 @@ FINAL_COMBINATION = [o for o in OMICS if o in (config["final"]["combination"] or
 
 def final_model_inputs(wildcards):
     """The study tables and the graphs of the final model's graph-embedded omics."""
-    inputs = {
+    return {
         "response": f"{DATA}/response.parquet",
         "drugs": f"{DATA}/drugs.parquet",
         "omics": [f"{DATA}/omics/{o}.parquet" for o in FINAL_COMBINATION],
         "graphs": [f"{RESULTS}/graph/{o}.npz" for o in FINAL_COMBINATION
                    if EMBEDDING[o] == "graph"],
     }
-    return inputs
 
 
 # ---------------------------------------------------------------- tables and figures

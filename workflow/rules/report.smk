@@ -1,5 +1,5 @@
-# Stage 6: the paper's tables from the cross-validated metrics, published values beside ours, and
-# the figures (captions and output lists in common.smk).
+# Stage 6: the paper's tables from the cross-validated metrics, published values beside
+# ours, and the figures (captions and output lists in common.smk).
 
 
 rule tables:
