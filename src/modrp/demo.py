@@ -34,7 +34,7 @@ Cell lines
     COSMIC_ID missing in sample_info) and the GDSC-only thyroid line
     ``KMH-2`` normalise to the same name: an ambiguity to be resolved or
     dropped, never guessed.  Profiling is independent per omic: expression
-    95%, mutations 95%, RPPA 80%, metabolomics 80% of the CCLE lines, copy
+    95%, mutations 95%, RPPA 90%, metabolomics 90% of the CCLE lines, copy
     number 90% of the GDSC lines.
 
 Latent omics (exist for every line; only profiled lines are written)
@@ -63,16 +63,24 @@ Latent omics (exist for every line; only profiled lines are written)
                  twice (the second row a slightly perturbed copy).
 
 Planted response (the 22 drugs of Table 4)
-    For drug d with target genes T_d (Table 4 mapped to genes; Oxaliplatin
-    -> ERCC1, MRE11 and 5-Fluorouracil -> TYMS as proxies) the neighbourhood
-    N_d is T_d plus their interactome neighbours.  From N_d are drawn
-    3 mutated genes (frequency forced into 10-40%), up to 3 RPPA antibodies
-    whose targets meet N_d, 3 expressed genes and 2 copy-number genes
-    (altered in >= 12% of lines); 2 metabolites are drawn at random.  A few
-    known biomarkers are always used (BRAF mutation for PLX-4720 and the MEK
+    The demo is a positive control: its signal is one the paper's network can
+    learn from ~150 training lines, so the pipeline can be checked against a
+    known answer.  Most of each drug's signal is an expression programme:
+    the drug mixes 2 of the expression model's 6 shared factors (random
+    weights), and its programme genes are the 40 always-expressed genes that
+    load most on that mix, each weighted by its loading; the score follows the
+    factors closely and is spread over many genes (a low-rank signal, which
+    RPPA also sees in part, through its targets' expression).  The rest is
+    sparse: for drug d with target genes T_d (Table 4 mapped to genes;
+    Oxaliplatin -> ERCC1, MRE11 and 5-Fluorouracil -> TYMS as proxies) the
+    neighbourhood N_d is T_d plus their interactome neighbours; from N_d are
+    drawn 3 mutated genes (frequency forced into 10-40%), up to 3 RPPA
+    antibodies whose targets meet N_d and 2 copy-number genes (altered in
+    >= 12% of lines); 2 metabolites are drawn at random.  A few known
+    biomarkers are always used (BRAF mutation for PLX-4720 and the MEK
     inhibitors, TP53 mutation for Nutlin-3a, PIK3CA for the PI3K inhibitors,
-    TYMS / TOP1 / ERCC1 expression for 5-FU / topoisomerase poisons /
-    Oxaliplatin, ...).  Then
+    TYMS / TOP1 / ERCC1 expression, beside the programme, for 5-FU /
+    topoisomerase poisons / Oxaliplatin, ...).  Then
 
         ln IC50(l, d) = mean_d + sum_omic sum_f beta(d, f) * (x(l, f) - mean_f) + e(l, d),
 
@@ -81,14 +89,20 @@ Planted response (the 22 drugs of Table 4)
     all lines; e ~ N(0, noise_sd_d^2).  The coefficients of each omic are
     scaled so that its contribution's variance over the drug's measured lines
     is a share of the signal variance, sorted so that
-    mut > rppa > exp > cnv > metabolites for every drug (base shares 0.44,
-    0.26, 0.16, 0.08, 0.06, jittered).  The signal variance is
-    r2_d * 1.2 * MSE_d(Table 4) with a target r2_d ~ U(0.35, 0.75), and
+    exp > mut > rppa > cnv > metabolites for every drug (base shares 0.92,
+    0.03, 0.025, 0.015, 0.01, jittered).  The signal variance is
+    r2_d * 1.2 * MSE_d(Table 4) with a target r2_d ~ U(0.6, 0.9), and
     noise_sd_d is set so the noise-free oracle explains r2_d of the variance.
     truth.json reports the realised oracle R^2 = 1 - sum e^2 / sum (y - ybar)^2
     over the measured pairs, the realised variance shares, the coefficients
     (feature names as the pipeline sees them: gene symbols, antibody names,
-    metabolite names), means, noise SDs, targets and neighbourhoods.
+    metabolite names), each drug's programme factors and weights, means,
+    noise SDs, targets and neighbourhoods.
+
+    An earlier demo planted sparse signals only (3 mutated genes carrying
+    44% of the signal, 3 expressed genes, ...): the lasso recovered part of it,
+    the paper's network nothing (per-drug R^2 ~ 0 from ~150 training lines), so
+    it could not tell a working pipeline from a broken one.
 
 Coverage
     Each of the 22 drugs is measured on > 95% (not 100%) of the GDSC lines;
@@ -149,9 +163,14 @@ FILE_NAMES = {
     "truth": "truth.json",
 }
 
-OMIC_ORDER = ("mut", "rppa", "exp", "cnv", "metabolites")
-BASE_SHARES = (0.44, 0.26, 0.16, 0.08, 0.06)  # variance shares, in OMIC_ORDER
-N_SIGNAL_FEATURES = {"mut": 3, "rppa": 3, "exp": 3, "cnv": 2, "metabolites": 2}
+OMIC_ORDER = ("exp", "mut", "rppa", "cnv", "metabolites")
+BASE_SHARES = (0.92, 0.03, 0.025, 0.015, 0.01)  # variance shares, in OMIC_ORDER
+# Sparse signal features drawn per drug; expression gets its known biomarkers only, the
+# rest of its share is an expression programme (see _expression_programmes).
+N_SIGNAL_FEATURES = {"mut": 3, "rppa": 3, "exp": 0, "cnv": 2, "metabolites": 2}
+N_PROGRAMME_FACTORS = 2  # of the expression model's 6 shared factors, per drug
+N_PROGRAMME_GENES = 40  # the genes loading most on the drug's mix of them
+TARGET_R2 = (0.6, 0.9)  # the noise-free oracle's share of each drug's ln IC50 variance
 
 MUTATION_COLUMNS = [
     "Hugo_Symbol", "Entrez_Gene_Id", "NCBI_Build", "Chromosome", "Start_position",
@@ -558,7 +577,7 @@ class DemoScale:
     n_coding_genes: int | None = None  # None: every gene
     roles: tuple[float, float, float] = (0.855, 0.1, 0.045)  # both, gdsc_only, ccle_only
     n_info_only: int = N_SAMPLE_INFO_ONLY
-    profiled: tuple[float, float, float, float, float] = (0.95, 0.95, 0.90, 0.80, 0.80)
+    profiled: tuple[float, float, float, float, float] = (0.95, 0.95, 0.90, 0.90, 0.90)
     screened_share: float = 1.0
     n_antibodies: int = len(ANTIBODIES)  # the curated ones; more are synthesized
     n_metabolites: int = len(METABOLITES)
@@ -641,7 +660,7 @@ def write_demo_dataset(outdir, seed: int = 0, n_lines: int | None = None,
     _write_cell_line_details(paths["cell_line_details"], rngs["details"], lines)
     _write_copy_number(paths["copy_number"], lines, genes, model.cn)
     _write_interactome(paths["interactome"], rngs["hint"], genes, model.edges)
-    truth = _truth(seed, scale, lines, model.edges, model.plans, model.responses, model.quirks)
+    truth = _truth(seed, scale, model)
     with atomic_path(paths["truth"]) as tmp:
         tmp.write_text(json.dumps(truth, indent=1) + "\n")
     return paths
@@ -667,6 +686,7 @@ class _Model:
     responses: list
     quirks: dict
     params: dict  # omic -> the per-feature parameters and the universe's standardisation
+    programmes: dict  # drug -> the expression factors its programme mixes, and their weights
 
 
 def _build_model(seed: int, scale: DemoScale) -> _Model:
@@ -685,6 +705,7 @@ def _build_model(seed: int, scale: DemoScale) -> _Model:
                                                       plans)
     mutated, params["mut"] = _simulate_mutations(rngs["mut"], len(lines), genes, plans)
     params["exp_z"] = _zscore_stats(expression)
+    programmes = _expression_programmes(rngs["programmes"], genes, plans, params["exp"])
     exp_z = _zscore(expression, params["exp_z"])
     rppa, params["rppa"] = _simulate_rppa(rngs["rppa"], genes, exp_z, antibodies)
     metabolites, params["metabolites"] = _simulate_metabolites(rngs["met"], lines,
@@ -713,7 +734,8 @@ def _build_model(seed: int, scale: DemoScale) -> _Model:
         "ambiguous_gdsc_names": list(AMBIGUOUS_GDSC_NAMES),
     }
     return _Model(rngs, scale, genes, edges, lines, antibodies, metabolite_names, plans, cn,
-                  expression, mutated, rppa, metabolites, responses, quirks, params)
+                  expression, mutated, rppa, metabolites, responses, quirks, params,
+                  programmes)
 
 
 def _random_streams(seed: int) -> dict[str, np.random.Generator]:
@@ -723,7 +745,7 @@ def _random_streams(seed: int) -> dict[str, np.random.Generator]:
     """
     names = ("genes", "graph", "lines", "plan", "cnv", "exp", "mut", "rppa", "met", "response",
              "maf", "sample_info", "met_rows", "curves", "details", "hint",
-             "screen", "extras", "compounds")
+             "screen", "extras", "compounds", "programmes")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
@@ -1144,6 +1166,40 @@ def _plan_signal(rng: np.random.Generator, genes: pd.DataFrame, edges: np.ndarra
     return plans
 
 
+def _expression_programmes(rng, genes: pd.DataFrame, plans, exp_params: dict) -> dict:
+    """Give each drug an expression programme: most of its signal, spread over many genes.
+
+    A drug's programme mixes ``N_PROGRAMME_FACTORS`` of the expression model's shared
+    factors (random weights); its genes are the ``N_PROGRAMME_GENES`` always-expressed
+    coding genes loading most on that mix, each weighted by its loading, so the score
+    follows the factors closely and can be read from many genes (a low-rank signal).
+    The drug's known expression biomarkers stay in front, at the programme genes'
+    typical weight times their planned magnitude.  Changes ``plans`` in place (their
+    expression features and raw coefficients); returns {drug: factors and weights}.
+    """
+    loadings = exp_params["loadings"]
+    symbols = genes["symbol"].to_numpy()
+    usable = genes["coding"].to_numpy() & (exp_params["dropout"] == 0)
+    usable[exp_params["mostly_zero"]] = False
+    usable[_silent_only_gene_index(genes, plans)] = False  # keeps that quirk's gene fixed
+    programmes = {}
+    for plan in plans:
+        factors = np.sort(rng.choice(len(loadings), N_PROGRAMME_FACTORS, replace=False))
+        weights = rng.normal(size=N_PROGRAMME_FACTORS)
+        direction = weights @ loadings[factors]
+        known = plan.features["exp"]
+        candidates = np.flatnonzero(usable & ~np.isin(symbols, known))
+        top = candidates[np.argsort(-np.abs(direction[candidates]), kind="stable")]
+        top = np.sort(top[:N_PROGRAMME_GENES])
+        typical = np.abs(direction[top]).mean()
+        plan.features["exp"] = list(known) + symbols[top].tolist()
+        plan.raw_coefficients["exp"] = np.concatenate(
+            [plan.raw_coefficients["exp"] * typical, direction[top]])
+        programmes[plan.drug.name] = {"factors": factors.tolist(),
+                                      "weights": [round(float(w), 6) for w in weights]}
+    return programmes
+
+
 def _signal_genes(plans, omic: str) -> set[str]:
     return {g for plan in plans for g in plan.features[omic]}
 
@@ -1496,7 +1552,7 @@ def _plant_response(rng, lines: pd.DataFrame, plans, design, background=()
     for plan in plans:
         drug = plan.drug
         measured = _measured_mask(rng, lines, None)
-        target_r2 = rng.uniform(0.35, 0.75)
+        target_r2 = rng.uniform(*TARGET_R2)
         signal_var = target_r2 * 1.2 * drug.paper_mse
         shares = np.sort(np.array(BASE_SHARES) * np.exp(rng.normal(0.0, 0.25, 5)))[::-1]
         shares /= shares.sum()
@@ -1956,7 +2012,8 @@ def _write_interactome(path, rng, genes, edges) -> None:
 # truth.json
 
 
-def _truth(seed, scale, lines, edges, plans, responses, quirks) -> dict:
+def _truth(seed, scale, model: _Model) -> dict:
+    lines, edges, plans, responses = model.lines, model.edges, model.plans, model.responses
     paper = [r for r in responses if r.coefficients is not None]
     gdsc = lines["screened"].to_numpy()
     both = lines[lines["role"].eq("both")]
@@ -1971,7 +2028,7 @@ def _truth(seed, scale, lines, edges, plans, responses, quirks) -> dict:
     truth = {
         "seed": seed,
         "n_lines": int(len(lines) - scale.n_info_only),
-        "strongest_omic": "mut",
+        "strongest_omic": OMIC_ORDER[0],
         "omic_order": list(OMIC_ORDER),
         "oracle_r2": {r.drug.name: rounded(r.oracle_r2) for r in paper},
         "explained_variance_share": {
@@ -1981,6 +2038,7 @@ def _truth(seed, scale, lines, edges, plans, responses, quirks) -> dict:
                           for o, coefs in r.coefficients.items()} for r in paper},
         "drug_mean": {r.drug.name: r.drug.mean for r in paper},
         "noise_sd": {r.drug.name: rounded(r.noise_sd) for r in paper},
+        "expression_programmes": model.programmes,
         "targets": {p.drug.name: p.targets for p in plans},
         "neighbourhood": {p.drug.name: p.neighbourhood for p in plans},
         "feature_scale": {
@@ -1999,7 +2057,7 @@ def _truth(seed, scale, lines, edges, plans, responses, quirks) -> dict:
         "coverage": {f"{r.drug.name} ({r.drug_id})": rounded(r.measured[gdsc].mean())
                      for r in responses},
         "distractors": [d.name for d, _, _ in DISTRACTORS],
-        "planted_quirks": {**quirks, "ambiguous_depmap_id": kmh["depmap_id"]},
+        "planted_quirks": {**model.quirks, "ambiguous_depmap_id": kmh["depmap_id"]},
         "line_map": {str(c): d for c, d in zip(both["cosmic_id"], both["depmap_id"],
                                                strict=True)},
         "name_only_matches": sorted(both.loc[~both["cosmic_in_info"], "depmap_id"]),
