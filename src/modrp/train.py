@@ -327,6 +327,7 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     from modrp.model import build_subnetwork
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    fold = int(fold)  # a numpy integer would make the checkpoint unloadable (weights_only)
     train_cfg = config["train"]
     device = resolve_device(train_cfg["device"])
     torch.set_num_threads(train_cfg["threads"])
@@ -416,6 +417,7 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     from modrp.splits import repeat_seed
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    fold = int(fold)
     fusion_cfg, train_cfg = config["fusion"], config["train"]
     device = resolve_device(train_cfg["device"])
     torch.set_num_threads(train_cfg["threads"])
