@@ -52,5 +52,6 @@ rule all:
         f"{RESULTS}/metrics/models.csv",
         rules.tables.output,
         rules.figures.output,
+        known_answer_outputs(),
         rules.final_model.output,
     default_target: True

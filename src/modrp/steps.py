@@ -156,6 +156,26 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs,
                  row.mse, row.baseline_mse)
 
 
+def write_known_answer(summary_path: Path, attention_paths: list[str], truth_path: Path,
+                       combination: str, stem: Path, caption: str) -> pd.DataFrame:
+    """The demo's known-answer check (:func:`modrp.evaluate.known_answer`) as a table."""
+    import json
+
+    from modrp.evaluate import known_answer
+    from modrp.report import write_table
+
+    summary = pd.read_parquet(summary_path)
+    attention = pd.concat([pd.read_parquet(p) for p in attention_paths], ignore_index=True)
+    truth = json.loads(Path(truth_path).read_text())
+    table = known_answer(summary, attention, truth, combination)
+    write_table(table.round({"value": 3, "goal": 3}), stem, caption)
+    for row in table.itertuples():
+        (log.info if row.passed else log.warning)(
+            "%s: %s %.3f (goal %.3f) %s", row.check, row.model, row.value, row.goal,
+            "passed" if row.passed else "FAILED")
+    return table
+
+
 def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
                        captions: dict[str, str], embedding: dict[str, str],
                        graph_stats: list[str] = (), protocol: str = "strict") -> None:

@@ -242,6 +242,21 @@ def table_outputs():
     return outputs
 
 
+# The demo's known-answer check: the models against the generator's planted signal.
+KNOWN_ANSWER = SOURCE == "demo" and len(OMICS) > 1
+KNOWN_ANSWER_CAPTION = (
+    "Known answer (demo only). The cross-validated models against the signal the demo "
+    "generator planted (truth.json): the attention fusion of all omics against 0.7 x the "
+    "oracle per-drug R2, each single-omics model of the planted strongest omic against the "
+    "per-drug mean, and the share of drugs whose largest attention weight is on that omic."
+)
+
+
+def known_answer_outputs():
+    stem = f"{RESULTS}/tables/known_answer"
+    return [f"{stem}.{ext}" for ext in ("md", "tex", "csv")] if KNOWN_ANSWER else []
+
+
 def figure_outputs():
     outputs = []
     for figure in FIGURES:

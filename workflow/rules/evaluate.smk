@@ -40,3 +40,30 @@ rule audit_metrics:
         "../../envs/report.yaml"
     script:
         "../scripts/metrics.py"
+
+
+if KNOWN_ANSWER:
+
+    rule known_answer:
+        """Demo only: check the cross-validated models against the planted signal."""
+        input:
+            summary=f"{RESULTS}/metrics/summary.parquet",
+            attention=expand(
+                f"{RESULTS}/models/fusion/{ALL_OMICS_COMBINATION}/r{{repeat}}-f{{fold}}/attention.parquet",
+                repeat=REPEATS, fold=FOLDS,
+            ),
+            truth=f"{RAW}/truth.json",
+        output:
+            md=f"{RESULTS}/tables/known_answer.md",
+            tex=f"{RESULTS}/tables/known_answer.tex",
+            csv=report(f"{RESULTS}/tables/known_answer.csv", caption="../report/known_answer.rst",
+                       category="Tables", labels={"table": "known_answer"}),
+        params:
+            combination=ALL_OMICS_COMBINATION,
+            caption=KNOWN_ANSWER_CAPTION,
+        log:
+            f"{RESULTS}/logs/known_answer.log",
+        conda:
+            "../../envs/report.yaml"
+        script:
+            "../scripts/known_answer.py"
