@@ -16,7 +16,10 @@ gradient, the input's included (as if a layer came before), and its backward
 starts from an upstream gradient laid out like the layer's output, as a
 following nn.Linear hands it back.  The sparse step and its kernels are timed
 in interleaved rounds, so a busy shared machine slows them alike; the median
-and the best round are both printed.
+and the best round are both printed.  On CPU the process first lets malloc keep
+freed blocks (``modrp.train.keep_freed_memory``), as the pipeline's training jobs
+do; ``--default-malloc`` measures with glibc's defaults instead, under which every
+step pays page faults for its batch-sized buffers.
 
     python benchmarks/graph_layer.py                  # paper scale, CPU, < 3 minutes
     python benchmarks/graph_layer.py --device cuda
@@ -35,6 +38,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from modrp.model import DenseMaskedEmbedding, GraphEmbedding, feature_major, sddmm, spmm
+from modrp.train import keep_freed_memory
 
 
 def random_interactome(n: int, nnz: int, seed: int) -> sp.csr_matrix:
@@ -200,8 +204,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timing rounds")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="keep glibc's malloc defaults (the pipeline's jobs do not)")
     args = parser.parse_args()
     device = torch.device(args.device)
+    kept = device.type == "cpu" and not args.default_malloc and keep_freed_memory()
     torch.manual_seed(args.seed)
 
     adjacency = random_interactome(args.n, args.nnz, args.seed)
@@ -210,6 +217,9 @@ def main() -> None:
              else torch.cuda.get_device_name(device))
     print(f"graph: n={args.n}, nnz={adjacency.nnz} incl. self-loops, degree median "
           f"{int(np.median(degree))}, max {degree.max()}; batch {args.batch}, float32, {where}")
+    if device.type == "cpu":
+        print("malloc keeps freed blocks below 1 GiB, as in the pipeline's training jobs"
+              if kept else "malloc with its defaults (freed blocks go back to the system)")
 
     # The sparse layer is timed first: a dense step's gigabyte-sized frees leave the C
     # allocator returning memory to the system, and every later batch-sized buffer

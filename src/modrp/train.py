@@ -29,6 +29,38 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+# glibc mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+KEEP_FREED_BELOW = 1 << 30
+
+
+def keep_freed_memory(limit: int = KEEP_FREED_BELOW) -> bool:
+    """Let glibc's malloc keep freed blocks below ``limit`` bytes for reuse.
+
+    A training step frees and reallocates the same batch-sized buffers (the graph
+    embedding's output and gradients: n x batch floats each).  By default glibc hands
+    such blocks back to the system (unmapped, or trimmed off the heap top), and every
+    step pays page faults to get them again: about 15% of a paper-scale CPU epoch, and
+    a third of the graph layer's step in ``benchmarks/graph_layer.py``.  With both
+    thresholds at ``limit`` the process keeps the memory of its largest step instead
+    (its resident size stays at that peak).  Process-wide, so called by the training
+    jobs' entry points, not by library functions.  Returns False, doing nothing, where
+    the C library is not glibc.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    # The mmap threshold first: setting the trim threshold alone turns off glibc's
+    # adaptive mmap threshold and sends every block above 128 kB to mmap.
+    return bool(mallopt(_M_MMAP_THRESHOLD, limit)) and bool(mallopt(_M_TRIM_THRESHOLD, limit))
+
+
 def seed_everything(seed: int) -> None:
     """Seed numpy and torch.
 

@@ -7,7 +7,9 @@ from modrp.steps import run_script  # noqa: E402
 
 def step(smk):
     from modrp.predict import train_final_model
+    from modrp.train import keep_freed_memory
 
+    keep_freed_memory()  # a job process: training steps reuse their buffers
     train_final_model(list(smk.params.combination), Path(smk.input.response).parent,
                       Path(smk.params.graph_dir),
                       smk.config, Path(smk.output[0]),

@@ -6,8 +6,9 @@ from modrp.steps import run_script  # noqa: E402
 
 
 def step(smk):
-    from modrp.train import pretrain_subnetwork
+    from modrp.train import keep_freed_memory, pretrain_subnetwork
 
+    keep_freed_memory()  # a job process: training steps reuse their buffers
     w = smk.wildcards
     pretrain_subnetwork(w.omic, w.embedding, Path(smk.input.response).parent, smk.input.folds,
                         int(w.fold), smk.config, Path(smk.output.model).parent,
