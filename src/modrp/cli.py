@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("outdir")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--scale", choices=["demo", "paper"], default="demo",
-                      help="demo: ~350 lines, 1,500 genes (seconds); paper: the real files' "
+                      help="demo: ~400 lines, 1,500 genes (seconds); paper: the real files' "
                       "sizes, ~1 GB of files (minutes, ~5 GB of memory)")
-    demo.add_argument("--n-lines", type=int, default=None, help="default: the scale's (350)")
+    demo.add_argument("--n-lines", type=int, default=None, help="default: the scale's (400)")
     demo.add_argument("--n-genes", type=int, default=None, help="default: the scale's (1500)")
     demo.add_argument("--n-edges", type=int, default=None, help="default: the scale's (5000)")
     demo.add_argument("--new-lines", type=int, default=None, metavar="N",

@@ -64,7 +64,7 @@ Latent omics (exist for every line; only profiled lines are written)
 
 Planted response (the 22 drugs of Table 4)
     The demo is a positive control: its signal is one the paper's network can
-    learn from ~150 training lines, so the pipeline can be checked against a
+    learn from ~170 training lines, so the pipeline can be checked against a
     known answer.  Most of each drug's signal is an expression programme:
     the drug mixes 2 of the expression model's 6 shared factors (random
     weights), and its programme genes are the 40 always-expressed genes that
@@ -571,7 +571,7 @@ class DemoScale:
     copy-number file).  Genes past ``n_coding_genes`` are non-coding: copy number only.
     """
 
-    n_lines: int = 350
+    n_lines: int = 400
     n_genes: int = 1500
     n_edges: int = 5000
     n_coding_genes: int | None = None  # None: every gene
