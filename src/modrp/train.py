@@ -40,8 +40,8 @@ def keep_freed_memory(limit: int = KEEP_FREED_BELOW) -> bool:
     A training step frees and reallocates the same batch-sized buffers (the graph
     embedding's output and gradients: n x batch floats each).  By default glibc hands
     such blocks back to the system (unmapped, or trimmed off the heap top), and every
-    step pays page faults to get them again: about 15% of a paper-scale CPU epoch, and
-    a third of the graph layer's step in ``benchmarks/graph_layer.py``.  With both
+    step pays page faults to get them again: about 15% of a paper-scale CPU epoch and
+    of the graph layer's step in ``benchmarks/graph_layer.py``.  With both
     thresholds at ``limit`` the process keeps the memory of its largest step instead
     (its resident size stays at that peak).  Process-wide, so called by the training
     jobs' entry points, not by library functions.  Returns False, doing nothing, where
