@@ -52,6 +52,6 @@ rule all:
         f"{RESULTS}/metrics/models.csv",
         rules.tables.output,
         rules.figures.output,
-        known_answer_outputs(),
+        rules.known_answer.output if KNOWN_ANSWER else [],
         rules.final_model.output,
     default_target: True

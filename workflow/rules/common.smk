@@ -252,11 +252,6 @@ KNOWN_ANSWER_CAPTION = (
 )
 
 
-def known_answer_outputs():
-    stem = f"{RESULTS}/tables/known_answer"
-    return [f"{stem}.{ext}" for ext in ("md", "tex", "csv")] if KNOWN_ANSWER else []
-
-
 def figure_outputs():
     outputs = []
     for figure in FIGURES:
