@@ -22,6 +22,7 @@ do; ``--default-malloc`` measures with glibc's defaults instead, under which eve
 step pays page faults for its batch-sized buffers.
 
     python benchmarks/graph_layer.py                  # paper scale, CPU, < 3 minutes
+    python benchmarks/graph_layer.py --batch 64       # the pipeline's training batch
     python benchmarks/graph_layer.py --device cuda
 """
 
@@ -38,7 +39,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from modrp.model import DenseMaskedEmbedding, GraphEmbedding, feature_major, sddmm, spmm
-from modrp.train import keep_freed_memory
+from modrp.train import Adam, keep_freed_memory
 
 
 def random_interactome(n: int, nnz: int, seed: int) -> sp.csr_matrix:
@@ -61,12 +62,13 @@ def random_interactome(n: int, nnz: int, seed: int) -> sp.csr_matrix:
 
 
 class TrainingStep:
-    """One step of ``layer`` on ``x`` with Adam: forward, every gradient, optimizer step."""
+    """One step of ``layer`` on ``x``: forward, every gradient, then the Adam step of the
+    pipeline's training jobs (``modrp.train.Adam``, torch.optim.Adam's update rule)."""
 
     def __init__(self, layer: torch.nn.Module, x: torch.Tensor):
         self.layer, self.x = layer, x
         self.params = list(layer.parameters())
-        self.optimizer = torch.optim.Adam(self.params, lr=1e-3)
+        self.optimizer = Adam(self.params, lr=1e-3)
         with torch.no_grad():
             self.upstream = torch.empty_like(layer(x)).normal_()
 
@@ -164,8 +166,7 @@ def held_bytes(step: TrainingStep) -> tuple[int, int]:
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         y = step.layer(step.x)
-    adam = [v for s in step.optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
-    state = [*step.params, *step.layer.buffers(), *adam]
+    state = [*step.params, *step.layer.buffers(), *step.optimizer.first, *step.optimizer.second]
     gradients = sum(p.numel() * p.element_size() for p in step.params)
     return (storage_bytes(state) + gradients,
             storage_bytes([*saved, y], exclude=[step.x, *state]))
@@ -186,8 +187,8 @@ def peak_bytes(step: TrainingStep, device: torch.device) -> int:
         step()
         sync(device)
         return torch.cuda.max_memory_allocated(device) - storage_bytes([step.x, step.upstream])
-    state = [v for s in step.optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
-    before = storage_bytes([*step.params, *step.layer.buffers(), *state,
+    before = storage_bytes([*step.params, *step.layer.buffers(),
+                            *step.optimizer.first, *step.optimizer.second,
                             *(p.grad for p in step.params)])
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()

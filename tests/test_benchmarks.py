@@ -1,0 +1,24 @@
+"""The benchmark scripts run; their timings are printed, never asserted on."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_graph_layer_benchmark_runs_at_small_scale():
+    # A few hundred features: seconds, not the minutes of paper scale.
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "graph_layer.py"), "--n", "300", "--nnz", "2000",
+         "--batch", "16", "--repeats", "1"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "sparse and dense layers compute the same outputs: True" in run.stdout
+    for ratio in ("dense / sparse step time", "sparse step / kernel sum",
+                  "dense / sparse memory, held"):
+        line = next(line for line in run.stdout.splitlines() if ratio in line)
+        assert float(re.search(r"(\d+\.\d+)x", line).group(1)) > 0
