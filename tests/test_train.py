@@ -259,7 +259,8 @@ def test_keeping_freed_memory_spares_the_page_faults_of_each_step():
         kept, count = result.stdout.split()
         faults[mode] = int(count)
         assert kept == str(mode == "keep")
-    # Buffers of 6,000 x 256 floats are 1,500 pages each; by default (10-17k faults
-    # here) a good part of them comes back through page faults at every step.
-    assert faults["default"] > 20 * 200, faults
+    # Buffers of 6,000 x 256 floats are 1,500 pages each; by default a good part of
+    # them comes back through page faults at every step (3.4k-17k faults over the 20
+    # steps on the 2-core CI machine, varying from run to run), after it almost none.
+    assert faults["default"] > 20 * 50, faults
     assert faults["keep"] < faults["default"] / 20, faults
