@@ -83,6 +83,11 @@ class TrainingStep:
             param.grad = grad
         self.optimizer.step()
 
+    def state(self) -> list[torch.Tensor]:
+        """What the layer holds between steps: parameters, buffers, Adam's two moments."""
+        return [*self.params, *self.layer.buffers(), *self.optimizer.first,
+                *self.optimizer.second]
+
     def kernels(self) -> dict:
         """The three sparse calls a GraphEmbedding step makes, on the operands it uses."""
         layer = self.layer
@@ -166,7 +171,7 @@ def held_bytes(step: TrainingStep) -> tuple[int, int]:
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         y = step.layer(step.x)
-    state = [*step.params, *step.layer.buffers(), *step.optimizer.first, *step.optimizer.second]
+    state = step.state()
     gradients = sum(p.numel() * p.element_size() for p in step.params)
     return (storage_bytes(state) + gradients,
             storage_bytes([*saved, y], exclude=[step.x, *state]))
@@ -187,9 +192,7 @@ def peak_bytes(step: TrainingStep, device: torch.device) -> int:
         step()
         sync(device)
         return torch.cuda.max_memory_allocated(device) - storage_bytes([step.x, step.upstream])
-    before = storage_bytes([*step.params, *step.layer.buffers(),
-                            *step.optimizer.first, *step.optimizer.second,
-                            *(p.grad for p in step.params)])
+    before = storage_bytes([*step.state(), *(p.grad for p in step.params)])
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
