@@ -131,5 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def console() -> None:
+    """The ``modrp`` command's entry point: :func:`main`, then end the process."""
+    from modrp.process import end_process
+
+    end_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -1,8 +1,9 @@
 """The pipeline's steps as plain functions, called by the thin workflow scripts and the CLI.
 
 Each Snakemake script calls :func:`run_script`, which sets up logging to the
-rule's log file and turns an :class:`~modrp.errors.InputError` into one clear
-message and a non-zero exit instead of a traceback.
+rule's log file, turns an :class:`~modrp.errors.InputError` into one clear
+message and a non-zero exit instead of a traceback, and ends the job's process
+through :func:`modrp.process.end_process`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from modrp.errors import InputError
+from modrp.process import end_process
 
 log = logging.getLogger("modrp")
 
@@ -30,7 +32,8 @@ def setup_logging(logfile: str | Path | None = None) -> None:
 
 
 def run_script(step: Callable, snakemake) -> None:
-    """Run ``step(snakemake)`` inside a Snakemake script with logging and clean errors."""
+    """Run ``step(snakemake)`` inside a Snakemake script with logging and clean errors,
+    then end the process (exit status 0, or 1 after an input error)."""
     logfile = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(logfile)
     started = time.perf_counter()
@@ -38,8 +41,9 @@ def run_script(step: Callable, snakemake) -> None:
         step(snakemake)
     except InputError as err:
         log.error("%s", err)
-        sys.exit(1)
+        end_process(1)
     log.info("done in %.1f s", time.perf_counter() - started)
+    end_process(0)
 
 
 def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
