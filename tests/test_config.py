@@ -33,6 +33,7 @@ def test_defaults_are_filled():
     ({"protocol": "loose"}, r"config key protocol: 'loose' is not one of"),
     ({"embedding": {"metabolites": "graph"}}, r"config key embedding\.metabolites"),
     ({"cv": {"folds": 1}}, r"config key cv\.folds: 1 is less than the minimum of 2"),
+    ({"cv": {"seed": -1}}, r"config key cv\.seed: -1 is less than the minimum of 0"),
     ({"typo_key": 1}, r"config key \(top level\): Additional properties"),
 ])
 def test_schema_violations_name_the_key(change, message):

@@ -15,12 +15,15 @@ import scipy.sparse as sp
 import torch
 
 from modrp.config import validate_config
+from modrp.errors import InputError
 from modrp.graph import FeatureGraph, save_feature_graph
 from modrp.splits import make_folds
 from modrp.train import (
     Adam,
     Standardization,
     fuse_combination,
+    fusion_holdout,
+    job_seed,
     load_checkpoint,
     masked_mse,
     pretrain_subnetwork,
@@ -181,6 +184,37 @@ def test_two_cpu_runs_are_bit_identical(clean_run, tmp_path):
 class _Payload:
     def __reduce__(self):
         return (print, ("this ran while loading a checkpoint",))
+
+
+def test_a_drug_no_training_line_measured_stops_pretraining(tmp_path):
+    folds = write_study(tmp_path)
+    response = pd.read_parquet(tmp_path / "data" / "response.parquet")
+    not_test = folds.loc[folds["fold"] != 0, "cell_line"]
+    response.loc[not_test, "drug2"] = np.nan
+    response.to_parquet(tmp_path / "data" / "response.parquet")
+    with pytest.raises(InputError, match=r"fold 0: no training line .* 1 drug\(s\) \(drug2\)"):
+        pretrain_subnetwork("exp", "dense", tmp_path / "data", tmp_path / "splits" / "r0.parquet",
+                            0, config(), tmp_path / "single" / "exp")
+    assert not (tmp_path / "single" / "exp" / "model.pt").exists()
+
+
+def test_fusion_holdout_keeps_lines_to_fit_and_to_stop_on():
+    rng = np.random.default_rng(0)
+    fit_lines, stop_lines = fusion_holdout(["a", "b", "c"], 0.9, rng, "test fusion")
+    assert len(fit_lines) == 1 and len(stop_lines) == 2
+    assert sorted(fit_lines + stop_lines) == ["a", "b", "c"]
+    fit_lines, stop_lines = fusion_holdout([f"l{i}" for i in range(20)], 0.3, rng, "test fusion")
+    assert (len(fit_lines), len(stop_lines)) == (14, 6)
+    with pytest.raises(InputError, match="test fusion: only 1 held-out line"):
+        fusion_holdout(["a"], 0.3, rng, "test fusion")
+
+
+def test_job_seeds_differ_for_labels_sharing_a_prefix():
+    seeds = {job_seed(0, "attention", combination, 0, 0)
+             for combination in ("exp-mut", "exp-cnv", "exp-cnv-rppa", "exp-mut-cnv")}
+    assert len(seeds) == 4
+    assert job_seed(0, "attention", "exp-mut", 0, 0) == job_seed(0, "attention", "exp-mut", 0, 0)
+    assert job_seed(0, "a", "b") != job_seed(1, "a", "b")
 
 
 def test_checkpoint_with_pickled_payload_is_refused(tmp_path):

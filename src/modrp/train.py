@@ -8,6 +8,7 @@ CPU runs are bit-for-bit repeatable for a given seed and thread count.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
 import time
@@ -254,10 +255,52 @@ OMIC_ORDER = ("exp", "mut", "cnv", "rppa", "metabolites")
 
 
 def job_seed(seed: int, *labels) -> int:
-    """A seed for one job, derived from the config seed and the job's labels."""
-    entropy = [seed] + [int.from_bytes(str(label).encode(), "little") % (2**32)
+    """A seed for one job, derived from the config seed and the job's labels.
+
+    Each label enters as 64 bits of its SHA-256, so labels that share a prefix
+    (``exp-mut``, ``exp-cnv-rppa``) give different seeds.
+    """
+    entropy = [seed] + [int.from_bytes(hashlib.sha256(str(label).encode()).digest()[:8], "little")
                         for label in labels]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def training_drug_means(response: pd.DataFrame, what: str) -> np.ndarray:
+    """Each drug's mean ln IC50 over ``response``'s lines (the training lines).
+
+    A drug no training line measured would be fit on nothing and still be
+    predicted and scored: an input error naming the drugs and ``what``.
+    """
+    from modrp.errors import InputError
+
+    values = response.to_numpy(np.float64)
+    measured = ~np.isnan(values)
+    unmeasured = [drug for drug, seen in zip(response.columns, measured.any(axis=0),
+                                             strict=True) if not seen]
+    if unmeasured:
+        raise InputError(
+            f"{what}: no training line has a measured ln IC50 for {len(unmeasured)} drug(s) "
+            f"({', '.join(map(str, unmeasured[:5]))}{', ...' if len(unmeasured) > 5 else ''}); "
+            "raise drugs.min_coverage or remove these drugs from the response table")
+    return np.where(measured, values, 0.0).sum(axis=0) / measured.sum(axis=0)
+
+
+def fusion_holdout(lines: list[str], fraction: float, rng: np.random.Generator,
+                   what: str) -> tuple[list[str], list[str]]:
+    """Split a fusion's lines into those it is fit on and those that stop it early.
+
+    ``fraction`` of the lines (at least one) stop the fit and at least one is fit
+    on; fewer than two lines is an input error naming ``what``.
+    """
+    from modrp.errors import InputError
+
+    if len(lines) < 2:
+        raise InputError(f"{what}: only {len(lines)} held-out line(s) have every omic of the "
+                         "combination; the attention fusion needs at least 2 (one to fit on, "
+                         "one to stop early); raise train.validation_fraction or use fewer omics")
+    n_stop = min(len(lines) - 1, max(1, int(round(fraction * len(lines)))))
+    stop = set(rng.choice(lines, size=n_stop, replace=False).tolist())
+    return [c for c in lines if c not in stop], [c for c in lines if c in stop]
 
 
 @dataclass
@@ -385,7 +428,8 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
     with torch.no_grad():  # start each drug's output at its training mean ln IC50
         model.head.bias.copy_(torch.as_tensor(
-            np.nan_to_num(np.nanmean(response.loc[lines.train].to_numpy(np.float64), axis=0)),
+            training_drug_means(response.loc[lines.train],
+                                f"pretrain {omic}-{embedding}, repeat {repeat}, fold {fold}"),
             dtype=torch.float32))
     model = model.to(device)
 
@@ -476,10 +520,9 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     lines = fold_lines(available, folds, fold, train_cfg["validation_fraction"],
                        config["cv"]["seed"])
     rng = np.random.default_rng([repeat_seed(config["cv"]["seed"], repeat), fold, 7])
-    holdout_n = max(1, int(round(fusion_cfg["holdout_fraction"] * len(lines.validation))))
-    holdout = set(rng.choice(lines.validation, size=holdout_n, replace=False).tolist())
-    fit_lines = [c for c in lines.validation if c not in holdout]
-    stop_lines = [c for c in lines.validation if c in holdout]
+    fit_lines, stop_lines = fusion_holdout(
+        lines.validation, fusion_cfg["holdout_fraction"], rng,
+        f"{layer} fusion {'-'.join(combination)}, repeat {repeat}, fold {fold}")
 
     seed = job_seed(config["cv"]["seed"], layer, "-".join(combination), repeat, fold)
     seed_everything(seed)
