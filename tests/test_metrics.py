@@ -76,7 +76,35 @@ def test_top_k():
     # a: best w is predicted 3rd; b: best z is predicted last
     assert metrics.top_k_accuracy(p, 1) == 0.0
     assert metrics.top_k_accuracy(p, 3) == 0.5
-    assert metrics.top_k_accuracy(p, 4) == 1.0
+    # with 4 drugs measured, any ranking puts the best in the first 4: no line counts
+    assert np.isnan(metrics.top_k_accuracy(p, 4))
+
+
+def test_top_k_skips_lines_with_k_or_fewer_measured_drugs():
+    p = pd.DataFrame({
+        "cell_line": ["a"] * 4 + ["c"] * 3,
+        "drug": list("wxyz") + list("wxy"),
+        "observed": [0.0, 1, 2, 3, 0.0, 1, 2],
+        "predicted": [3.0, 0, 1, 2, 2.0, 1, 0],
+    })
+    # a: best w predicted last, a miss in top 3; c: best w predicted last of its 3
+    # drugs, which any top 3 contains: c counts for top 1 only
+    assert metrics.top_k_accuracy(p, 3) == 0.0
+    assert metrics.top_k_accuracy(p, 1) == 0.0
+    assert metrics.top_k_accuracy(p.assign(predicted=[3.0, 0, 1, 2, 0, 1, 2]), 1) == 0.5
+
+
+def test_a_measured_pair_without_a_prediction_is_an_error():
+    p = random_predictions()
+    p.loc[3, "predicted"] = np.nan
+    with pytest.raises(ValueError, match="1 measured pair"):
+        metrics.summary(p)
+    p.loc[3, "predicted"] = np.inf
+    with pytest.raises(ValueError, match="no finite prediction"):
+        metrics.mean_per_drug_r2(p)
+    # an unmeasured pair needs no prediction
+    p.loc[3, ["observed", "predicted"]] = np.nan
+    assert np.isfinite(metrics.mean_per_drug_r2(p))
 
 
 def test_constant_drug_gives_nan_not_error():

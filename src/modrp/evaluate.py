@@ -14,6 +14,7 @@ import pandas as pd
 
 from modrp import metrics
 from modrp.baselines import PerDrugMean
+from modrp.errors import InputError
 
 
 def baseline_predictions(response: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
@@ -54,6 +55,11 @@ def score_models(models_dir: Path, response: pd.DataFrame,
     rows, per_drug = [], []
     for kind, name, path in prediction_files(models_dir):
         predictions = pd.read_parquet(path)
+        unpredicted = metrics.unpredicted_pairs(predictions)
+        if len(unpredicted):
+            raise InputError(f"{path}: {len(unpredicted)} measured (cell line, drug) pair(s) "
+                             "have no finite prediction (NaN or infinite); the model that "
+                             "wrote this file diverged or failed, rerun it")
         key = pd.MultiIndex.from_frame(predictions[["repeat", "fold", "cell_line", "drug"]])
         reference = predictions.assign(predicted=baseline.reindex(key).to_numpy())
         repeat, fold = int(predictions["repeat"].iloc[0]), int(predictions["fold"].iloc[0])

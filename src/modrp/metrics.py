@@ -21,11 +21,27 @@ import pandas as pd
 COLUMNS = ("cell_line", "drug", "observed", "predicted")
 
 
+def unpredicted_pairs(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The measured pairs whose prediction is missing or not finite."""
+    measured = predictions["observed"].notna()
+    return predictions[measured & ~np.isfinite(predictions["predicted"].to_numpy(float))]
+
+
 def _check(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The measured pairs; a measured pair without a finite prediction is an error.
+
+    Dropping such pairs would score a model only where it produced a number, and
+    so on other pairs than the per-drug mean beside it.
+    """
     missing = [c for c in COLUMNS if c not in predictions.columns]
     if missing:
         raise ValueError(f"prediction table lacks the column(s) {missing}")
-    return predictions.dropna(subset=["observed", "predicted"])
+    bad = unpredicted_pairs(predictions)
+    if len(bad):
+        drugs = sorted(bad["drug"].astype(str).unique())
+        raise ValueError(f"{len(bad)} measured pair(s) have no finite prediction "
+                         f"(drugs {', '.join(drugs[:5])}{', ...' if len(drugs) > 5 else ''})")
+    return predictions.dropna(subset=["observed"])
 
 
 def mse(predictions: pd.DataFrame) -> float:
@@ -81,13 +97,13 @@ def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
 def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
     """Share of cell lines whose lowest observed ln IC50 drug is among their k lowest predicted.
 
-    Only drugs measured on the line take part; lines with fewer than two measured drugs
-    are skipped.
+    Only drugs measured on the line take part; a line with k or fewer measured drugs is
+    skipped, as any ranking would put its best drug among the first k.
     """
     p = _check(predictions)
     hits, lines = 0, 0
     for _, group in p.groupby("cell_line"):
-        if len(group) < 2:
+        if len(group) <= k:
             continue
         best = group["drug"].to_numpy()[np.argmin(group["observed"].to_numpy())]
         order = np.argsort(group["predicted"].to_numpy(), kind="stable")[:k]
