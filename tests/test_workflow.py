@@ -199,7 +199,8 @@ def test_demo_scores_every_model_beside_the_per_drug_mean(demo_run):
                                           "multi-omics"]
     assert table6["paper BEMKL R2"].tolist()[-1] == 0.34
     table7 = pd.read_csv(demo_run / "tables" / "table7.csv")
-    assert len(table7) == 2 and table7["model"].iloc[1] == "DeepDR-style (exp-mut)"
+    assert len(table7) == 2 and table7["model"].iloc[1] == (
+        "DeepDR-style (exp-mut; on the test lines with exp, mut)")
     baselines = pd.read_csv(demo_run / "tables" / "baselines.csv")
     assert len(baselines) == 2 + 4 + 1 + 1  # fused x2, comparators on all omics, DeepDR, mean
     assert baselines["model"].iloc[-1].startswith("per-drug mean")

@@ -195,11 +195,15 @@ TABLE_CAPTIONS = {
     "and the paper's published values for its model and BEMKL.",
     "table7": "Table 7. The attention fusion of all omics beside a DeepDR-style comparator "
     "(autoencoder-pretrained expression and mutation encoders, then a multi-output "
-    "regressor), mean ± std over repeats x folds, and the paper's published values.",
+    "regressor), mean ± std over repeats x folds, and the paper's published values. The "
+    "comparator reads expression and mutations only and is scored on every test line with "
+    "those, more lines than the fusion's.",
     "table8": "Table 8. The datasets as found in our files: as parsed, after alignment and "
     "the paper's 95% filters, in the interactome graph, and as the paper describes them.",
     "baselines": "Baselines. Our fused models beside every comparator, each fit per fold on "
-    "the training lines only and scored on the test lines with all omics; the per-drug mean "
+    "the training lines only and scored on the test lines with all omics (a comparator "
+    "that reads fewer omics, such as the DeepDR-style one, on every test line with its omics, "
+    "as its label says); the per-drug mean "
     "(training lines) last. Per-drug R2 is eq. 2; pooled R2 pools all pairs and so credits "
     "the spread between drug means.",
     "leakage_audit": "Leakage audit (NOT a result). The same subnetworks and fusion under our "
