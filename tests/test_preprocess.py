@@ -14,6 +14,8 @@ from modrp.preprocess import (
     load_custom_files,
     load_source_files,
     map_ccle_lines,
+    match_ccle_lines,
+    matching_summary,
     mutation_matrix,
     select_drugs,
     write_study_data,
@@ -96,6 +98,53 @@ def test_map_by_cosmic_then_name_and_ambiguous_names_left_out():
     assert "ACH-3" not in mapped.index  # KM-H2 and KMH-2 both normalise to KMH2
 
 
+def _info(*lines):
+    return pd.DataFrame(lines, columns=["depmap_id", "ccle_name", "stripped_name", "cosmic_id"])
+
+
+def test_exact_cosmic_match_wins_over_an_earlier_name_match(caplog):
+    # ACH-1 (no COSMIC id) matches GDSC Hs-578-T by name; ACH-2 lists that line's COSMIC id.
+    info = _info(("ACH-1", "HS578T_BREAST", "HS578T", None),
+                 ("ACH-2", "HS578TX_BREAST", "HS578TX", "905957"))
+    gdsc = pd.DataFrame({"cosmic_id": ["905957"], "name": ["Hs-578-T"]})
+    with caplog.at_level("WARNING"):
+        mapped = map_ccle_lines(info, gdsc)
+    assert mapped[["depmap_id", "cosmic_id", "matched_by"]].values.tolist() == [
+        ["ACH-2", "905957", "cosmic_id"]]
+    assert "1 CCLE line(s) left unmatched: they match by name a GDSC line that another CCLE " \
+        "line matches by COSMIC id: HS578T_BREAST" in caplog.text
+    counts = matching_summary(match_ccle_lines(info, gdsc))
+    assert counts["unmatched"]["gdsc_line_matched_by_cosmic_id"] == 1
+
+
+def test_a_name_shared_by_two_ccle_lines_matches_neither(caplog):
+    info = _info(("ACH-1", "PC37_SKIN", "PC37", None), ("ACH-2", "PC37_LUNG", "PC37", None),
+                 ("ACH-3", "CAL51_BREAST", "CAL51", None))
+    gdsc = pd.DataFrame({"cosmic_id": ["7", "910927"], "name": ["PC-37", "CAL-51"]})
+    with caplog.at_level("WARNING"):
+        mapped = map_ccle_lines(info, gdsc)
+    assert mapped["depmap_id"].tolist() == ["ACH-3"]
+    assert "2 CCLE line(s) left unmatched: they share their normalised name with another CCLE " \
+        "line: PC37_SKIN, PC37_LUNG" in caplog.text
+    counts = matching_summary(match_ccle_lines(info, gdsc))
+    assert counts["unmatched"]["name_shared_by_several_ccle_lines"] == 2
+    assert counts["matched_by_name"] == 1
+
+
+def test_a_cosmic_id_gdsc_lacks_falls_back_to_the_name(caplog):
+    info = _info(("ACH-1", "NCIH508_LARGE_INTESTINE", "NCIH508", "999999"),
+                 ("ACH-2", "ONLYCCLE_LUNG", "ONLYCCLE", "888888"))
+    gdsc = pd.DataFrame({"cosmic_id": ["905940"], "name": ["NCI-H508"]})
+    with caplog.at_level("INFO"):
+        mapped = map_ccle_lines(info, gdsc)
+    assert mapped.values.tolist() == [["ACH-1", "NCIH508_LARGE_INTESTINE", "905940", "name"]]
+    assert "2 have a COSMIC id that GDSC lacks (1 of them matched by name)" in caplog.text
+    counts = matching_summary(match_ccle_lines(info, gdsc))
+    assert counts["cosmic_id_not_in_gdsc"] == 2
+    assert counts["cosmic_id_not_in_gdsc_matched_by_name"] == 1
+    assert counts["unmatched"]["not_in_gdsc"] == 1
+
+
 def test_load_source_files(mini_sources):
     data = load_source_files(mini_sources, source_config())
     assert sorted(data.omics) == ["cnv", "exp", "metabolites", "mut", "rppa"]
@@ -121,6 +170,26 @@ def test_load_source_files(mini_sources):
     assert not data.omics["cnv"].isna().any().any()
     assert "KRAS" not in data.omics["exp"].columns
     assert data.summary["features"]["exp"]["dropped_by_zero_rule"] == 1
+    matching = data.summary["cell_line_matching"]
+    assert (matching["sample_info_lines"], matching["matched_by_cosmic_id"],
+            matching["matched_by_name"], matching["cosmic_id_not_in_gdsc"]) == (4, 3, 1, 0)
+    assert sum(matching["unmatched"].values()) == 0
+    assert data.summary["drug_selection"]["repeated_measurements_averaged"] == 0
+
+
+def test_repeated_measurements_are_averaged_with_a_warning(mini_sources, caplog):
+    table = pd.read_excel(mini_sources["dose_response"], engine="calamine")
+    first = table.iloc[0]
+    assert (first["COSMIC_ID"], first["DRUG_NAME"], first["LN_IC50"]) == (905940, "Afatinib", -1)
+    table = pd.concat([table, table.iloc[[0]].assign(LN_IC50=-2.0)], ignore_index=True)
+    path = mini_sources["dose_response"].with_suffix(".csv")
+    table.to_csv(path, index=False)
+    with caplog.at_level("WARNING"):
+        data = load_source_files({**mini_sources, "dose_response": path}, source_config())
+    assert data.response.loc["905940", "Afatinib"] == pytest.approx(-1.5)
+    assert "1 (cell line, drug id) pair(s) of the selected drugs are measured more than once" \
+        in caplog.text
+    assert data.summary["drug_selection"]["repeated_measurements_averaged"] == 1
 
 
 def test_write_study_data(mini_sources, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_csv, write_xlsx
+from conftest import DETAILS_HEADER, SAMPLE_INFO_HEADER, write_csv, write_xlsx
 
 from modrp.errors import InputError
 from modrp.sources import ccle, custom, depmap, gdsc, hint
@@ -278,3 +278,65 @@ def test_cell_line_without_cosmic_id_is_left_out_with_a_warning(tmp_path, caplog
     assert table["cosmic_id"].tolist() == ["905940"]
     assert "1 line(s) without a COSMIC identifier left out" in caplog.text
     assert "NOID" in caplog.text and "TOTAL" not in caplog.text
+
+
+# ---- repeated ids and misleading symbols
+
+
+def test_expression_refuses_duplicated_depmap_ids(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)"],
+                     [["ACH-000001", 1.0], ["ACH-000002", 2.0], ["ACH-000001", 3.0]])
+    with pytest.raises(InputError, match=r"e\.csv has duplicated cell-line ids.*'ACH-000001'"):
+        depmap.read_expression(path)
+
+
+def _sample_info_rows(lines: list[tuple[str, str, str]]) -> list[list]:
+    rows = []
+    for depmap_id, ccle_name, cosmic in lines:
+        row = {h: "" for h in SAMPLE_INFO_HEADER}
+        row.update({"DepMap_ID": depmap_id, "CCLE Name": ccle_name, "COSMIC_ID": cosmic,
+                    "stripped_cell_line_name": ccle_name.split("_")[0]})
+        rows.append([row[h] for h in SAMPLE_INFO_HEADER])
+    return rows
+
+
+@pytest.mark.parametrize("column, lines, repeated", [
+    ("CCLE Name", [("ACH-000001", "PC37_SKIN", "1"), ("ACH-000002", "PC37_SKIN", "2")],
+     "PC37_SKIN"),
+    ("DepMap_ID", [("ACH-000001", "PC37_SKIN", "1"), ("ACH-000001", "PC37_LUNG", "2")],
+     "ACH-000001"),
+])
+def test_sample_info_refuses_repeated_names_and_ids(tmp_path, column, lines, repeated):
+    path = write_csv(tmp_path / "sample_info.csv", SAMPLE_INFO_HEADER, _sample_info_rows(lines))
+    with pytest.raises(InputError, match=rf"sample_info\.csv: column '{column}' must name each "
+                                         rf"cell line once.*'{repeated}'"):
+        depmap.read_sample_info(path)
+
+
+def test_sample_info_allows_a_stripped_name_in_two_tissues(tmp_path):
+    lines = [("ACH-000001", "PC37_SKIN", "1"), ("ACH-000002", "PC37_LUNG", ""),
+             ("ACH-000003", "", ""), ("ACH-000004", "", "")]
+    path = write_csv(tmp_path / "sample_info.csv", SAMPLE_INFO_HEADER, _sample_info_rows(lines))
+    info = depmap.read_sample_info(path)
+    assert info["stripped_name"].tolist()[:2] == ["PC37", "PC37"]
+
+
+def test_cell_line_details_refuse_a_repeated_cosmic_id(tmp_path):
+    def row(name, cosmic):
+        return [name, cosmic, "Y", "Y", "Y", "Y", "Y", "skin", "melanoma", "SKCM", "", "R", "A"]
+
+    rows = [DETAILS_HEADER, row("A-1", 905940), row("B-2", 905941), row("A1", 905940.0),
+            ["TOTAL:", None] + [None] * 11]
+    path = write_xlsx(tmp_path / "Cell_Lines_Details.xlsx",
+                      {gdsc.CELL_LINE_DETAILS_SHEET: rows})
+    with pytest.raises(InputError, match=r"Cell_Lines_Details\.xlsx: column 'COSMIC identifier' "
+                                         r"must name each cell line once.*'905940'"):
+        gdsc.read_cell_line_details(path)
+
+
+def test_rppa_ttf1_antibody_maps_to_nkx2_1(tmp_path):
+    path = write_csv(tmp_path / "ab.csv", ccle.RPPA_ANTIBODY_COLUMNS,
+                     [["TTF1", "TTF1", "Validated"], ["C12orf5", "C12orf5", "Caution"]])
+    antibodies = ccle.read_rppa_antibodies(path).set_index("antibody")
+    assert antibodies.loc["TTF1", "genes"] == ["NKX2-1"]  # thyroid transcription factor 1
+    assert antibodies.loc["C12orf5", "genes"] == ["TIGAR"]

@@ -125,35 +125,121 @@ def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: in
 # --------------------------------------------------------------------------- id mapping
 
 
-def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
-    """Map each CCLE line to a GDSC COSMIC id: by COSMIC id, else by normalised name.
+#: Why a sample_info line maps to no GDSC line (``outcome`` of :func:`match_ccle_lines`).
+UNMATCHED_REASONS = {
+    "not_in_gdsc": "no GDSC line has their COSMIC id or their normalised name",
+    "cosmic_id_shared": "share their sample_info COSMIC id with an earlier line (the first "
+                        "keeps it)",
+    "name_matches_several_gdsc_lines": "have a name that matches several GDSC lines",
+    "name_shared_by_several_ccle_lines": "share their normalised name with another CCLE line",
+    "gdsc_line_matched_by_cosmic_id": "match by name a GDSC line that another CCLE line "
+                                      "matches by COSMIC id",
+    "gdsc_line_matched_by_several_names": "match by name a GDSC line that another CCLE name "
+                                          "matches too",
+}
+
+
+def match_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
+    """Match every CCLE line to a GDSC COSMIC id: by COSMIC id, else by normalised name.
 
     ``gdsc_names`` has columns ``cosmic_id, name`` (every GDSC name known for a
-    line).  Returns ``depmap_id, ccle_name, cosmic_id, matched_by`` for the lines
-    that map; a normalised name shared by several GDSC lines is ambiguous and
-    left unmapped.
+    line).  A sample_info COSMIC id counts only when GDSC has it; otherwise (or when
+    absent) the line's normalised stripped name is tried.  A name never decides
+    between lines: it matches nothing when several GDSC lines carry it, when several
+    CCLE lines carry it, when another CCLE name matches the same GDSC line, or when
+    that GDSC line is matched by COSMIC id already.  Returns one row per line:
+    ``depmap_id, ccle_name, cosmic_id`` (None when unmatched), ``matched_by``
+    (``cosmic_id``, ``name`` or None), ``outcome`` (``matched_by``, or a key of
+    :data:`UNMATCHED_REASONS`) and ``cosmic_id_in_gdsc`` (False when sample_info gives
+    a COSMIC id that GDSC lacks, None when it gives none).  Logs the counts of
+    :func:`matching_summary`, and names the lines a name rule leaves out.
     """
-    info = sample_info.copy()
+    info = sample_info.reset_index(drop=True)
     norm = gdsc_names.assign(key=gdsc_names["name"].map(normalise_cell_line_name))
     by_key = norm.drop_duplicates(["key", "cosmic_id"]).groupby("key")["cosmic_id"]
-    unique_key = by_key.nunique()
-    name_to_cosmic = by_key.first()[unique_key == 1]
+    n_ids = by_key.nunique()
+    name_to_cosmic = by_key.first()[(n_ids == 1) & (n_ids.index != "")]
+    several_gdsc = set(n_ids.index[n_ids > 1])
     stripped = info["stripped_name"].fillna(info["ccle_name"].fillna("").str.split("_").str[0])
-    by_name = stripped.map(normalise_cell_line_name).map(name_to_cosmic)
-    info["matched_by"] = np.where(info["cosmic_id"].notna(), "cosmic_id",
-                                  np.where(by_name.notna(), "name", None))
-    info["cosmic_id"] = info["cosmic_id"].fillna(by_name)
-    ambiguous = stripped.map(normalise_cell_line_name).isin(unique_key.index[unique_key > 1])
-    if ambiguous.any():
-        log.warning("cell-line names matching several GDSC lines left unmapped: %s",
-                    ", ".join(info.loc[ambiguous & info["cosmic_id"].isna(), "ccle_name"]
-                              .astype(str)[:10]))
-    mapped = info[info["cosmic_id"].notna()]
-    clash = mapped["cosmic_id"].duplicated(keep=False)
-    if clash.any():
-        log.warning("%d CCLE lines share a COSMIC id with another line; keeping the first",
-                    int(clash.sum()))
-        mapped = mapped.drop_duplicates("cosmic_id")
+    key = stripped.map(normalise_cell_line_name)
+    key_count = key[key != ""].value_counts()
+    several_ccle = key.isin(key_count.index[key_count > 1])
+
+    own = info["cosmic_id"]
+    in_gdsc = own.isin(set(gdsc_names["cosmic_id"].dropna()))
+    exact = own.notna() & in_gdsc
+    cosmic = own.where(exact).astype(object)
+    outcome = pd.Series(np.where(exact, "cosmic_id", "not_in_gdsc"), index=info.index,
+                        dtype=object)
+    shared_id = exact & cosmic.duplicated()
+    outcome[shared_id] = "cosmic_id_shared"
+    cosmic[shared_id] = None
+
+    # The name fallback, for the lines without a usable COSMIC id.
+    name_id = key.map(name_to_cosmic).where(~exact)
+    outcome[~exact & key.isin(several_gdsc)] = "name_matches_several_gdsc_lines"
+    found = name_id.notna()
+    taken = found & name_id.isin(set(cosmic.dropna()))
+    outcome[taken] = "gdsc_line_matched_by_cosmic_id"
+    found &= ~taken
+    outcome[found & several_ccle] = "name_shared_by_several_ccle_lines"
+    found &= ~several_ccle
+    clash = found & name_id.where(found).map(name_id[found].value_counts()).gt(1)
+    outcome[clash] = "gdsc_line_matched_by_several_names"
+    found &= ~clash
+    outcome[found] = "name"
+    cosmic[found] = name_id[found]
+
+    matched_by = outcome.where(outcome.isin(["cosmic_id", "name"]))
+    matches = pd.DataFrame({
+        "depmap_id": info["depmap_id"],
+        "ccle_name": info["ccle_name"],
+        "cosmic_id": cosmic.astype(object).where(cosmic.notna(), None),
+        "matched_by": matched_by.astype(object).where(matched_by.notna(), None),
+        "outcome": outcome,
+        "cosmic_id_in_gdsc": in_gdsc.astype(object).where(own.notna(), None),
+    })
+    _log_matching(matches)
+    return matches
+
+
+def matching_summary(matches: pd.DataFrame) -> dict:
+    """Counts of :func:`match_ccle_lines` for summary.json (and the log)."""
+    counts = matches["outcome"].value_counts()
+    absent = matches["cosmic_id_in_gdsc"].eq(False)
+    summary = {
+        "sample_info_lines": int(len(matches)),
+        "matched_by_cosmic_id": int(counts.get("cosmic_id", 0)),
+        "matched_by_name": int(counts.get("name", 0)),
+        "cosmic_id_not_in_gdsc": int(absent.sum()),
+        "cosmic_id_not_in_gdsc_matched_by_name": int((absent
+                                                      & matches["matched_by"].eq("name")).sum()),
+        "unmatched": {reason: int(counts.get(reason, 0)) for reason in UNMATCHED_REASONS},
+    }
+    return summary
+
+
+def _log_matching(matches: pd.DataFrame) -> None:
+    summary = matching_summary(matches)
+    log.info("cell lines: %d of %d sample_info lines matched to GDSC (%d by COSMIC id, %d by "
+             "name); %d have a COSMIC id that GDSC lacks (%d of them matched by name)",
+             summary["matched_by_cosmic_id"] + summary["matched_by_name"],
+             summary["sample_info_lines"], summary["matched_by_cosmic_id"],
+             summary["matched_by_name"], summary["cosmic_id_not_in_gdsc"],
+             summary["cosmic_id_not_in_gdsc_matched_by_name"])
+    for reason, text in UNMATCHED_REASONS.items():
+        if reason == "not_in_gdsc" or not summary["unmatched"][reason]:
+            continue
+        names = matches.loc[matches["outcome"] == reason, "ccle_name"].astype(str)
+        log.warning("cell lines: %d CCLE line(s) left unmatched: they %s: %s",
+                    len(names), text, ", ".join(names[:10]))
+
+
+def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
+    """The matched lines of :func:`match_ccle_lines`, as ``depmap_id, ccle_name,
+    cosmic_id, matched_by`` (each COSMIC id once)."""
+    matches = match_ccle_lines(sample_info, gdsc_names)
+    mapped = matches[matches["matched_by"].notna()]
     return mapped[["depmap_id", "ccle_name", "cosmic_id", "matched_by"]].reset_index(drop=True)
 
 
@@ -161,7 +247,7 @@ def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str
     cosmic = matrix.index.map(key_to_cosmic)
     unmapped = int(pd.isna(cosmic).sum())
     if unmapped:
-        log.info("%s: %d of %d lines have no COSMIC id and are left out",
+        log.info("%s: %d of %d lines match no GDSC line and are left out",
                  what, unmapped, len(matrix))
     out = matrix[pd.notna(cosmic)].copy()
     out.index = pd.Index(cosmic[pd.notna(cosmic)], name="cell_line")
@@ -187,7 +273,9 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
         ]
     ).drop_duplicates()
     sample_info = depmap.read_sample_info(files["sample_info"])
-    ccle_map = map_ccle_lines(sample_info, gdsc_names)
+    matches = match_ccle_lines(sample_info, gdsc_names)
+    ccle_map = matches.loc[matches["matched_by"].notna(),
+                           ["depmap_id", "ccle_name", "cosmic_id", "matched_by"]]
     by_depmap = ccle_map.set_index("depmap_id")["cosmic_id"]
     by_ccle = ccle_map.dropna(subset=["ccle_name"]).set_index("ccle_name")["cosmic_id"]
 
@@ -202,7 +290,7 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
             variants["ccle_name"].map(by_ccle))
         unmapped = variants.loc[variants["line"].isna(), "depmap_id"].nunique()
         if unmapped:
-            log.info("mutations: %d lines have no COSMIC id and are left out", unmapped)
+            log.info("mutations: %d lines match no GDSC line and are left out", unmapped)
         matrix = mutation_matrix(variants.dropna(subset=["line"]),
                                  pre.get("mutation_excluded_classes", []),
                                  pre.get("mutation_deleterious_only", False))
@@ -240,6 +328,7 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
     names = gdsc_names.drop_duplicates("cosmic_id").set_index("cosmic_id")["name"]
     data = _assemble(omics, response_long, compounds, feature_genes, config,
                      tissue=tissue, names=names, ccle_map=ccle_map)
+    data.summary["cell_line_matching"] = matching_summary(matches)
     if "mut" in omics_wanted:
         data.summary["mutation_table"] = {"variants": int(len(variants)),
                                           "lines": int(variants["depmap_id"].nunique()),
@@ -290,6 +379,12 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         "kept": chosen["drug"].tolist(),
     }
     kept = response_long[response_long["drug_id"].isin(chosen["drug_id"])]
+    repeated = int(kept.loc[kept.duplicated(["cell_line", "drug_id"]), ["cell_line", "drug_id"]]
+                   .drop_duplicates().shape[0])
+    if repeated:
+        log.warning("response table: %d (cell line, drug id) pair(s) of the selected drugs are "
+                    "measured more than once; their ln IC50 values are averaged", repeated)
+    summary["drug_selection"]["repeated_measurements_averaged"] = repeated
     response = kept.pivot_table(index="cell_line", columns="drug", values="ln_ic50",
                                 aggfunc="mean")
     response = response[chosen["drug"].tolist()]

@@ -156,6 +156,20 @@ def check_unique_index(frame: pd.DataFrame, what: str, path) -> None:
         )
 
 
+def check_unique_values(values: pd.Series, what: str, path, column: str) -> None:
+    """Raise InputError when a value of ``column`` appears in several rows (empty cells
+    and missing values are not compared)."""
+    text = pd.Series(values, dtype=object)
+    text = text[text.notna()].astype(str)
+    text = text[text.str.strip() != ""]
+    repeated = text[text.duplicated()].unique()
+    if len(repeated):
+        raise InputError(
+            f"{what}: {path}: column {column!r} must name each cell line once; "
+            f"{len(repeated)} value(s) appear in several rows, e.g. {list(repeated[:5])}"
+        )
+
+
 # --------------------------------------------------------------------------- fast readers
 
 

@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 
 RPPA_ANTIBODY_COLUMNS = ["Antibody_Name", "Target_Genes", "Validation_Status"]
 
-#: Outdated symbols in the antibody table and their current HGNC names.
-RPPA_SYMBOL_FIXES = {"MRE11A": "MRE11", "C12ORF5": "TIGAR"}
+#: Symbols in the antibody table and the HGNC genes they mean: outdated names, and
+#: TTF1, the antibody's thyroid transcription factor 1 (NKX2-1), not the gene TTF1
+#: (transcription termination factor 1).
+RPPA_SYMBOL_FIXES = {"MRE11A": "MRE11", "C12ORF5": "TIGAR", "TTF1": "NKX2-1"}
 
 
 def _matrix_with_ccle_index(frame: pd.DataFrame, what: str, path) -> pd.DataFrame:
@@ -53,7 +55,8 @@ def read_rppa_antibodies(path) -> pd.DataFrame:
     """``CCLE_RPPA_Ab_info_20181226.csv`` -> ``antibody, genes, validation_status``.
 
     ``genes`` is a list of upper-case symbols: ``Target_Genes`` split on
-    whitespace, outdated symbols replaced (``MRE11A`` -> ``MRE11``).
+    whitespace, outdated or misleading symbols replaced (``MRE11A`` -> ``MRE11``,
+    ``TTF1`` -> ``NKX2-1``).
     """
     what = "RPPA antibody table (CCLE_RPPA_Ab_info_20181226.csv)"
     frame = read_table(path, what, dtype=str, keep_default_na=False)

@@ -19,6 +19,8 @@ from modrp.sources._common import (
     CCLE_NAME,
     DEPMAP_ID,
     check_ids,
+    check_unique_index,
+    check_unique_values,
     csv_header,
     read_float_matrix,
     read_text_columns,
@@ -65,7 +67,7 @@ def read_expression(path) -> pd.DataFrame:
 
     Columns named ``SYMBOL (ENTREZ)`` become ``SYMBOL``; a symbol carried by
     several columns is averaged.  Raises InputError when the layout differs: the first
-    column unnamed with DepMap ids (``ACH-000001``), genes as columns, values
+    column unnamed with DepMap ids (``ACH-000001``, each once), genes as columns, values
     log2(TPM+1) (0 to 20).
     """
     what = "expression (CCLE_expression.csv)"
@@ -104,6 +106,7 @@ def read_expression(path) -> pd.DataFrame:
     matrix.index.name = "depmap_id"
     check_ids(pd.Series(matrix.index), DEPMAP_ID, what, path, "first (id) column",
               "DepMap ids like 'ACH-000001'")
+    check_unique_index(matrix, what, path)
     require_finite(matrix, what, path)
     values = matrix.to_numpy()
     if values.size and (values.min() < 0 or values.max() > MAX_LOG2_TPM):
@@ -160,14 +163,16 @@ def read_sample_info(path) -> pd.DataFrame:
     """DepMap ``sample_info.csv``: the CCLE-side id table.
 
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
-    absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty)
-    and ``DepMap_ID`` a DepMap id.
+    absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty),
+    ``DepMap_ID`` a DepMap id, and no DepMap id or (non-empty) CCLE name may repeat.
     """
     what = "cell-line annotations (sample_info.csv)"
     frame = read_table(path, what, dtype=str, keep_default_na=False)
     require_columns(frame, SAMPLE_INFO_COLUMNS, what, path)
     check_ids(frame["DepMap_ID"], DEPMAP_ID, what, path, "DepMap_ID",
               "DepMap ids like 'ACH-000001'")
+    for column in ("DepMap_ID", "CCLE Name"):
+        check_unique_values(frame[column].str.strip(), what, path, column)
     raw = frame["COSMIC_ID"].str.strip()
     cosmic = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
     bad = cosmic.isna() & raw.ne("") & ~raw.str.lower().isin(["nan", "na"])

@@ -11,7 +11,7 @@ import pandas as pd
 
 from modrp.errors import InputError
 from modrp.io import read_table, require_file
-from modrp.sources._common import header_hint, require_columns
+from modrp.sources._common import check_unique_values, header_hint, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,7 @@ def read_cell_line_details(path) -> pd.DataFrame:
 
     Columns: ``cosmic_id, sample_name, tissue, tissue_subtype, cancer_type``; rows with
     no COSMIC id are dropped: the trailing TOTAL row, and (with a warning) any other.
+    A COSMIC id listed in several rows is refused.
     """
     what = "GDSC cell-line details (Cell_Lines_Details.xlsx)"
     frame = _sheet_frame(_excel_sheet(path, CELL_LINE_DETAILS_SHEET, what), what, path,
@@ -232,7 +233,9 @@ def read_cell_line_details(path) -> pd.DataFrame:
     if len(dropped):
         log.warning("%s: %s: %d line(s) without a COSMIC identifier left out (they cannot be "
                     "matched): %s", what, path, len(dropped), ", ".join(dropped[:5]))
-    return out[out["cosmic_id"].notna()].reset_index(drop=True)
+    out = out[out["cosmic_id"].notna()].reset_index(drop=True)
+    check_unique_values(out["cosmic_id"], what, path, "COSMIC identifier")
+    return out
 
 
 _ZYGOSITY = {"H", "L", "0", "-"}
