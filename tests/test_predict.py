@@ -5,8 +5,11 @@ the real-source reader encodes files as preprocessing does; the ranking CSV."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import pickle
+import re
 import shutil
 
 import numpy as np
@@ -27,6 +30,7 @@ from modrp.predict import (
     predict_with_report,
     read_new_profiles,
     train_final_model,
+    write_ranking,
 )
 
 COMBINATION = ["exp", "mut", "rppa"]
@@ -110,7 +114,7 @@ def test_final_model_folder_holds_everything_it_needs(study):
     assert np.allclose(exp_stats["mean"], omics["exp"][features].mean(), atol=1e-5)
 
 
-def test_checkpoints_load_with_weights_only_and_refuse_pickles(study, tmp_path):
+def test_checkpoints_load_with_weights_only_and_refuse_pickles(study, tmp_path, capsys):
     root, _ = study
     folder = root / "results" / "final"
     for name in ("exp.pt", "mut.pt", "rppa.pt", "fusion.pt"):
@@ -124,8 +128,11 @@ def test_checkpoints_load_with_weights_only_and_refuse_pickles(study, tmp_path):
             return (print, ("ran while loading",))
 
     torch.save({"state_dict": {}, "meta": Payload()}, copy / "fusion.pt")
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(InputError, match="fusion.pt cannot be loaded .*Weights only load "
+                                         "failed.*not written by this version") as info:
         load_final_model(copy)
+    assert isinstance(info.value.__cause__, pickle.UnpicklingError)
+    assert "ran while loading" not in capsys.readouterr().out
 
 
 def test_predicting_the_training_profiles_reproduces_the_saved_predictions(study, tmp_path):
@@ -361,3 +368,110 @@ def test_new_demo_lines_are_predicted_from_their_raw_files(study, tmp_path, caps
     ranking = pd.read_csv(out)
     assert set(ranking["cell_line"]) == set(truth["depmap_id"])
     assert len(ranking) == 6 * len(meta["drugs"]) and ranking["predicted_ln_ic50"].notna().all()
+
+
+def test_cli_checks_out_before_the_work(study, tmp_path, capsys):
+    root, _ = study
+    omics = study_omics(root)
+    inputs = []
+    for omic in COMBINATION:
+        omics[omic].to_csv(tmp_path / f"{omic}.csv")
+        inputs.append(str(tmp_path / f"{omic}.csv"))
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    # --out is checked first: a folder is named although --model is not a model either
+    code = main(["predict", "--model", str(tmp_path / "nowhere"), "--omics", *inputs,
+                 "--out", str(folder)])
+    assert code == 2
+    assert f"error: --out: {folder} is a folder; expected the name of a file" in \
+        capsys.readouterr().err
+    plain = tmp_path / "plain.txt"
+    plain.write_text("keep")
+    for out in (plain / "ranking.csv", plain / "sub" / "ranking.csv"):
+        code = main(["predict", "--model", str(root / "results" / "final"), "--omics",
+                     *inputs, "--out", str(out)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert f"error: --out: cannot write {out}: {plain} is a file, not a folder" in err
+    assert plain.read_text() == "keep" and list(folder.iterdir()) == []
+
+
+def test_a_ranking_that_cannot_be_written_is_an_input_error(study, tmp_path, monkeypatch):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    ranking = drug_ranking(model, predict_lines(model, study_omics(root)).iloc[:2])
+
+    @contextlib.contextmanager
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield path
+
+    monkeypatch.setattr("modrp.io.atomic_path", full_disk)
+    with pytest.raises(InputError, match=r"ranking: cannot write .*r\.csv: No space left"):
+        write_ranking(ranking, tmp_path / "r.csv")
+    with pytest.raises(InputError, match="is a folder"):
+        write_ranking(ranking, tmp_path)
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _edit_json(change):
+    def edit(path):
+        meta = json.loads(path.read_text())
+        path.write_text(json.dumps(change(meta)))
+    return edit
+
+
+def _without(*keys):
+    def change(meta):
+        holder = meta
+        for key in keys[:-1]:
+            holder = holder[key]
+        del holder[keys[-1]]
+        return meta
+    return change
+
+
+DAMAGES = {
+    "truncated checkpoint": ("exp.pt", _truncate, "exp.pt cannot be loaded"),
+    "garbage checkpoint": ("fusion.pt", lambda p: p.write_bytes(b"not a checkpoint\n" * 8),
+                           "fusion.pt cannot be loaded"),
+    "truncated graph": ("graph/mut.npz", _truncate, "graph/mut.npz cannot be loaded"),
+    "graph without a matrix": ("graph/exp.npz", lambda p: np.savez(p, a=np.arange(3)),
+                               "graph/exp.npz cannot be loaded"),
+    "garbage drug table": ("drugs.parquet", lambda p: p.write_bytes(b"xx"),
+                           "drugs.parquet cannot be loaded"),
+    "model.json a list": ("model.json", lambda p: p.write_text("[]"),
+                          "model.json holds a JSON list, expected an object"),
+    "model.json without combination": ("model.json", _edit_json(_without("combination")),
+                                       "model.json lacks the entry 'combination'"),
+    "model.json without a checkpoint": ("model.json",
+                                        _edit_json(_without("omics", "rppa", "checkpoint")),
+                                        "model.json lacks the entry 'omics.rppa.checkpoint'"),
+    "model.json with text for drugs": ("model.json",
+                                       _edit_json(lambda m: {**m, "drugs": "all"}),
+                                       "model.json: the entry 'drugs' is 'all', expected a list"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_model_folder_is_an_input_error_naming_the_file(study, tmp_path, capsys,
+                                                                  damage):
+    root, _ = study
+    copy = tmp_path / "model"
+    shutil.copytree(root / "results" / "final", copy)
+    name, spoil, expected = DAMAGES[damage]
+    spoil(copy / name)
+    with pytest.raises(InputError, match=re.escape(f"model folder {copy}: {expected}")) as info:
+        load_final_model(copy)
+    assert "the folder is damaged or was not written by this version of modrp" in \
+        str(info.value)
+    omics = study_omics(root)
+    omics["exp"].to_csv(tmp_path / "exp.csv")
+    code = main(["predict", "--model", str(copy), "--omics", str(tmp_path / "exp.csv"),
+                 "--out", str(tmp_path / "ranking.csv")])
+    assert code == 2 and capsys.readouterr().err.startswith(f"error: model folder {copy}: ")
+    assert not (tmp_path / "ranking.csv").exists()

@@ -55,6 +55,7 @@ def _preprocess(args) -> None:
 
 
 def _predict(args) -> None:
+    from modrp.io import check_output_file
     from modrp.predict import (
         drug_ranking,
         load_final_model,
@@ -64,8 +65,9 @@ def _predict(args) -> None:
         write_ranking,
     )
 
+    check_output_file(args.out, "--out")  # before the work, not after it
     model = load_final_model(Path(args.model))
-    profiles = read_new_profiles(args.omics, model.meta["config"].get("preprocess"))
+    profiles = read_new_profiles(args.omics, (model.meta.get("config") or {}).get("preprocess"))
     predicted, report = predict_with_report(model, profiles, args.max_missing_features)
     write_ranking(drug_ranking(model, predicted), Path(args.out))
     print("\n".join(report_lines(model, report)))

@@ -38,6 +38,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def check_output_file(path: str | os.PathLike, what: str) -> Path:
+    """Return ``path`` as a Path if a file can be written there, else raise InputError:
+    it must not be a folder, and the nearest existing folder above it must be a writable
+    folder, not a file (missing folders are created when writing)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what}: {path} is a folder; expected the name of a file to write "
+                         f"(e.g. {path / 'ranking.csv'})")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{what}: cannot write {path}: {parent} is a file, not a "
+                                 "folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError(f"{what}: cannot write {path}: no permission to create "
+                                 f"files in {parent}")
+            break
+    return path
+
+
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``frame`` to Parquet atomically (index kept)."""
     with atomic_path(path) as tmp:

@@ -30,9 +30,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,11 +111,13 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         Standardization,
         fit,
         frozen_outputs,
+        fusion_holdout,
         fusion_settings,
         job_seed,
         resolve_device,
         save_checkpoint,
         seed_everything,
+        training_drug_means,
     )
 
     combination = _ordered_combination(combination)
@@ -165,8 +169,8 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
             seed_everything(seed)
             model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
             with torch.no_grad():  # start each drug's output at its training mean ln IC50
-                model.head.bias.copy_(torch.as_tensor(np.nan_to_num(
-                    np.nanmean(response.loc[train].to_numpy(np.float64), axis=0)),
+                model.head.bias.copy_(torch.as_tensor(
+                    training_drug_means(response.loc[train], f"final model, {omic}"),
                     dtype=torch.float32))
             model = model.to(device)
 
@@ -201,14 +205,8 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         fusion_lines = [c for c in complete if c in held_out]
         rng = np.random.default_rng(job_seed(base_seed, "final", "fusion-holdout",
                                              "-".join(combination)))
-        n_stop = max(1, int(round(fusion_cfg["holdout_fraction"] * len(fusion_lines))))
-        if len(fusion_lines) < 2:
-            raise InputError(f"final model: only {len(fusion_lines)} held-out lines have every "
-                             f"omic of {'-'.join(combination)}; the fusion needs at least 2")
-        stop = set(rng.choice(fusion_lines, size=min(n_stop, len(fusion_lines) - 1),
-                              replace=False).tolist())
-        fit_lines = [c for c in fusion_lines if c not in stop]
-        stop_lines = [c for c in fusion_lines if c in stop]
+        fit_lines, stop_lines = fusion_holdout(fusion_lines, fusion_cfg["holdout_fraction"], rng,
+                                               f"final model {'-'.join(combination)}")
         seed = job_seed(base_seed, "final", "attention", "-".join(combination))
         seed_everything(seed)
         fusion_model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs)))
@@ -372,8 +370,18 @@ class FinalModel:
         return list(self.meta["omics"][omic]["features"])
 
 
+#: What reading a damaged or foreign checkpoint, graph or table raises (torch: a truncated
+#: archive is a RuntimeError, garbage an UnpicklingError; NumPy/SciPy: ValueError, BadZipFile).
+_UNREADABLE = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, TypeError,
+               AttributeError, IndexError, zipfile.BadZipFile)
+
+
 def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> FinalModel:
-    """Rebuild a final model from its folder (checkpoints read with ``weights_only=True``)."""
+    """Rebuild a final model from its folder (checkpoints read with ``weights_only=True``).
+
+    A missing, damaged or foreign file (or ``model.json`` entry) is an InputError naming it.
+    """
+    from modrp.graph import load_feature_graph
     from modrp.model import AttentionFusion, FusionModel
     from modrp.train import load_checkpoint, load_subnetwork
 
@@ -384,31 +392,116 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
                          "by the final-model step (results/<dataset>/final)")
     try:
         meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"model folder {model_dir}: model.json is not valid JSON ({err})") \
             from err
-    if meta.get("format") != MODEL_FORMAT:
-        raise InputError(f"model folder {model_dir}: model.json has format "
-                         f"{meta.get('format')!r}; this modrp reads format {MODEL_FORMAT}")
+    except OSError as err:
+        raise InputError(f"model folder {model_dir}: cannot read model.json: "
+                         f"{err.strerror or err}") from err
+    _check_model_json(meta, model_dir)
     device = torch.device(device)
     subnetworks, scalers = {}, {}
     for omic in meta["combination"]:
         spec = meta["omics"][omic]
         checkpoint = _model_file(model_dir, spec["checkpoint"])
         graph = _model_file(model_dir, spec["graph"]) if spec["graph"] else None
-        subnetworks[omic], scalers[omic], sub_meta = load_subnetwork(checkpoint, graph, device)
-        if sub_meta["drugs"] != meta["drugs"] or sub_meta["features"] != spec["features"]:
+        try:
+            subnetworks[omic], scalers[omic], sub_meta = load_subnetwork(checkpoint, graph,
+                                                                         device)
+            matches = sub_meta["drugs"] == meta["drugs"] \
+                and sub_meta["features"] == spec["features"]
+        except (*_UNREADABLE, OSError) as err:
+            culprit = spec["checkpoint"]
+            if graph is not None:  # which of the two files is it?
+                try:
+                    load_feature_graph(graph)
+                except (*_UNREADABLE, OSError):
+                    culprit = spec["graph"]
+            raise _unreadable(model_dir, culprit, err) from err
+        if not matches:
             raise InputError(f"model folder {model_dir}: {spec['checkpoint']} does not match "
                              "model.json (drugs or features differ)")
-    fusion_checkpoint = load_checkpoint(_model_file(model_dir, meta["fusion"]["checkpoint"]),
-                                        device)
-    fusion = AttentionFusion(len(meta["combination"]), len(meta["drugs"]))
-    fusion.load_state_dict(fusion_checkpoint["state_dict"])
+    fusion_name = meta["fusion"]["checkpoint"]
+    fusion_path = _model_file(model_dir, fusion_name)
+    try:
+        fusion_checkpoint = load_checkpoint(fusion_path, device)
+        fusion = AttentionFusion(len(meta["combination"]), len(meta["drugs"]))
+        fusion.load_state_dict(fusion_checkpoint["state_dict"])
+    except (*_UNREADABLE, OSError) as err:
+        raise _unreadable(model_dir, fusion_name, err) from err
     network = FusionModel(subnetworks, fusion).to(device).eval()
-    drug_path = model_dir / meta.get("drug_table", "drugs.parquet")
-    drug_table = pd.read_parquet(drug_path) if drug_path.is_file() else \
-        pd.DataFrame({"drug": meta["drugs"]})
+    drug_name = meta.get("drug_table", "drugs.parquet")
+    drug_path = model_dir / drug_name
+    try:
+        drug_table = pd.read_parquet(drug_path) if drug_path.is_file() else \
+            pd.DataFrame({"drug": meta["drugs"]})
+    except (*_UNREADABLE, OSError) as err:
+        raise _unreadable(model_dir, drug_name, err) from err
+    if "drug" not in drug_table:
+        raise InputError(f"model folder {model_dir}: {drug_name} has no 'drug' column; the "
+                         f"folder is damaged or was not written by this version of modrp")
     return FinalModel(model_dir, meta, network, scalers, drug_table, device)
+
+
+def _unreadable(model_dir: Path, name: str, err: BaseException) -> InputError:
+    if isinstance(err, PermissionError) or (isinstance(err, OSError)
+                                            and getattr(err, "filename", None) is not None):
+        # the file could not be opened; other OSErrors (an EINVAL from seeking in a
+        # truncated checkpoint) are damage, below
+        return InputError(f"model folder {model_dir}: cannot read {name}: "
+                          f"{err.strerror or err}")
+    reason = (str(err).strip().splitlines() or [""])[0].split(". ")[0].rstrip(".")
+    reason = reason if len(reason) <= 120 else reason[:117] + "..."
+    reason = f"{type(err).__name__}: {reason}" if reason else type(err).__name__
+    return InputError(f"model folder {model_dir}: {name} cannot be loaded ({reason}); "
+                      "the folder is damaged or was not written by this version of modrp "
+                      "(copy the whole folder again, or train the final model again)")
+
+
+def _check_model_json(meta, model_dir: Path) -> None:
+    """The entries of ``model.json`` that loading and predicting read, with their types."""
+    where = f"model folder {model_dir}: model.json"
+    damaged = "the folder is damaged or was not written by this version of modrp"
+    if not isinstance(meta, dict):
+        raise InputError(f"{where} holds a JSON {type(meta).__name__}, expected an object "
+                         f"with the model's description; {damaged}")
+    if meta.get("format") != MODEL_FORMAT:
+        raise InputError(f"{where} has format {meta.get('format')!r}; this modrp reads "
+                         f"format {MODEL_FORMAT}")
+
+    def need(holder: dict, key: str, kind, label: str):
+        if key not in holder:
+            raise InputError(f"{where} lacks the entry {label!r}; {damaged}")
+        if not isinstance(holder[key], kind) or isinstance(holder[key], bool):
+            raise InputError(f"{where}: the entry {label!r} is {holder[key]!r}, expected "
+                             f"{_KIND_NAMES.get(kind, 'a value of another type')}; {damaged}")
+        return holder[key]
+
+    combination = need(meta, "combination", list, "combination")
+    if not combination or not all(isinstance(o, str) for o in combination):
+        raise InputError(f"{where}: the entry 'combination' is {combination!r}, expected a "
+                         f"non-empty list of omics; {damaged}")
+    drugs = need(meta, "drugs", list, "drugs")
+    if not drugs or not all(isinstance(d, str) for d in drugs):
+        raise InputError(f"{where}: the entry 'drugs' must be a non-empty list of drug names; "
+                         f"{damaged}")
+    need(meta, "name", str, "name")
+    need(meta, "max_missing_features", int | float, "max_missing_features")
+    omics = need(meta, "omics", dict, "omics")
+    for omic in combination:
+        spec = need(omics, omic, dict, f"omics.{omic}")
+        need(spec, "checkpoint", str, f"omics.{omic}.checkpoint")
+        need(spec, "graph", str | None, f"omics.{omic}.graph")
+        need(spec, "features", list, f"omics.{omic}.features")
+    need(need(meta, "fusion", dict, "fusion"), "checkpoint", str, "fusion.checkpoint")
+    if "drug_table" in meta:
+        need(meta, "drug_table", str, "drug_table")
+    if "config" in meta:
+        need(meta, "config", dict, "config")
+
+
+_KIND_NAMES = {list: "a list", dict: "an object", str: "a string",
+               int | float: "a number", str | None: "a string or null"}
 
 
 def _model_file(model_dir: Path, name: str) -> Path:
@@ -743,11 +836,15 @@ def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
 
 
 def write_ranking(ranking: pd.DataFrame, path: Path) -> None:
-    """Write the ranking CSV atomically."""
-    from modrp.io import atomic_path
+    """Write the ranking CSV atomically (a path that cannot be written is an InputError)."""
+    from modrp.io import atomic_path, check_output_file
 
-    with atomic_path(path) as tmp:
-        ranking.to_csv(tmp, index=False, float_format="%.5f")
+    path = check_output_file(path, "ranking")
+    try:
+        with atomic_path(path) as tmp:
+            ranking.to_csv(tmp, index=False, float_format="%.5f")
+    except OSError as err:
+        raise InputError(f"ranking: cannot write {path}: {err.strerror or err}") from err
 
 
 def report_lines(model: FinalModel, report: dict) -> list[str]:

@@ -14,26 +14,77 @@ from modrp.errors import InputError
 from modrp.io import read_table
 from modrp.sources._common import (
     check_unique_index,
+    csv_header,
     require_columns,
     require_finite,
+    text_separator,
     to_numeric_matrix,
 )
 from modrp.sources.hint import unique_gene_pairs
 
 
+def _text_ids(values: pd.Series, what: str, path, column: str, noun: str) -> pd.Series:
+    """Ids as written (surrounding spaces stripped); an empty or missing one is an error.
+
+    Text files are read with the column as raw text, so ``001003095`` stays as it is;
+    a Parquet column keeps its own type: integers are written out, floats must be
+    whole numbers (NaN, a missing id, is an error)."""
+    text_file = text_separator(path) is not None
+
+    def where(row: int) -> str:
+        return f"row {row + 1}" + (f" (line {row + 2} of the file)" if text_file else "")
+
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{what}: {path}: the column {column!r} holds floating-point "
+                             f"numbers and {where(row)} holds {float(numbers[row])}; expected "
+                             f"{noun} (text or a whole number) in every row")
+        return pd.Series([str(int(v)) for v in numbers], index=values.index, dtype=object)
+    missing = values.isna().to_numpy()
+    text = values.astype(object).where(~missing, "").map(lambda v: str(v).strip())
+    empty = (text == "").to_numpy()
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        others = int(empty.sum()) - 1
+        raise InputError(f"{what}: {path}: the column {column!r} is empty in {where(row)}"
+                         f"{f' and {others} other row(s)' if others else ''}; expected "
+                         f"{noun} in every row")
+    return text
+
+
+def _read_with_text_columns(path, what: str, columns) -> pd.DataFrame:
+    """``read_table``, with the given columns (names or positions) read from text files as
+    raw text: no type guessing (``001003095`` keeps its zeros) and no NA conversion."""
+    if text_separator(path) is None:  # Parquet (or an unknown suffix read_table rejects)
+        return read_table(path, what)
+    return read_table(path, what, converters=dict.fromkeys(columns, str))
+
+
 def read_omic_matrix(path, omic: str, what: str | None = None,
                      allow_missing: bool = False) -> pd.DataFrame:
     """A user omic matrix: index = ids (strings) from the first column, float32 values;
-    empty cells are an error unless ``allow_missing`` (then they stay NaN)."""
+    empty cells are an error unless ``allow_missing`` (then they stay NaN).  Ids are kept
+    as written; an empty id or a column name given twice is an error."""
     what = what or f"custom {omic} matrix (data.custom.omics.{omic})"
-    frame = read_table(path, what)
+    header = csv_header(path, what)
+    if header is not None:  # pandas would rename a second ``X`` to ``X.1``
+        named = [name for name in header if name != ""]
+        twice = list(dict.fromkeys(n for n in named if named.count(n) > 1))
+        if twice:
+            raise InputError(f"{what}: {path}: duplicated column names in the header: "
+                             f"{twice[:5]}{' ...' if len(twice) > 5 else ''}; each feature "
+                             "must appear once")
+    frame = _read_with_text_columns(path, what, [0])
     if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
         frame = frame.reset_index()
     if frame.shape[1] < 2:
         raise InputError(f"{what}: {path}: expected an id column and at least one feature column")
-    frame = frame.set_index(frame.columns[0])
-    frame.index = frame.index.astype(str)
-    frame.index.name = "cell_line"
+    ids = _text_ids(frame.iloc[:, 0], what, path, str(frame.columns[0]), "a cell-line id")
+    frame = frame.iloc[:, 1:]
+    frame.index = pd.Index(ids.to_numpy(dtype=object), name="cell_line")
     frame.columns = frame.columns.astype(str)
     frame.columns.name = "feature"
     check_unique_index(frame, what, path)
@@ -47,13 +98,15 @@ def read_omic_matrix(path, omic: str, what: str | None = None,
 
 
 def read_response(path) -> pd.DataFrame:
-    """Long response table -> ``cell_line, drug, ln_ic50`` (one row per measured pair)."""
+    """Long response table -> ``cell_line, drug, ln_ic50`` (one row per measured pair);
+    cell-line ids and drug names kept as written, an empty one is an error."""
     what = "custom response table (data.custom.response)"
-    frame = read_table(path, what)
+    frame = _read_with_text_columns(path, what, ["cell_line", "drug"])
     require_columns(frame, ["cell_line", "drug", "ln_ic50"], what, path)
     frame = frame[["cell_line", "drug", "ln_ic50"]].copy()
-    frame["cell_line"] = frame["cell_line"].astype(str)
-    frame["drug"] = frame["drug"].astype(str)
+    frame["cell_line"] = _text_ids(frame["cell_line"], what, path, "cell_line",
+                                   "a cell-line id")
+    frame["drug"] = _text_ids(frame["drug"], what, path, "drug", "a drug name")
     values = pd.to_numeric(frame["ln_ic50"], errors="coerce")
     if not np.isfinite(values.to_numpy(dtype=float)).all():
         row = int(np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))[0])
@@ -68,10 +121,20 @@ def read_response(path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _read_text_table(path, what: str) -> pd.DataFrame:
+    """Every column as text, a missing value as ``""``: CSV/TSV read as written, a
+    Parquet file's columns converted (``read_csv``'s text options do not apply to it)."""
+    if text_separator(path) is not None:
+        return read_table(path, what, dtype=str, keep_default_na=False)
+    frame = read_table(path, what)
+    return frame.apply(lambda column: column.astype(object).where(column.notna(), "")
+                       .map(str))
+
+
 def read_edge_list(path) -> pd.DataFrame:
     """Edge list ``gene_a, gene_b`` -> unique unordered pairs."""
     what = "custom interactome (data.custom.interactome)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    frame = _read_text_table(path, what)
     require_columns(frame, ["gene_a", "gene_b"], what, path)
     return unique_gene_pairs(frame["gene_a"], frame["gene_b"])
 
@@ -79,6 +142,6 @@ def read_edge_list(path) -> pd.DataFrame:
 def read_drug_annotations(path) -> pd.DataFrame:
     """Drug annotations ``drug, target, pathway``."""
     what = "custom drug annotations (data.custom.drugs)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    frame = _read_text_table(path, what)
     require_columns(frame, ["drug", "target", "pathway"], what, path)
     return frame[["drug", "target", "pathway"]].drop_duplicates("drug").reset_index(drop=True)

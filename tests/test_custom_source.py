@@ -1,0 +1,138 @@
+"""The custom source's readers keep ids exactly as written (no number guessing), refuse
+empty ids and feature columns given twice, for matrices and the response table alike."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modrp.config import validate_config
+from modrp.errors import InputError
+from modrp.predict import read_new_profiles
+from modrp.preprocess import load_custom_files
+from modrp.sources import custom
+
+SEPARATORS = {".csv": ",", ".tsv": "\t", ".csv.gz": ","}
+
+
+def write_text(path, lines: list[list[str]], separator: str):
+    text = "".join(separator.join(cells) + "\n" for cells in lines)
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wt") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("suffix", list(SEPARATORS))
+def test_matrix_ids_are_kept_as_written(tmp_path, suffix):
+    path = write_text(tmp_path / f"exp{suffix}",
+                      [["id", "G1", "G2"], ["001003095", "1.5", "2"], [" 0042 ", "3", ""],
+                       ["NA", "4", "5"], ["1e3", "6", "7"]], SEPARATORS[suffix])
+    matrix = custom.read_omic_matrix(path, "exp", allow_missing=True)
+    assert matrix.index.tolist() == ["001003095", "0042", "NA", "1e3"]
+    assert matrix.columns.tolist() == ["G1", "G2"]
+    assert matrix.loc["001003095", "G1"] == np.float32(1.5) and np.isnan(matrix.loc["0042", "G2"])
+    assert matrix.dtypes.unique().tolist() == [np.float32]
+    # the predict path reads the same way
+    assert read_new_profiles(path)["exp"].index.tolist() == matrix.index.tolist()
+
+
+@pytest.mark.parametrize("suffix", list(SEPARATORS))
+def test_an_empty_matrix_id_is_an_error_naming_file_and_row(tmp_path, suffix):
+    path = write_text(tmp_path / f"exp{suffix}",
+                      [["id", "G1"], ["001003095", "1"], ["", "2"], ["7", "3"]],
+                      SEPARATORS[suffix])
+    with pytest.raises(InputError, match=rf"{path.name}: the column 'id' is empty in row 2 "
+                                         r"\(line 3 of the file\); expected a cell-line id"):
+        custom.read_omic_matrix(path, "exp")
+
+
+@pytest.mark.parametrize("suffix", list(SEPARATORS))
+def test_a_feature_column_given_twice_is_an_error(tmp_path, suffix):
+    path = write_text(tmp_path / f"mut{suffix}",
+                      [["id", "TP53", "KRAS", "TP53", "EGFR", "KRAS"],
+                       ["a", "1", "0", "1", "0", "0"]],
+                      SEPARATORS[suffix])
+    with pytest.raises(InputError, match=rf"{path.name}: duplicated column names in the header: "
+                                         r"\['TP53', 'KRAS'\]"):
+        custom.read_omic_matrix(path, "mut")
+    # a column really named like pandas' renamed copy is no duplicate
+    path = write_text(tmp_path / f"rppa{suffix}", [["id", "X", "X.1"], ["a", "1", "2"]],
+                      SEPARATORS[suffix])
+    assert custom.read_omic_matrix(path, "rppa").columns.tolist() == ["X", "X.1"]
+
+
+def test_parquet_ids_become_text_without_a_float_detour(tmp_path):
+    values = {"G1": [1.0, 2.0]}
+    pd.DataFrame({"id": ["001003095", "0042"], **values}).to_parquet(tmp_path / "a.parquet")
+    assert custom.read_omic_matrix(tmp_path / "a.parquet", "exp").index.tolist() == \
+        ["001003095", "0042"]
+    pd.DataFrame({"id": [1003095, 42], **values}).to_parquet(tmp_path / "b.parquet")
+    assert custom.read_omic_matrix(tmp_path / "b.parquet", "exp").index.tolist() == \
+        ["1003095", "42"]
+    pd.DataFrame({"id": [1003095.0, 42.0], **values}).to_parquet(tmp_path / "c.parquet")
+    assert custom.read_omic_matrix(tmp_path / "c.parquet", "exp").index.tolist() == \
+        ["1003095", "42"]
+    pd.DataFrame(values, index=pd.Index([7, 8], name="cell")).to_parquet(tmp_path / "d.parquet")
+    assert custom.read_omic_matrix(tmp_path / "d.parquet", "exp").index.tolist() == ["7", "8"]
+    pd.DataFrame({"id": [1003095.0, np.nan], **values}).to_parquet(tmp_path / "e.parquet")
+    with pytest.raises(InputError, match=r"e\.parquet: the column 'id' holds floating-point "
+                                         r"numbers and row 2 holds nan"):
+        custom.read_omic_matrix(tmp_path / "e.parquet", "exp")
+    pd.DataFrame({"id": ["a", None], **values}).to_parquet(tmp_path / "f.parquet")
+    with pytest.raises(InputError, match=r"f\.parquet: the column 'id' is empty in row 2;"):
+        custom.read_omic_matrix(tmp_path / "f.parquet", "exp")
+
+
+def test_response_ids_are_kept_as_written(tmp_path):
+    path = write_text(tmp_path / "resp.csv",
+                      [["cell_line", "drug", "ln_ic50"], ["001003095", "1003", "1.5"],
+                       ["0042", " 5-FU ", "-2.25"]], ",")
+    response = custom.read_response(path)
+    assert response["cell_line"].tolist() == ["001003095", "0042"]
+    assert response["drug"].tolist() == ["1003", "5-FU"]
+    assert response["ln_ic50"].tolist() == [1.5, -2.25]
+    path = write_text(tmp_path / "holey.csv",
+                      [["cell_line", "drug", "ln_ic50"], ["001003095", "D", "1"], ["", "D", "2"]],
+                      ",")
+    with pytest.raises(InputError, match=r"holey\.csv: the column 'cell_line' is empty in row 2 "
+                                         r"\(line 3 of the file\)"):
+        custom.read_response(path)
+
+
+def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path):
+    rng = np.random.default_rng(0)
+    ids = [f"{i:09d}" for i in range(1, 31)]
+    exp = pd.DataFrame(rng.normal(size=(30, 3)), index=pd.Index(ids, name="id"),
+                       columns=["TP53", "KRAS", "EGFR"])
+    exp.to_csv(tmp_path / "exp.csv")
+    long = pd.DataFrame([{"cell_line": c, "drug": d, "ln_ic50": rng.normal()}
+                         for c in ids for d in ("D1", "D2")])
+    long.to_csv(tmp_path / "resp.tsv", sep="\t", index=False)
+    config = validate_config({
+        "dataset": "t", "omics": ["exp"], "embedding": {"exp": "dense"},
+        "data": {"source": "custom", "custom": {"omics": {"exp": str(tmp_path / "exp.csv")},
+                                                "response": str(tmp_path / "resp.tsv")}}})
+    data = load_custom_files(config["data"]["custom"], config)
+    assert sorted(data.omics["exp"].index) == ids
+    assert sorted(data.response.index) == ids
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_edge_list_and_drug_annotations_read_csv_and_parquet_alike(tmp_path, suffix):
+    edges = pd.DataFrame({"gene_a": ["TP53", "MDM2", "BRAF"], "gene_b": ["MDM2", "TP53", None]})
+    drugs = pd.DataFrame({"drug": ["Nutlin-3a", "PLX-4720"], "target": ["MDM2", None],
+                          "pathway": ["p53 pathway", "ERK MAPK signaling"]})
+    for frame, name in ((edges, "edges"), (drugs, "drugs")):
+        path = tmp_path / f"{name}{suffix}"
+        frame.to_parquet(path) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    pairs = custom.read_edge_list(tmp_path / f"edges{suffix}")
+    assert len(pairs) == 1 and sorted(pairs.iloc[0]) == ["MDM2", "TP53"]
+    annotations = custom.read_drug_annotations(tmp_path / f"drugs{suffix}")
+    assert annotations["drug"].tolist() == ["Nutlin-3a", "PLX-4720"]
+    assert annotations["target"].tolist() == ["MDM2", ""]
