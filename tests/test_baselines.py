@@ -188,6 +188,21 @@ def test_mkl_puts_most_kernel_weight_on_the_omic_with_the_signal(held_out):
     assert model.loo_error_ < model.loo_history_[0]
 
 
+def test_mkl_fits_around_a_drug_measured_on_one_training_line(held_out):
+    omics, response, _, train, test, _ = held_out
+    sparse = response.loc[train].copy()
+    sparse.iloc[1:, 2] = np.nan  # drug2: one measured training line, no LOO error
+    inputs = {o: m.loc[train] for o, m in omics.items()}
+    model = MultipleKernelRegression(steps=30).fit(inputs, sparse)
+    full = MultipleKernelRegression(steps=30).fit(
+        inputs, sparse.drop(columns=sparse.columns[2]))
+    assert np.isfinite(model.loo_error_)
+    # drug2 does not steer the kernel weights: the fit without it finds the same ones
+    np.testing.assert_allclose(model.kernel_weights_, full.kernel_weights_, rtol=1e-6)
+    predicted = model.predict({o: m.loc[test] for o, m in omics.items()}, test)
+    assert np.isfinite(predicted.to_numpy()).all()
+
+
 def test_mkl_adam_and_lbfgs_reach_similar_leave_one_out_error(held_out):
     omics, response, _, train, _, _ = held_out
     train = train[:50]

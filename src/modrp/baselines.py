@@ -411,9 +411,10 @@ class MultipleKernelRegression(_OmicsComparator):
     the ridge penalty (one, shared by the drugs) minimize the closed-form leave-one-out
     error (:func:`loo_residuals`): each drug's LOO mean squared error divided by its
     training variance (so drugs count alike whatever their spread), averaged over
-    drugs.  Gradients come from torch autograd; ``optimizer="lbfgs"`` (default) runs
-    scipy's L-BFGS-B for at most ``steps`` iterations, ``"adam"`` runs ``steps`` steps of
-    Adam at rate ``lr`` and keeps the best parameters seen.  Each objective evaluation
+    the drugs with two or more measured training lines.  Gradients come from torch
+    autograd; ``optimizer="lbfgs"`` (default) runs scipy's L-BFGS-B for at most
+    ``steps`` iterations, ``"adam"`` runs ``steps`` steps of Adam at rate ``lr`` and
+    keeps the best parameters seen.  Each objective evaluation
     factors one (lines x lines) matrix per drug, so the quasi-Newton method, which needs
     tens of evaluations where Adam needs hundreds, is the default.
     ``kernel_weights_`` (Series by omic), ``penalty_`` and ``loo_error_`` expose the fit.
@@ -460,13 +461,21 @@ class MultipleKernelRegression(_OmicsComparator):
         y_mean = torch.nanmean(y, dim=1, keepdim=True)
         variance = (torch.nan_to_num(y - y_mean) ** 2).sum(dim=1) / measured.sum(dim=1)
         variance = variance.clamp_min(1e-12)
+        # Leaving out the only measured line of a drug leaves nothing to fit: such a drug
+        # has no leave-one-out error (0/0), so it does not steer the kernel weights; its
+        # ridge is still fit (and predicts its one value).
+        scored = measured.sum(dim=1) >= 2
+        if not bool(scored.any()):
+            raise InputError("multiple kernel regression: no drug has two or more measured "
+                             "training lines; the leave-one-out error needs them")
+        y_scored, measured_scored, variance = y[scored], measured[scored], variance[scored]
 
         def objective(params: torch.Tensor) -> torch.Tensor:
             """params = (kernel logits..., log penalty)."""
             eta = torch.softmax(params[:-1], dim=0)
             kernel = torch.einsum("m,mij->ij", eta, kernels)
-            e = loo_residuals(kernel, y, measured, params[-1].exp())
-            return ((e**2).sum(dim=1) / measured.sum(dim=1) / variance).mean()
+            e = loo_residuals(kernel, y_scored, measured_scored, params[-1].exp())
+            return ((e**2).sum(dim=1) / measured_scored.sum(dim=1) / variance).mean()
 
         start = np.zeros(len(self.omics_) + 1)
         start[-1] = np.log(self.initial_penalty)
