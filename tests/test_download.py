@@ -22,6 +22,7 @@ from modrp.download import (
     partial_path,
     read_manifest,
     record_existing,
+    record_placed_files,
     update_manifest,
 )
 from modrp.errors import InputError
@@ -343,6 +344,45 @@ def test_record_existing_adds_a_hand_placed_file(tmp_path):
     }]
     with pytest.raises(InputError, match="file not found"):
         record_existing(tmp_path / "missing.csv", manifest)
+
+
+def test_preprocessing_records_the_files_placed_by_hand(tmp_path):
+    from modrp.config import validate_config
+    from modrp.demo import write_demo_dataset
+    from modrp.steps import preprocess
+
+    raw = tmp_path / "raw"
+    write_demo_dataset(raw, seed=0, n_lines=60, n_genes=300, n_edges=600)
+    config = validate_config({"dataset": "t", "data": {"source": "download"}})
+    manifest = raw / "MANIFEST.tsv"
+    files = config["data"]["files"]
+    downloaded = raw / files["sample_info"]  # as if the download rule had fetched it
+    update_manifest(manifest, downloaded.name, "http://example.org/sample_info.csv",
+                    downloaded.stat().st_size, "0" * 64)
+    preprocess(config, raw, tmp_path / "data")
+    rows = {row["file"]: row for row in read_manifest(manifest)}
+    assert sorted(rows) == sorted(files.values())
+    assert rows[downloaded.name]["url"] == "http://example.org/sample_info.csv"  # kept
+    placed = raw / files["rppa"]
+    assert rows[placed.name] == {
+        "file": placed.name, "url": PLACED_BY_HAND, "bytes": str(placed.stat().st_size),
+        "sha256": sha(placed.read_bytes()), "date": rows[placed.name]["date"]}
+    # recorded once: a second run finds every row
+    assert record_placed_files(raw, files, manifest) == 0
+
+
+def test_a_hand_placed_file_must_match_its_sha256_pin(tmp_path):
+    placed = tmp_path / "sample_info.csv"
+    placed.write_bytes(b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n")
+    manifest = tmp_path / "MANIFEST.tsv"
+    files = {"sample_info": "sample_info.csv"}
+    with pytest.raises(InputError, match=r"sha256 mismatch for sample_info\.csv, placed by hand"
+                                         r".*expected f+ \(config data\.sha256\.sample_info\)"):
+        record_placed_files(tmp_path, files, manifest, {"sample_info": "f" * 64})
+    assert not manifest.exists()
+    digest = sha(placed.read_bytes())
+    assert record_placed_files(tmp_path, files, manifest, {"sample_info": digest.upper()}) == 1
+    assert read_manifest(manifest)[0]["sha256"] == digest
 
 
 # ------------------------------------------------------------------ offline

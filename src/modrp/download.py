@@ -501,3 +501,33 @@ def record_existing(path: str | os.PathLike, manifest: str | os.PathLike) -> Non
     stat = path.stat()
     date = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     update_manifest(manifest, path.name, PLACED_BY_HAND, stat.st_size, file_sha256(path), date)
+
+
+def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
+                        manifest: str | os.PathLike, sha256: dict[str, str] | None = None) -> int:
+    """Record in ``manifest`` every raw file the download rule did not write.
+
+    ``files`` maps config keys to file names (``data.files``).  A file with no row, or
+    whose size differs from its row (it was replaced since), was placed by hand: its
+    sha256 is checked against the pin of ``sha256`` (``data.sha256``) when there is one,
+    and it is recorded as :func:`record_existing` does.  Returns how many were recorded.
+    """
+    raw_dir, pins = Path(raw_dir), sha256 or {}
+    rows = {row["file"]: row for row in read_manifest(manifest)}
+    recorded = 0
+    for key, name in files.items():
+        path = raw_dir / name
+        if not path.is_file():
+            raise InputError(f"raw file {path} (config data.files.{key}) not found")
+        row = rows.get(name)
+        if row is not None and row["bytes"] == str(path.stat().st_size):
+            continue
+        digest = file_sha256(path)
+        pin = pins.get(key, "").lower()
+        if pin and digest != pin:
+            raise InputError(f"sha256 mismatch for {name}, placed by hand in {raw_dir}: "
+                             f"expected {pin} (config data.sha256.{key}), got {digest}")
+        record_existing(path, manifest)
+        log.info("%s: placed by hand, recorded in %s (sha256 %s)", name, manifest, digest)
+        recorded += 1
+    return recorded

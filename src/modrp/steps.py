@@ -67,6 +67,11 @@ def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:
     if config["data"]["source"] == "custom":
         data = pp.load_custom_files(config["data"]["custom"], config)
     else:
+        if config["data"]["source"] == "download":  # files placed by hand get their row too
+            from modrp.download import record_placed_files
+
+            record_placed_files(raw_dir, config["data"]["files"], Path(raw_dir) / "MANIFEST.tsv",
+                                config["data"].get("sha256"))
         data = pp.load_source_files(raw_file_paths(config, raw_dir), config)
     pp.write_study_data(data, data_dir)
     log.info("aligned: %s", data.summary.get("lines"))
