@@ -66,3 +66,13 @@ def test_unreadable_yaml(tmp_path):
     path.write_text("dataset: [unclosed\n")
     with pytest.raises(ConfigError, match="config file"):
         load_config(path)
+
+
+@pytest.mark.parametrize("demo, message", [
+    ({"n_genes": 200}, r"config key data\.demo: n_genes must be at least"),
+    ({"n_genes": 300, "n_edges": 100_000}, r"config key data\.demo: n_edges must be between"),
+])
+def test_demo_sizes_the_generator_cannot_make_are_config_errors(demo, message):
+    config = {"dataset": "x", "data": {"source": "demo", "demo": demo}}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)

@@ -54,8 +54,8 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
 
 
 def check_consistency(config: dict) -> None:
-    """Cross-key rules: custom inputs cover the omics; the final model's combination is
-    among them; graphs need an interactome."""
+    """Cross-key rules: custom inputs cover the omics; demo sizes the generator can
+    make; the final model's combination is among the omics; graphs need an interactome."""
     omics = config["omics"]
     source = config["data"]["source"]
     if source == "custom":
@@ -68,6 +68,14 @@ def check_consistency(config: dict) -> None:
                 f"config key data.custom.omics: no matrix given for the configured omics "
                 f"{missing}; add their paths or remove them from 'omics'"
             )
+    if source == "demo":
+        from modrp.demo import demo_scale
+
+        sizes = {k: config["data"]["demo"][k] for k in ("n_lines", "n_genes", "n_edges")}
+        try:
+            demo_scale(**sizes)
+        except ValueError as err:  # the generator's limits, some of them between sizes
+            raise ConfigError(f"config key data.demo: {err}") from err
     final = config.get("final", {}).get("combination")
     if final:
         outside = [o for o in final if o not in omics]
