@@ -8,7 +8,10 @@ few hubs (endpoint weight ~ rank^-0.6):
   (c) the sparse kernels GraphEmbedding calls, each timed on its own, on the
       operands it gives them: forward SpMM, weight-gradient SDDMM, input-gradient
       SpMM (the transposed values); (c') the same three called back to back, which
-      shows how much of (b) - (c) is the kernels leaving each other's cache
+      shows how much of (b) - (c) is the kernels leaving each other's cache;
+      (c'') each of the three timed alone again, but with the cache flushed before
+      every call (a 64 MiB buffer rewritten), so its operands come from memory as
+      they do inside a step at this size
 
 then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (goal
 <= 1.5x) and dense/sparse memory (goal >= 100x).  Every step computes every
@@ -145,6 +148,28 @@ def time_rounds(candidates: dict, repeats: int, device: torch.device,
     return results
 
 
+def time_out_of_cache(candidates: dict, repeats: int, device: torch.device,
+                      calls: int = 8, flush_mib: int = 64) -> dict[str, list[float]]:
+    """ms per call of each candidate, each call preceded (untimed) by rewriting a buffer
+    larger than the last-level cache, so the call finds none of its operands there."""
+    flush = torch.zeros(flush_mib * 2**20 // 4, device=device)
+    results = {name: [] for name in candidates}
+    for fn in candidates.values():
+        fn()  # warm-up
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            total = 0.0
+            for _ in range(calls):
+                flush.add_(1.0)
+                sync(device)
+                start = time.perf_counter()
+                fn()
+                sync(device)
+                total += time.perf_counter() - start
+            results[name].append(total / calls * 1e3)
+    return results
+
+
 def storage_bytes(tensors, exclude=()) -> int:
     """Bytes of the distinct storages behind ``tensors``, leaving out those of ``exclude``."""
     skip = {t.untyped_storage().data_ptr() for t in exclude}
@@ -244,6 +269,9 @@ def main() -> None:
     ms["(c) sum of the three kernels"] = [
         sum(round_ms) for round_ms in zip(*(ms[k] for k in kernels), strict=True)]
     ms["(c') the three, back to back"] = ms.pop("(c') the three, back to back")
+    cold = time_out_of_cache(kernels, args.repeats, device)
+    ms["(c'') the three, each out of cache"] = [
+        sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),
                ("    same, column-major input", sparse_columns_step)]}
@@ -296,6 +324,10 @@ def main() -> None:
     in_row = [ratio("(c') the three, back to back", "(c) sum of the three kernels", f)
               for f in (med, best)]
     print(f"    kernels back to back / kernel sum {in_row[0]:7.2f}x ({in_row[1]:.2f}x)")
+    cold_columns = [ratio("    same, column-major input", "(c'') the three, each out of cache",
+                          f) for f in (med, best)]
+    print(f"    column-major step / (c'') sum     {cold_columns[0]:7.2f}x ({cold_columns[1]:.2f}x)"
+          "   kernels out of cache; for information")
     print(f"  dense / sparse memory, held         {held[0]:7.1f}x          goal >= 100x")
     print(f"    same, column-major input          {held[1]:7.1f}x")
     state = memory_ratio("(b) GraphEmbedding", lambda m: m[0])
