@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modrp.errors import InputError
 from modrp.evaluate import baseline_predictions, model_table, score_models
 
 
@@ -52,3 +53,27 @@ def test_scores_model_and_baseline_on_the_same_pairs(tmp_path):
     assert (summary["baseline_r2_per_drug_mean"] < 0.1).all()
     table = model_table(summary)
     assert table.loc[0, "model"] == "mut-graph" and table.loc[0, "folds"] == 3
+
+
+def test_only_the_given_prediction_files_are_scored(tmp_path):
+    response, folds = study()
+    paths = {}
+    for kind, model in (("single", "mut-graph"), ("fusion", "exp-mut"),
+                        ("baseline", "mkl/exp-mut")):
+        test = folds.loc[folds["fold"] == 0, "cell_line"].tolist()
+        long = response.loc[test].stack().rename("observed").reset_index()
+        long.columns = ["cell_line", "drug", "observed"]
+        out = tmp_path / kind / model / "r0-f0"
+        out.mkdir(parents=True)
+        long.assign(predicted=long["observed"], fold=0, repeat=0).to_parquet(
+            out / "predictions.parquet")
+        paths[model] = out / "predictions.parquet"
+    # an earlier configuration's fusion is still in the tree; the workflow declares the others
+    declared = [str(paths["mut-graph"]), str(paths["mkl/exp-mut"])]
+    summary, _ = score_models(tmp_path, response, {0: folds}, declared)
+    assert sorted(zip(summary["kind"], summary["model"], strict=True)) == [
+        ("baseline", "mkl:exp-mut"), ("single", "mut-graph")]
+    everything, _ = score_models(tmp_path, response, {0: folds})
+    assert len(everything) == 3
+    with pytest.raises(InputError, match="not a per-fold prediction file"):
+        score_models(tmp_path, response, {0: folds}, [str(tmp_path / "stray.parquet")])

@@ -34,26 +34,46 @@ def baseline_predictions(response: pd.DataFrame, folds: pd.DataFrame) -> pd.Data
     return pd.concat(parts, ignore_index=True)
 
 
-def prediction_files(models_dir: Path) -> list[tuple[str, str, Path]]:
-    """(kind, model, path) of every per-fold prediction file under a model tree:
+def prediction_files(models_dir: Path, paths=None) -> list[tuple[str, str, Path]]:
+    """(kind, model, path) of per-fold prediction files under a model tree:
     ``<kind>/<model>/r<r>-f<f>/`` for single, fusion and concatenation models, and
-    ``baseline/<method>/<omics>/r<r>-f<f>/`` for comparators (model ``<method>:<omics>``)."""
+    ``baseline/<method>/<omics>/r<r>-f<f>/`` for comparators (model ``<method>:<omics>``).
+
+    ``paths``: exactly these files (the workflow's declared inputs), so models an
+    earlier configuration left in the tree are not scored; None: every file found.
+    """
+    from modrp.errors import InputError
+
     models_dir = Path(models_dir)
-    found = [(p.parts[-4], p.parts[-3], p)
-             for p in models_dir.glob("*/*/r*-f*/predictions.parquet")]
-    found += [("baseline", f"{p.parts[-4]}:{p.parts[-3]}", p)
-              for p in models_dir.glob("baseline/*/*/r*-f*/predictions.parquet")]
+    if paths is None:
+        paths = [*models_dir.glob("*/*/r*-f*/predictions.parquet"),
+                 *models_dir.glob("baseline/*/*/r*-f*/predictions.parquet")]
+    found = []
+    for path in map(Path, paths):
+        try:
+            parts = path.relative_to(models_dir).parts
+        except ValueError:
+            parts = ()
+        if len(parts) == 5 and parts[0] == "baseline":
+            found.append(("baseline", f"{parts[1]}:{parts[2]}", path))
+        elif len(parts) == 4 and parts[0] != "baseline":
+            found.append((parts[0], parts[1], path))
+        else:
+            raise InputError(f"{path}: not a per-fold prediction file of {models_dir} "
+                             "(<kind>/<model>/r<r>-f<f>/ or baseline/<method>/<omics>/"
+                             "r<r>-f<f>/)")
     return sorted(found, key=lambda item: str(item[2]))
 
 
-def score_models(models_dir: Path, response: pd.DataFrame,
-                 folds: dict[int, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.DataFrame],
+                 paths=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary, per_drug): one row per (model, repeat, fold) and per (model, repeat, fold,
-    drug), model and per-drug-mean baseline side by side."""
+    drug), model and per-drug-mean baseline side by side; ``paths`` as for
+    :func:`prediction_files`."""
     baseline = pd.concat([baseline_predictions(response, f) for f in folds.values()])
     baseline = baseline.set_index(["repeat", "fold", "cell_line", "drug"])["predicted"]
     rows, per_drug = [], []
-    for kind, name, path in prediction_files(models_dir):
+    for kind, name, path in prediction_files(models_dir, paths):
         predictions = pd.read_parquet(path)
         unpredicted = metrics.unpredicted_pairs(predictions)
         if len(unpredicted):

@@ -140,9 +140,10 @@ def run_comparator(method: str, omics: list[str], data_dir: Path, folds_path: Pa
 
 
 def score_all_models(results_dir: Path, folds_paths: list[str], outputs,
-                     tree: str = "models") -> None:
-    """Score every model's test predictions under ``results_dir/tree``; write the summary
-    tables of ``outputs`` (``models`` only when ``outputs`` has it)."""
+                     tree: str = "models", prediction_paths=None) -> None:
+    """Score the models' test predictions under ``results_dir/tree`` (``prediction_paths``:
+    exactly those files; None: every one found); write the summary tables of
+    ``outputs`` (``models`` only when ``outputs`` has it)."""
     from modrp.evaluate import model_table, score_models
     from modrp.io import atomic_path, write_parquet
 
@@ -152,7 +153,7 @@ def score_all_models(results_dir: Path, folds_paths: list[str], outputs,
     for path in folds_paths:
         table = pd.read_parquet(path)
         folds[int(table["repeat"].iloc[0])] = table
-    summary, per_drug = score_models(results_dir / tree, response, folds)
+    summary, per_drug = score_models(results_dir / tree, response, folds, prediction_paths)
     write_parquet(summary, outputs.summary)
     write_parquet(per_drug, outputs.per_drug)
     table = model_table(summary)
