@@ -107,6 +107,13 @@ def test_a_measured_pair_without_a_prediction_is_an_error():
     assert np.isfinite(metrics.mean_per_drug_r2(p))
 
 
+def test_constant_predictions_give_nan_pearson():
+    observed = [0.5, 1.0, 2.0, 3.5, 1.5, 0.2, 4.0]
+    p = pd.DataFrame({"cell_line": list("abcdefg"), "drug": "x", "observed": observed,
+                      "predicted": 1.7})  # np.std of seven 1.7s is 2.2e-16, not 0
+    assert np.isnan(metrics.per_drug_pearson(p)["x"])
+
+
 def test_constant_drug_gives_nan_not_error():
     p = pd.DataFrame({"cell_line": ["a", "b"], "drug": ["x", "x"], "observed": [1.0, 1.0],
                       "predicted": [1.0, 2.0]})

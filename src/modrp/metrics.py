@@ -87,7 +87,8 @@ def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
 
     def pearson(group: pd.DataFrame) -> float:
         x, y = group["observed"].to_numpy(float), group["predicted"].to_numpy(float)
-        if len(x) < 2 or x.std() == 0 or y.std() == 0:
+        # np.ptp, not std: the std of a constant float array is often 1e-17, not 0
+        if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
             return float("nan")
         return float(np.corrcoef(x, y)[0, 1])
 
