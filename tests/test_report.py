@@ -16,6 +16,8 @@ from modrp.report import (
     table3,
     table4,
     table5,
+    table6,
+    table7,
     table8,
     write_table,
 )
@@ -93,6 +95,34 @@ def test_table5_rows_and_percentages():
     assert table["model"].tolist()[-1] == "Multi-omics with attention layer"
     assert table["top-1 (%)"].iloc[0] == "40 ± 0"
     assert table["paper top-3 (%)"].iloc[-1] == 98
+
+
+def test_paper_values_stand_only_beside_a_fusion_of_the_paper_s_five_omics():
+    three = "exp-mut-metabolites"
+    rows = []
+    for kind, model in (("single", "exp-graph"), ("single", "mut-dense"),
+                        ("single", "metabolites-dense"), ("fusion", three),
+                        ("concatenation", three), ("baseline", f"mkl:{three}"),
+                        ("baseline", "mkl:exp"), ("baseline", "deepdr:exp-mut")):
+        for fold in range(3):
+            rows.append({"kind": kind, "model": model, "repeat": 0, "fold": fold, "mse": 2.0,
+                         "r2_per_drug_mean": 0.2, "r2_pooled": 0.7, "top1": 0.4, "top3": 0.9,
+                         "baseline_mse": 3.0, "baseline_r2_per_drug_mean": 0.0,
+                         "baseline_top1": 0.3, "baseline_top3": 0.9})
+    small = pd.DataFrame(rows)
+    embedding = {"exp": "graph", "mut": "dense", "metabolites": "dense"}
+    fused = table5(small, embedding).set_index("model")
+    assert (fused.loc["Multi-omics with attention layer", ["paper top-1 (%)",
+                                                           "paper top-3 (%)"]] == "").all()
+    assert fused.loc["exp", "paper top-1 (%)"] != ""  # single omics keep theirs
+    by_dataset = table6(small, embedding).set_index("dataset")
+    assert (by_dataset.loc["multi-omics", ["paper ours R2", "paper BEMKL R2"]] == "").all()
+    assert by_dataset.loc["exp", "paper ours R2"] != ""
+    versus = table7(small)
+    assert versus.loc[0, "paper R2"] == "" and versus.loc[1, "paper R2"] != ""
+    assert table2(small)["paper R2"].tolist() == ["", ""]
+    # the five omics fused keep the paper's values
+    assert table5(summary(), dict.fromkeys(OMICS, "dense"))["paper top-3 (%)"].iloc[-1] == 98
 
 
 def test_table8_sizes_as_found():

@@ -138,7 +138,7 @@ def table2(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for kind in ("concatenation", "fusion"):
         group = summary[(summary["kind"] == kind) & (summary["model"] == combination)]
-        paper = PAPER_TABLE2[kind] if len(combination.split("-")) == 5 else ("", "")
+        paper = PAPER_TABLE2[kind] if _is_paper_fusion(combination) else ("", "")
         rows.append({"model": TABLE2_LABELS[kind], "omics": combination, **_scores(group),
                      "paper MSE": paper[0], "paper R2": paper[1]})
     return pd.DataFrame(rows)
@@ -181,7 +181,8 @@ def table5(summary: pd.DataFrame, embedding: dict[str, str]) -> pd.DataFrame:
         group = summary[(summary["kind"] == kind) & (summary["model"] == model)]
         if group.empty:
             continue
-        paper = PAPER_TABLE5.get(label, ("", ""))
+        paper = PAPER_TABLE5.get(label, ("", "")) \
+            if kind == "single" or _is_paper_fusion(model) else ("", "")
         rows.append({
             "model": label if kind == "single" else TABLE2_LABELS[kind], "as trained": model,
             "top-1 (%)": mean_std(100 * group["top1"], 0),
@@ -266,6 +267,12 @@ def _group(summary: pd.DataFrame, kind: str, model: str) -> pd.DataFrame:
     return summary[(summary["kind"] == kind) & (summary["model"] == model)]
 
 
+def _is_paper_fusion(combination: str) -> bool:
+    """Whether a fused model combines the paper's five omics, the only fusion the paper
+    published numbers for."""
+    return set(combination.split("-")) == {"exp", "mut", "cnv", "rppa", "metabolites"}
+
+
 def _all_omics(summary: pd.DataFrame) -> str:
     """The fused combination with the most omics (the combination of all configured omics)."""
     fused = summary.loc[summary["kind"] == "fusion", "model"].unique()
@@ -285,7 +292,8 @@ def table6(summary: pd.DataFrame, embedding: dict[str, str]) -> pd.DataFrame:
         ours, mkl = _group(summary, *ours_key), _group(summary, *mkl_key)
         if ours.empty or mkl.empty:
             continue
-        paper_ours, paper_mkl = PAPER_TABLE6.get(label, (("", ""), ("", "")))
+        paper_ours, paper_mkl = PAPER_TABLE6.get(label, (("", ""), ("", ""))) \
+            if label != "multi-omics" or _is_paper_fusion(full) else (("", ""), ("", ""))
         rows.append({
             "dataset": label, "ours": ours_key[1],
             "ours MSE": mean_std(ours["mse"]), "ours R2": mean_std(ours["r2_per_drug_mean"]),
@@ -310,7 +318,8 @@ def table7(summary: pd.DataFrame) -> pd.DataFrame:
     ours = _group(summary, "fusion", full)
     rows = [
         {"model": f"attention fusion ({full})", **_scores(ours),
-         "paper MSE": PAPER_TABLE7["ours"][0], "paper R2": PAPER_TABLE7["ours"][1]},
+         **({"paper MSE": PAPER_TABLE7["ours"][0], "paper R2": PAPER_TABLE7["ours"][1]}
+            if _is_paper_fusion(full) else {"paper MSE": "", "paper R2": ""})},
         {"model": _own_lines_label("DeepDR-style", deepdr["model"].iloc[0].split(":")[1]),
          **_scores(deepdr),
          "paper MSE": PAPER_TABLE7["deepdr"][0], "paper R2": PAPER_TABLE7["deepdr"][1]},
@@ -374,7 +383,7 @@ def leakage_audit_table(summary: pd.DataFrame, audit: pd.DataFrame,
             omic, emb = model.rsplit("-", 1)
             paper = PAPER_TABLE1.get((omic, emb), ("", ""))[1]
         else:
-            paper = PAPER_TABLE2["fusion"][1] if len(model.split("-")) == 5 else ""
+            paper = PAPER_TABLE2["fusion"][1] if _is_paper_fusion(model) else ""
         rows.append({
             "model": model,
             "strict R2 per drug": mean_std(strict["r2_per_drug_mean"]),
