@@ -61,6 +61,19 @@ def test_custom_must_cover_configured_omics():
         validate_config(config)
 
 
+def test_custom_data_without_tissues_cannot_split_by_tissue_nor_run_the_tissue_mean():
+    custom = {"omics": {"mut": "m.csv"}, "response": "r.csv"}
+    config = {"dataset": "x", "omics": ["mut"], "embedding": {"mut": "dense"},
+              "data": {"source": "custom", "custom": custom}}
+    with pytest.raises(ConfigError, match=r"cv.split: 'tissue' needs .*data.custom.tissues"):
+        validate_config({**config, "cv": {"split": "tissue"}})
+    assert "tissue_drug_mean" not in validate_config(config)["baselines"]["methods"]
+    with_tissues = {**config, "data": {"source": "custom",
+                                       "custom": {**custom, "tissues": "t.csv"}}}
+    assert "tissue_drug_mean" in validate_config(with_tissues)["baselines"]["methods"]
+    assert validate_config({**with_tissues, "cv": {"split": "tissue"}})["cv"]["split"] == "tissue"
+
+
 def test_unreadable_yaml(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("dataset: [unclosed\n")

@@ -121,6 +121,13 @@ def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path):
     data = load_custom_files(config["data"]["custom"], config)
     assert sorted(data.omics["exp"].index) == ids
     assert sorted(data.response.index) == ids
+    assert set(data.cell_lines["tissue"]) == {"unknown"}
+    pd.DataFrame({"cell_line": ids[:20], "tissue": ["lung", "skin"] * 10}).to_csv(
+        tmp_path / "tissues.csv", index=False)
+    config["data"]["custom"]["tissues"] = str(tmp_path / "tissues.csv")
+    data = load_custom_files(config["data"]["custom"], config)
+    tissue = data.cell_lines.set_index("cell_line")["tissue"]
+    assert tissue[ids[0]] == "lung" and tissue[ids[1]] == "skin" and tissue[ids[25]] == "unknown"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -136,3 +143,15 @@ def test_edge_list_and_drug_annotations_read_csv_and_parquet_alike(tmp_path, suf
     annotations = custom.read_drug_annotations(tmp_path / f"drugs{suffix}")
     assert annotations["drug"].tolist() == ["Nutlin-3a", "PLX-4720"]
     assert annotations["target"].tolist() == ["MDM2", ""]
+
+
+def test_tissues_are_read_for_custom_data(tmp_path):
+    path = write_text(tmp_path / "tissues.csv",
+                      [["cell_line", "tissue"], ["001", "lung"], ["002", ""], ["003", "skin"]],
+                      ",")
+    tissues = custom.read_tissues(path)
+    assert tissues.to_dict() == {"001": "lung", "002": "unknown", "003": "skin"}
+    twice = write_text(tmp_path / "twice.csv",
+                       [["cell_line", "tissue"], ["001", "lung"], ["001", "skin"]], ",")
+    with pytest.raises(InputError, match=r"twice\.csv has duplicated cell-line ids"):
+        custom.read_tissues(twice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from pathlib import Path
 
 import yaml
@@ -50,7 +51,21 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise ConfigError(f"config key {_location(first)}: {first.message}{more}")
     check_consistency(config)
+    _leave_out_comparators_without_data(config)
     return config
+
+
+def _leave_out_comparators_without_data(config: dict) -> None:
+    """Custom data without tissues: the tissue x drug mean would be the per-drug mean
+    under another name, so it is not run (and a note says so)."""
+    custom = config["data"].get("custom") or {}
+    methods = config["baselines"]["methods"]
+    if config["data"]["source"] == "custom" and not custom.get("tissues") \
+            and "tissue_drug_mean" in methods:
+        config["baselines"]["methods"] = [m for m in methods if m != "tissue_drug_mean"]
+        logging.getLogger(__name__).warning(
+            "baselines: tissue_drug_mean left out: data.custom.tissues gives no tissues, so it "
+            "would equal the per-drug mean")
 
 
 def check_consistency(config: dict) -> None:
@@ -62,6 +77,10 @@ def check_consistency(config: dict) -> None:
         custom = config["data"].get("custom")
         if not custom:
             raise ConfigError("config key data.custom: required when data.source is 'custom'")
+        if config["cv"]["split"] == "tissue" and not custom.get("tissues"):
+            raise ConfigError("config key cv.split: 'tissue' needs the tissue of each line; "
+                              "give data.custom.tissues (a table cell_line, tissue) or use "
+                              "cv.split: cell_line")
         missing = [o for o in omics if o not in custom["omics"]]
         if missing:
             raise ConfigError(

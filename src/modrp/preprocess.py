@@ -350,7 +350,8 @@ def load_custom_files(custom_cfg: dict, config: dict) -> StudyData:
     if custom_cfg.get("drugs"):
         annotations = custom.read_drug_annotations(custom_cfg["drugs"])
         compounds = annotations.rename(columns={"drug": "drug_name"})
-    data = _assemble(omics, response, compounds, [], config)
+    tissue = custom.read_tissues(custom_cfg["tissues"]) if custom_cfg.get("tissues") else None
+    data = _assemble(omics, response, compounds, [], config, tissue=tissue)
     if custom_cfg.get("interactome"):
         data.interactome = custom.read_edge_list(custom_cfg["interactome"])
         data.summary["interactome_pairs"] = int(len(data.interactome))

@@ -18,7 +18,7 @@ def raw_inputs():
     if SOURCE == "custom":
         custom = config["data"]["custom"]
         paths = [custom["omics"][o] for o in OMICS] + [custom["response"]]
-        paths += [custom[k] for k in ("interactome", "drugs") if custom.get(k)]
+        paths += [custom[k] for k in ("interactome", "drugs", "tissues") if custom.get(k)]
         return paths
     return [f"{RAW}/{name}" for name in config["data"]["files"].values()]
 

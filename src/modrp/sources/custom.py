@@ -145,3 +145,18 @@ def read_drug_annotations(path) -> pd.DataFrame:
     frame = _read_text_table(path, what)
     require_columns(frame, ["drug", "target", "pathway"], what, path)
     return frame[["drug", "target", "pathway"]].drop_duplicates("drug").reset_index(drop=True)
+
+
+def read_tissues(path) -> pd.Series:
+    """Tissue of each cell line, from a table ``cell_line, tissue``: a Series indexed by
+    cell line (ids kept as written).  An empty tissue is ``unknown``; a line listed twice
+    is an error."""
+    what = "custom tissues (data.custom.tissues)"
+    frame = _read_text_table(path, what)
+    require_columns(frame, ["cell_line", "tissue"], what, path)
+    lines = _text_ids(frame["cell_line"], what, path, "cell_line", "a cell-line id")
+    tissues = frame["tissue"].str.strip().replace("", "unknown")
+    table = pd.Series(tissues.to_numpy(), index=pd.Index(lines.to_numpy(), name="cell_line"),
+                      name="tissue")
+    check_unique_index(table.to_frame(), what, path)
+    return table
