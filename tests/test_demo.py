@@ -561,3 +561,22 @@ def test_cli_writes_new_lines_and_rejects_an_unknown_scale(tmp_path, capsys):
     assert not (out / "GDSC2_fitted_dose_response_17Jul19.xlsx").exists()
     with pytest.raises(SystemExit):
         main(["demo-data", str(tmp_path / "x"), "--scale", "huge"])
+
+
+def test_the_demo_step_records_every_file_it_writes_in_the_manifest(tmp_path):
+    import hashlib
+
+    from modrp.download import read_manifest
+    from modrp.steps import make_demo_data
+
+    config = validate_config({"dataset": "d", "data": {"source": "demo", "demo": {
+        "n_lines": 60, "n_genes": 300, "n_edges": 600, "seed": 3}}})
+    paths = make_demo_data(config, tmp_path)
+    rows = {row["file"]: row for row in read_manifest(tmp_path / "MANIFEST.tsv")}
+    written = {p.name for p in tmp_path.iterdir()} - {"MANIFEST.tsv", "MANIFEST.tsv.lock"}
+    assert set(rows) == written and {p.name for p in paths.values()} <= written
+    for name, row in rows.items():
+        data = (tmp_path / name).read_bytes()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
+        assert row["bytes"] == str(len(data))
+        assert row["url"].startswith("synthesized: modrp demo (seed 3, 60 lines")

@@ -54,10 +54,18 @@ def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
 def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
     """Write the synthetic dataset (real formats, planted signal) into ``raw_dir``."""
     from modrp.demo import write_demo_dataset
+    from modrp.download import file_sha256, update_manifest
 
     demo = config["data"]["demo"]
-    return write_demo_dataset(raw_dir, seed=demo["seed"], n_lines=demo["n_lines"],
-                              n_genes=demo["n_genes"], n_edges=demo["n_edges"])
+    paths = write_demo_dataset(raw_dir, seed=demo["seed"], n_lines=demo["n_lines"],
+                               n_genes=demo["n_genes"], n_edges=demo["n_edges"])
+    # Provenance as for downloads: what made each file, its size and digest.
+    origin = (f"synthesized: modrp demo (seed {demo['seed']}, {demo['n_lines']} lines, "
+              f"{demo['n_genes']} genes, {demo['n_edges']} interactions)")
+    for path in sorted({*map(Path, paths.values()), Path(raw_dir) / "truth.json"}):
+        update_manifest(Path(raw_dir) / "MANIFEST.tsv", path.name, origin,
+                        path.stat().st_size, file_sha256(path))
+    return paths
 
 
 def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:

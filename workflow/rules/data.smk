@@ -8,6 +8,7 @@ if SOURCE == "demo":
         output:
             [f"{RAW}/{name}" for name in config["data"]["files"].values()],
             truth=f"{RAW}/truth.json",
+            manifest=f"{RAW}/MANIFEST.tsv",
         log:
             f"{RESULTS}/logs/demo_data.log",
         conda:
