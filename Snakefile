@@ -15,8 +15,9 @@ from modrp.errors import ConfigError  # noqa: E402
 
 
 # config/config.yaml (the paper reproduction) unless --configfile names another; a given
-# config file is used alone, not merged into the default one.
-if "dataset" not in config:
+# config file is used alone, not merged into the default one (--config values apply on top
+# of whichever is used).
+if not workflow.overwrite_configfiles:
 
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
