@@ -35,6 +35,13 @@ def test_defaults_are_filled():
     ({"cv": {"folds": 1}}, r"config key cv\.folds: 1 is less than the minimum of 2"),
     ({"cv": {"seed": -1}}, r"config key cv\.seed: -1 is less than the minimum of 0"),
     ({"typo_key": 1}, r"config key \(top level\): Additional properties"),
+    ({"cv": {"folds": 3.0}}, r"config key cv\.folds: 3\.0 is not of type 'integer'"),
+    ({"data": {"source": "download", "urls": {1: "x", "expression": ["y"]}}},
+     r"config key data\.urls"),
+    ({"data": {"source": "demo", "files": {"expression": "a.csv", "mutations": "a.csv"}}},
+     r"config key data\.files: \['a\.csv'\] named twice"),
+    ({"data": {"source": "demo", "files": {"expression": "truth.json"}}},
+     r"config key data\.files: \['truth\.json'\] named twice or reserved"),
 ])
 def test_schema_violations_name_the_key(change, message):
     config = {"dataset": "x", "data": {"source": "demo"}, **change}
@@ -72,6 +79,21 @@ def test_custom_data_without_tissues_cannot_split_by_tissue_nor_run_the_tissue_m
                                        "custom": {**custom, "tissues": "t.csv"}}}
     assert "tissue_drug_mean" in validate_config(with_tissues)["baselines"]["methods"]
     assert validate_config({**with_tissues, "cv": {"split": "tissue"}})["cv"]["split"] == "tissue"
+
+
+def test_an_embedding_map_naming_some_omics_keeps_the_defaults_of_the_others():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "embedding": {"exp": "dense"}, "__use_yte__": True})
+    assert config["embedding"] == {"exp": "dense", "mut": "graph", "cnv": "graph",
+                                   "rppa": "dense", "metabolites": "dense"}
+    assert "__use_yte__" not in config
+
+
+def test_a_config_file_that_is_not_text_is_a_config_error(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"dataset: caf\xe9\n")  # Latin-1, not UTF-8
+    with pytest.raises(ConfigError, match=r"config file .*c\.yaml"):
+        load_config(path)
 
 
 def test_unreadable_yaml(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from pathlib import Path
 
@@ -35,17 +36,35 @@ def _location(error) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
 
+@functools.cache
+def _strict_validator():
+    """Draft 2020-12, except that an integer must be an int: JSON Schema counts 3.0 as an
+    integer, and a float where the workflow expects a count fails later (range(3.0))."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
 def validate_config(config: dict, schema_path: Path | None = None) -> dict:
     """Validate ``config`` against the schema, fill defaults, check consistency.
 
     Returns a new dict; raises ConfigError with the offending key and the reason.
     """
-    import jsonschema
-
     schema = _load_schema(schema_path)
-    config = _fill_defaults(copy.deepcopy(config), schema)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    config = copy.deepcopy(config)
+    if isinstance(config, dict):
+        config.pop("__use_yte__", None)  # Snakemake's switch for YTE templating, not ours
+        config = _fill_defaults(config, schema)
+        # An embedding map that names only some omics: the others keep their default.
+        if isinstance(config.get("embedding"), dict):
+            config["embedding"] = {**schema["properties"]["embedding"]["default"],
+                                   **config["embedding"]}
+    validator = _strict_validator()(schema)
+    errors = sorted(validator.iter_errors(config),
+                    key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
@@ -73,6 +92,12 @@ def check_consistency(config: dict) -> None:
     make; the final model's combination is among the omics; graphs need an interactome."""
     omics = config["omics"]
     source = config["data"]["source"]
+    names = list(config["data"]["files"].values())
+    clashes = sorted({n for n in names if names.count(n) > 1}
+                     | ({"truth.json", "MANIFEST.tsv"} & set(names)))
+    if clashes:
+        raise ConfigError(f"config key data.files: {clashes} named twice or reserved "
+                          "(truth.json, MANIFEST.tsv); every raw file needs its own name")
     if source == "custom":
         custom = config["data"].get("custom")
         if not custom:
@@ -134,8 +159,9 @@ def load_config(path: str | Path) -> dict:
     """Read a YAML config file and validate it."""
     path = Path(path)
     try:
-        with open(path) as handle:
+        with open(path, "rb") as handle:  # bytes: YAML detects the encoding, or says why not
             raw = yaml.safe_load(handle) or {}
     except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"config file {path}: {err}") from err
+        reason = " ".join(str(err).split())  # PyYAML's messages span several lines
+        raise ConfigError(f"config file {path}: {reason}") from err
     return validate_config(raw)
