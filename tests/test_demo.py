@@ -580,3 +580,24 @@ def test_the_demo_step_records_every_file_it_writes_in_the_manifest(tmp_path):
         assert row["sha256"] == hashlib.sha256(data).hexdigest()
         assert row["bytes"] == str(len(data))
         assert row["url"].startswith("synthesized: modrp demo (seed 3, 60 lines")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n-lines", "10"], "error: demo-data: n_lines must be at least 40, got 10"),
+    (["--n-genes", "10"], "error: demo-data: n_genes must be at least"),
+    (["--new-lines", "0"], "error: demo-data: --new-lines must be at least 1, got 0"),
+])
+def test_demo_data_refuses_sizes_it_cannot_make_before_writing(tmp_path, capsys, argv, message):
+    assert main(["demo-data", str(tmp_path / "out"), *argv]) == 2
+    assert capsys.readouterr().err.startswith(message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_data_into_a_path_below_a_file_is_an_error_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["demo-data", str(tmp_path / "file" / "out"), "--n-lines", "40",
+                 "--n-genes", "300", "--n-edges", "600"]) == 2
+    assert "Not a directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo-data", str(tmp_path / "out"), "--seed", "-1"])
+    assert exit_info.value.code == 2

@@ -20,8 +20,15 @@ from modrp.errors import InputError
 
 
 def _demo_data(args) -> None:
-    from modrp.demo import write_demo_dataset, write_new_cell_lines
+    from modrp.demo import demo_scale, write_demo_dataset, write_new_cell_lines
 
+    try:  # sizes the generator cannot make, before any file is written
+        demo_scale(args.scale, n_lines=args.n_lines, n_genes=args.n_genes,
+                   n_edges=args.n_edges)
+    except ValueError as err:
+        raise InputError(f"demo-data: {err}") from err
+    if args.new_lines is not None and args.new_lines < 1:
+        raise InputError(f"demo-data: --new-lines must be at least 1, got {args.new_lines}")
     if args.new_lines is not None:
         paths = write_new_cell_lines(Path(args.outdir), args.new_lines, seed=args.new_seed,
                                      base_seed=args.seed, scale=args.scale,
@@ -74,6 +81,13 @@ def _predict(args) -> None:
     print(f"ranking written to {args.out}")
 
 
+def _non_negative(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modrp", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="write the synthetic demo dataset "
                                "(real source formats, planted signal)")
     demo.add_argument("outdir")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_non_negative, default=0)
     demo.add_argument("--scale", choices=["demo", "paper"], default="demo",
                       help="demo: ~400 lines, 1,500 genes (seconds); paper: the real files' "
                       "sizes, ~1 GB of files (minutes, ~5 GB of memory)")
@@ -91,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--new-lines", type=int, default=None, metavar="N",
                       help="write N new cell lines drawn from the model of the demo given by "
                       "--seed/--scale/--n-* (omics files, responses.csv), not the demo itself")
-    demo.add_argument("--new-seed", type=int, default=1, metavar="K",
+    demo.add_argument("--new-seed", type=_non_negative, default=1, metavar="K",
                       help="seed of the new lines (default 1)")
     demo.set_defaults(func=_demo_data)
 
@@ -129,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # an output path that cannot be written (a file where a folder
+        # should be, no permission, a full disk): the system's reason, not a traceback
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: cannot write or read{where}: {err.strerror or err}", file=sys.stderr)
         return 2
     return 0
 
