@@ -14,11 +14,13 @@ from modrp.steps import log, run_script
 def step(smk):
     print("written to a pipe, not yet flushed", end="")
     log.info("step ran")
-    if smk.params.fail:
+    if smk.params.fail == "fail":
         raise InputError("bad input")
+    if smk.params.fail == "bug":
+        raise RuntimeError("a bug")
 
 run_script(step, types.SimpleNamespace(log=[sys.argv[1]],
-                                       params=types.SimpleNamespace(fail=sys.argv[2] == "fail")))
+                                       params=types.SimpleNamespace(fail=sys.argv[2])))
 print("never reached")
 """
 
@@ -42,6 +44,14 @@ def test_a_job_with_an_input_error_ends_with_status_1_and_the_message_logged(tmp
     assert result.returncode == 1
     assert "ERROR modrp: bad input" in log and "done in" not in log
     assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_ends_with_status_1_and_its_traceback_in_the_log(tmp_path):
+    result, log = run_job(tmp_path, "bug")
+    assert result.returncode == 1
+    assert "ERROR modrp: unexpected error" in log and "Traceback" in log
+    assert "RuntimeError: a bug" in log and "done in" not in log
+    assert "RuntimeError: a bug" in result.stderr
 
 
 def test_the_modrp_command_ends_with_mains_status():

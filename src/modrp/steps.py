@@ -33,7 +33,8 @@ def setup_logging(logfile: str | Path | None = None) -> None:
 
 def run_script(step: Callable, snakemake) -> None:
     """Run ``step(snakemake)`` inside a Snakemake script with logging and clean errors,
-    then end the process (exit status 0, or 1 after an input error)."""
+    then end the process: exit status 0, or 1 after an input error (its message only)
+    or any other exception (its traceback, in the log as well)."""
     logfile = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(logfile)
     started = time.perf_counter()
@@ -41,6 +42,9 @@ def run_script(step: Callable, snakemake) -> None:
         step(snakemake)
     except InputError as err:
         log.error("%s", err)
+        end_process(1)
+    except Exception:  # a bug: its traceback goes to the job's log too, not only stderr
+        log.exception("unexpected error")
         end_process(1)
     log.info("done in %.1f s", time.perf_counter() - started)
     end_process(0)
