@@ -93,6 +93,20 @@ def test_invalid_config_stops_with_the_key(tmp_path):
         result.stdout + result.stderr
 
 
+def test_a_given_config_is_used_alone_not_merged_into_the_default(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    del config["dataset"]  # config/config.yaml has one: a merge would plan results/paper
+    path = tmp_path / "no_dataset.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "config key (top level): 'dataset' is a required property" in \
+        result.stdout + result.stderr
+    # without --configfile the default is read, and --config values apply on top of it
+    result = snakemake("-n", "--config", "dataset=other", cwd=tmp_path)
+    assert "results/other/raw/CCLE_expression.csv" in result.stdout
+
+
 def reduced_epoch_demo_config(path: Path) -> Path:
     """config/demo.yaml with few epochs: the whole DAG, quickly."""
     config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
