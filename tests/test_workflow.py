@@ -82,23 +82,25 @@ def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path)
     assert "slurm_account" not in result.stdout and "slurm_partition" not in result.stdout
 
 
-def test_invalid_config_stops_with_the_key(tmp_path):
+def dry_run_of_changed_demo_config(tmp_path: Path, change) -> subprocess.CompletedProcess:
+    """``snakemake -n`` with config/demo.yaml as ``change`` leaves it (not checked)."""
     config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
-    config["cv"]["folds"] = 1
-    path = tmp_path / "bad.yaml"
+    change(config)
+    path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    return snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+
+
+def test_invalid_config_stops_with_the_key(tmp_path):
+    result = dry_run_of_changed_demo_config(tmp_path, lambda c: c["cv"].update(folds=1))
     assert result.returncode != 0
     assert "invalid configuration: config key cv.folds: 1 is less than the minimum of 2" in \
         result.stdout + result.stderr
 
 
 def test_a_given_config_is_used_alone_not_merged_into_the_default(tmp_path):
-    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
-    del config["dataset"]  # config/config.yaml has one: a merge would plan results/paper
-    path = tmp_path / "no_dataset.yaml"
-    path.write_text(yaml.safe_dump(config))
-    result = snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    # config/config.yaml has a dataset: a merge would plan results/paper
+    result = dry_run_of_changed_demo_config(tmp_path, lambda c: c.pop("dataset"))
     assert result.returncode != 0
     assert "config key (top level): 'dataset' is a required property" in \
         result.stdout + result.stderr
