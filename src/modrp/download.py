@@ -489,8 +489,10 @@ def update_manifest(manifest: str | os.PathLike, file: str, url: str, size: int,
             writer.writerows(rows[name] for name in sorted(rows))
 
 
-def record_existing(path: str | os.PathLike, manifest: str | os.PathLike) -> None:
-    """Record a file the user placed by hand (url ``placed by hand``).
+def record_existing(path: str | os.PathLike, manifest: str | os.PathLike,
+                    sha256: str | None = None) -> None:
+    """Record a file the user placed by hand (url ``placed by hand``); ``sha256``: its
+    digest when the caller has computed it already.
 
     The date is the file's modification time: it tells when that copy was obtained,
     which is what a download date tells for the others.
@@ -500,7 +502,8 @@ def record_existing(path: str | os.PathLike, manifest: str | os.PathLike) -> Non
         raise InputError(f"cannot record {path} in {manifest}: file not found")
     stat = path.stat()
     date = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    update_manifest(manifest, path.name, PLACED_BY_HAND, stat.st_size, file_sha256(path), date)
+    update_manifest(manifest, path.name, PLACED_BY_HAND, stat.st_size,
+                    sha256 or file_sha256(path), date)
 
 
 def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
@@ -527,7 +530,7 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
         if pin and digest != pin:
             raise InputError(f"sha256 mismatch for {name}, placed by hand in {raw_dir}: "
                              f"expected {pin} (config data.sha256.{key}), got {digest}")
-        record_existing(path, manifest)
+        record_existing(path, manifest, digest)
         log.info("%s: placed by hand, recorded in %s (sha256 %s)", name, manifest, digest)
         recorded += 1
     return recorded

@@ -42,8 +42,6 @@ def prediction_files(models_dir: Path, paths=None) -> list[tuple[str, str, Path]
     ``paths``: exactly these files (the workflow's declared inputs), so models an
     earlier configuration left in the tree are not scored; None: every file found.
     """
-    from modrp.errors import InputError
-
     models_dir = Path(models_dir)
     if paths is None:
         paths = [*models_dir.glob("*/*/r*-f*/predictions.parquet"),
