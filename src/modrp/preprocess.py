@@ -235,12 +235,16 @@ def _log_matching(matches: pd.DataFrame) -> None:
                     len(names), text, ", ".join(names[:10]))
 
 
-def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
-    """The matched lines of :func:`match_ccle_lines`, as ``depmap_id, ccle_name,
+def matched_lines(matches: pd.DataFrame) -> pd.DataFrame:
+    """The matched rows of :func:`match_ccle_lines`' table, as ``depmap_id, ccle_name,
     cosmic_id, matched_by`` (each COSMIC id once)."""
-    matches = match_ccle_lines(sample_info, gdsc_names)
     mapped = matches[matches["matched_by"].notna()]
     return mapped[["depmap_id", "ccle_name", "cosmic_id", "matched_by"]].reset_index(drop=True)
+
+
+def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
+    """:func:`matched_lines` of :func:`match_ccle_lines`."""
+    return matched_lines(match_ccle_lines(sample_info, gdsc_names))
 
 
 def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str) -> pd.DataFrame:
@@ -274,8 +278,7 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
     ).drop_duplicates()
     sample_info = depmap.read_sample_info(files["sample_info"])
     matches = match_ccle_lines(sample_info, gdsc_names)
-    ccle_map = matches.loc[matches["matched_by"].notna(),
-                           ["depmap_id", "ccle_name", "cosmic_id", "matched_by"]]
+    ccle_map = matched_lines(matches)
     by_depmap = ccle_map.set_index("depmap_id")["cosmic_id"]
     by_ccle = ccle_map.dropna(subset=["ccle_name"]).set_index("ccle_name")["cosmic_id"]
 

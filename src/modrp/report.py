@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from modrp.io import atomic_path
+from modrp.preprocess import OMICS
 
 # Paper, Table 1: single omics, (MSE, R^2) as "mean ± std".
 PAPER_TABLE1 = {
@@ -124,7 +125,7 @@ def table1(summary: pd.DataFrame) -> pd.DataFrame:
             "omics": omic, "embedding": embedding,
             **_scores(group), "paper MSE": paper[0], "paper R2": paper[1],
         })
-    order = {o: i for i, o in enumerate(("exp", "mut", "cnv", "rppa", "metabolites"))}
+    order = {o: i for i, o in enumerate(OMICS)}
     table = pd.DataFrame(rows).assign(_order=lambda t: t["omics"].map(order))
     return table.sort_values(["_order", "embedding"]).drop(columns="_order").reset_index(drop=True)
 
@@ -270,7 +271,7 @@ def _group(summary: pd.DataFrame, kind: str, model: str) -> pd.DataFrame:
 def _is_paper_fusion(combination: str) -> bool:
     """Whether a fused model combines the paper's five omics, the only fusion the paper
     published numbers for."""
-    return set(combination.split("-")) == {"exp", "mut", "cnv", "rppa", "metabolites"}
+    return set(combination.split("-")) == set(OMICS)
 
 
 def _all_omics(summary: pd.DataFrame) -> str:
