@@ -370,10 +370,11 @@ class FinalModel:
         return list(self.meta["omics"][omic]["features"])
 
 
-#: What reading a damaged or foreign checkpoint, graph or table raises (torch: a truncated
-#: archive is a RuntimeError, garbage an UnpicklingError; NumPy/SciPy: ValueError, BadZipFile).
+#: What reading a damaged, foreign or unreadable checkpoint, graph or table raises (torch: a
+#: truncated archive is a RuntimeError, garbage an UnpicklingError; NumPy/SciPy: ValueError,
+#: BadZipFile; the file system: OSError).
 _UNREADABLE = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, TypeError,
-               AttributeError, IndexError, zipfile.BadZipFile)
+               AttributeError, IndexError, zipfile.BadZipFile, OSError)
 
 
 def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> FinalModel:
@@ -410,12 +411,12 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
                                                                          device)
             matches = sub_meta["drugs"] == meta["drugs"] \
                 and sub_meta["features"] == spec["features"]
-        except (*_UNREADABLE, OSError) as err:
+        except _UNREADABLE as err:
             culprit = spec["checkpoint"]
             if graph is not None:  # which of the two files is it?
                 try:
                     load_feature_graph(graph)
-                except (*_UNREADABLE, OSError):
+                except _UNREADABLE:
                     culprit = spec["graph"]
             raise _unreadable(model_dir, culprit, err) from err
         if not matches:
@@ -427,7 +428,7 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
         fusion_checkpoint = load_checkpoint(fusion_path, device)
         fusion = AttentionFusion(len(meta["combination"]), len(meta["drugs"]))
         fusion.load_state_dict(fusion_checkpoint["state_dict"])
-    except (*_UNREADABLE, OSError) as err:
+    except _UNREADABLE as err:
         raise _unreadable(model_dir, fusion_name, err) from err
     network = FusionModel(subnetworks, fusion).to(device).eval()
     drug_name = meta.get("drug_table", "drugs.parquet")
@@ -435,7 +436,7 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
     try:
         drug_table = pd.read_parquet(drug_path) if drug_path.is_file() else \
             pd.DataFrame({"drug": meta["drugs"]})
-    except (*_UNREADABLE, OSError) as err:
+    except _UNREADABLE as err:
         raise _unreadable(model_dir, drug_name, err) from err
     if "drug" not in drug_table:
         raise InputError(f"model folder {model_dir}: {drug_name} has no 'drug' column; the "
