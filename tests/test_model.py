@@ -349,6 +349,14 @@ def test_concatenation_model_is_a_linear_layer_on_frozen_outputs():
         model.attention()
 
 
+def test_concatenation_model_starts_at_the_average_of_the_omics():
+    subnetworks, inputs = small_subnetworks()
+    model = ConcatenationModel(subnetworks, N_DRUGS).eval()
+    each = torch.stack([subnetworks[omic](inputs[omic]) for omic in ("exp", "mut", "metabolites")])
+    torch.testing.assert_close(model(inputs), each.mean(dim=0))
+    assert torch.equal(model.fusion.bias, torch.zeros(N_DRUGS))
+
+
 def test_state_dict_round_trip_reproduces_outputs():
     subnetworks, inputs = small_subnetworks(seed=12)
     model = FusionModel(subnetworks, random_attention(3, seed=12).float()).eval()

@@ -392,8 +392,12 @@ class ConcatenationModel(FusionModel):
     """
 
     def __init__(self, subnetworks: dict[str, OmicsSubnetwork], n_drugs: int):
-        n_inputs = len(subnetworks) * n_drugs
-        super().__init__(subnetworks, nn.Linear(n_inputs, n_drugs), freeze=True)
+        n_omics = len(subnetworks)
+        linear = nn.Linear(n_omics * n_drugs, n_drugs)
+        with torch.no_grad():  # start at the average of the omics' predictions of each drug
+            linear.weight.copy_(torch.eye(n_drugs).repeat(1, n_omics) / n_omics)
+            linear.bias.zero_()
+        super().__init__(subnetworks, linear, freeze=True)
 
     def attention(self) -> torch.Tensor:
         raise AttributeError("a concatenation model has no attention weights")

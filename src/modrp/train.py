@@ -99,7 +99,12 @@ class Standardization:
 
 def masked_mse(predicted: torch.Tensor, observed: torch.Tensor,
                measured: torch.Tensor) -> torch.Tensor:
-    """Paper eq. 1 restricted to measured (cell line, drug) pairs: missing IC50 are masked."""
+    """Paper eq. 1 restricted to measured (cell line, drug) pairs: missing IC50 are masked.
+
+    The mean is over the pairs this call is given; in training that is one
+    minibatch, so a short last batch weighs its pairs more in its step, as any
+    minibatch mean does (batches are reshuffled every epoch).
+    """
     squared = (predicted - observed) ** 2 * measured
     return squared.sum() / measured.sum().clamp_min(1.0)
 
@@ -530,10 +535,6 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
         model = FusionModel(subnetworks, AttentionFusion(len(combination), len(drugs)))
     else:
         model = ConcatenationModel(subnetworks, len(drugs))
-        with torch.no_grad():  # start at the average of the omics' predictions
-            model.fusion.weight.copy_(torch.eye(len(drugs)).repeat(1, len(combination))
-                                      / len(combination))
-            model.fusion.bias.zero_()
     model = model.to(device)
 
     def outputs(rows):
