@@ -63,7 +63,8 @@ def test_sigkill_during_training_then_rerun_gives_the_same_metrics(tmp_path):
     deadline = time.monotonic() + 600
     try:
         while not pretrained(killed) and process.poll() is None:
-            assert time.monotonic() < deadline, "no subnetwork written in 10 minutes"
+            if time.monotonic() > deadline:  # a watchdog, not a timing check
+                pytest.fail("no subnetwork written in 10 minutes")
             time.sleep(0.05)
     finally:
         if process.poll() is None:

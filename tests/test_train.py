@@ -17,14 +17,18 @@ import torch
 from modrp.config import validate_config
 from modrp.errors import InputError
 from modrp.graph import FeatureGraph, save_feature_graph
-from modrp.splits import make_folds
+from modrp.splits import make_folds, validation_lines
 from modrp.train import (
     Adam,
+    Batch,
+    ReadsInput,
     Standardization,
+    evaluate,
     fuse_combination,
     fusion_holdout,
     job_seed,
     load_checkpoint,
+    load_subnetwork,
     masked_mse,
     pretrain_subnetwork,
 )
@@ -179,6 +183,66 @@ def test_two_cpu_runs_are_bit_identical(clean_run, tmp_path):
         a = pd.read_parquet(root / part / "predictions.parquet")
         b = pd.read_parquet(tmp_path / part / "predictions.parquet")
         pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def validation_batch(root, omic, fold=0):
+    """The fold's validation lines of ``omic`` as a Batch, read back from its checkpoint."""
+    cfg = config()
+    model, standardization, meta = load_subnetwork(
+        root / "single" / omic / "model.pt",
+        root / "graph" / "mut.npz" if omic == "mut" else None, torch.device("cpu"))
+    matrix = pd.read_parquet(root / "data" / "omics" / f"{omic}.parquet")
+    response = pd.read_parquet(root / "data" / "response.parquet")
+    folds = pd.read_parquet(root / "splits" / "r0.parquet")
+    held_out = validation_lines(folds, fold, cfg["train"]["validation_fraction"],
+                                cfg["cv"]["seed"])
+    rows = [line for line in matrix.index if line in held_out]
+    assert len(rows) == meta["n_validation"]
+    batch = Batch.from_arrays({omic: standardization.transform(matrix.loc[rows])},
+                              response.loc[rows, meta["drugs"]].to_numpy(np.float32),
+                              torch.device("cpu"))
+    return ReadsInput(model, omic), batch
+
+
+def test_the_saved_model_is_the_best_epoch_not_the_last(tmp_path):
+    cfg = config()
+    cfg["train"]["lr"] = 0.02  # overfits the 8 features within a few dozen epochs
+    cfg["train"]["max_epochs"] = {"graph": 300, "dense": 300}
+    write_study(tmp_path)
+    pretrain_subnetwork("exp", "dense", tmp_path / "data", tmp_path / "splits" / "r0.parquet",
+                        0, cfg, tmp_path / "single" / "exp")
+    history = pd.read_parquet(tmp_path / "single" / "exp" / "history.parquet")
+    best = history.loc[history["best"]].iloc[0]
+    assert history["epoch"].max() == best["epoch"] + cfg["train"]["patience"]  # stopped early
+    assert history["validation_mse"].iloc[-1] > best["validation_mse"]
+    model, validation = validation_batch(tmp_path, "exp")
+    assert evaluate(model, validation) == pytest.approx(best["validation_mse"], rel=1e-6)
+
+
+def test_validation_responses_do_not_train_the_subnetwork(tmp_path):
+    """The fusion fits on the validation lines, so nothing the subnetwork learns may come
+    from their ln IC50 except when to stop: with stopping out of play (patience = max
+    epochs), altering those responses leaves every training loss bit-identical."""
+    cfg = config()
+    cfg["train"]["max_epochs"] = {"graph": 12, "dense": 12}
+    cfg["train"]["patience"] = 12
+    histories = {}
+    for name in ("clean", "altered"):
+        root = tmp_path / name
+        folds = write_study(root)
+        if name == "altered":
+            held_out = validation_lines(folds, 0, cfg["train"]["validation_fraction"],
+                                        cfg["cv"]["seed"])
+            response = pd.read_parquet(root / "data" / "response.parquet")
+            response.loc[sorted(held_out)] += 7.0
+            response.to_parquet(root / "data" / "response.parquet")
+        pretrain_subnetwork("exp", "dense", root / "data", root / "splits" / "r0.parquet", 0,
+                            cfg, root / "single" / "exp")
+        histories[name] = pd.read_parquet(root / "single" / "exp" / "history.parquet")
+    clean, altered = histories["clean"], histories["altered"]
+    assert len(clean) == len(altered) == 12
+    assert clean["train_mse"].tolist() == altered["train_mse"].tolist()
+    assert (altered["validation_mse"] > clean["validation_mse"]).all()
 
 
 class _Payload:
