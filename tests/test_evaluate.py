@@ -38,21 +38,66 @@ def test_baseline_uses_training_lines_only():
 
 def test_scores_model_and_baseline_on_the_same_pairs(tmp_path):
     response, folds = study()
+    rng = np.random.default_rng(1)
+    model_lines = {}
     for fold in range(3):
         test = folds.loc[folds["fold"] == fold, "cell_line"].tolist()[:-2]  # a model subset
+        model_lines[fold] = test
         long = response.loc[test].stack().rename("observed").reset_index()
         long.columns = ["cell_line", "drug", "observed"]
-        long["predicted"] = long["observed"] + 0.1  # a near-perfect model
-        out = tmp_path / "single" / "mut-graph" / f"r0-f{fold}"
-        out.mkdir(parents=True)
-        long.assign(fold=fold, repeat=0).to_parquet(out / "predictions.parquet")
+        for model, predicted in (
+                ("mut-graph", long["observed"] + 0.1),  # a near-perfect model
+                ("exp-dense", long["observed"] + rng.normal(0, 0.6, len(long)))):  # a worse one
+            out = tmp_path / "single" / model / f"r0-f{fold}"
+            out.mkdir(parents=True)
+            long.assign(predicted=predicted, fold=fold, repeat=0).to_parquet(
+                out / "predictions.parquet")
     summary, per_drug = score_models(tmp_path, response, {0: folds})
-    assert len(summary) == 3 and set(per_drug["drug"]) == {"A", "B", "C"}
-    assert summary["mse"].tolist() == pytest.approx([0.01] * 3)
-    assert (summary["r2_per_drug_mean"] > 0.9).all()
+    assert len(summary) == 6 and set(per_drug["drug"]) == {"A", "B", "C"}
+    near = summary[summary["model"] == "mut-graph"].sort_values("fold")
+    assert near["mse"].tolist() == pytest.approx([0.01] * 3)
+    assert (near["r2_per_drug_mean"] > 0.9).all()
     assert (summary["baseline_r2_per_drug_mean"] < 0.1).all()
+
+    # The baseline of fold 1 by hand: the drug means of the lines outside fold 1, scored
+    # on the model's pairs only (its test lines less the last two).
+    values = response.to_numpy()
+    in_fold = (folds.set_index("cell_line").loc[response.index, "fold"] == 1).to_numpy()
+    train_means = np.nanmean(values[~in_fold], axis=0)
+
+    def baseline_mse(lines):
+        rows = response.index.get_indexer(lines)
+        errors = (values[rows] - train_means) ** 2
+        return float(np.nanmean(errors))
+
+    all_test_lines = folds.loc[folds["fold"] == 1, "cell_line"].tolist()
+    expected = baseline_mse(model_lines[1])
+    for model in ("mut-graph", "exp-dense"):
+        row = summary[(summary["model"] == model) & (summary["fold"] == 1)].iloc[0]
+        assert row["baseline_mse"] == pytest.approx(expected, rel=1e-12)
+        assert row["baseline_mse"] != pytest.approx(baseline_mse(all_test_lines), rel=1e-6)
+    drug_rows = per_drug[(per_drug["model"] == "mut-graph") & (per_drug["fold"] == 1)]
+    rows = response.index.get_indexer(model_lines[1])
+    expected_per_drug = np.nanmean((values[rows] - train_means) ** 2, axis=0)
+    assert drug_rows.set_index("drug").loc[["A", "B", "C"], "baseline_mse"].tolist() == \
+        pytest.approx(expected_per_drug.tolist(), rel=1e-12)
+
+    # model_table: the better model first; mean and population std (ddof=0) over folds
     table = model_table(summary)
-    assert table.loc[0, "model"] == "mut-graph" and table.loc[0, "folds"] == 3
+    assert table["model"].tolist() == ["mut-graph", "exp-dense"]
+    assert table["folds"].tolist() == [3, 3]
+    for i, model in enumerate(table["model"]):
+        scores = summary[summary["model"] == model]
+        for column in ("mse", "baseline_mse", "r2_per_drug_mean", "baseline_r2_per_drug_mean",
+                       "r2_pooled", "baseline_r2_pooled", "top1", "top3"):
+            fold_values = scores[column].to_numpy(float)  # top3: NaN, 3 drugs a line
+            assert table.loc[i, column] == pytest.approx(np.mean(fold_values), rel=1e-12,
+                                                         nan_ok=True)
+            assert table.loc[i, f"{column}_std"] == pytest.approx(
+                np.std(fold_values, ddof=0), rel=1e-9, abs=1e-12, nan_ok=True)
+    # the folds really differ, so the mean is not any single fold's value
+    worse = summary.loc[summary["model"] == "exp-dense", "r2_per_drug_mean"]
+    assert worse.max() - worse.min() > 0.01
 
 
 def test_only_the_given_prediction_files_are_scored(tmp_path):

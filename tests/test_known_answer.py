@@ -25,18 +25,28 @@ DRUGS = ["A", "B", "C", "D", "E"]
 OMICS = ["exp", "mut"]
 
 
-def _summary(fused: float, singles: dict[str, float], baseline: float = -0.02) -> pd.DataFrame:
-    rows = [{"kind": "fusion", "model": "exp-mut", "fold": f, "r2_per_drug_mean": fused,
-             "baseline_r2_per_drug_mean": baseline} for f in range(3)]
-    rows += [{"kind": "single", "model": name, "fold": f, "r2_per_drug_mean": value,
-              "baseline_r2_per_drug_mean": baseline}
-             for name, value in singles.items() for f in range(3)]
+def _per_fold(value) -> list[float]:
+    """Three fold values: one number repeated, or the three given."""
+    return [value] * 3 if np.isscalar(value) else list(value)
+
+
+def _summary(fused, singles: dict, baseline=-0.02) -> pd.DataFrame:
+    """Per-fold scores; each score is one number for every fold or a list of three."""
+    rows = [{"kind": "fusion", "model": "exp-mut", "fold": f, "r2_per_drug_mean": v,
+             "baseline_r2_per_drug_mean": b}
+            for f, (v, b) in enumerate(zip(_per_fold(fused), _per_fold(baseline), strict=True))]
+    rows += [{"kind": "single", "model": name, "fold": f, "r2_per_drug_mean": v,
+              "baseline_r2_per_drug_mean": b}
+             for name, value in singles.items()
+             for f, (v, b) in enumerate(zip(_per_fold(value), _per_fold(baseline), strict=True))]
     return pd.DataFrame(rows)
 
 
-def _attention(on_exp: dict[str, float]) -> pd.DataFrame:
-    rows = [{"drug": d, "omic": o, "weight": w if o == "exp" else 1 - w, "fold": 0}
-            for d, w in on_exp.items() for o in OMICS]
+def _attention(*on_exp_per_fold: dict[str, float]) -> pd.DataFrame:
+    """Attention of each drug on exp (the rest on mut), one dict per fold."""
+    rows = [{"drug": d, "omic": o, "weight": w if o == "exp" else 1 - w, "fold": fold}
+            for fold, on_exp in enumerate(on_exp_per_fold) for d, w in on_exp.items()
+            for o in OMICS]
     return pd.DataFrame(rows)
 
 
@@ -71,6 +81,45 @@ def test_known_answer_fails_each_criterion_on_its_own():
                          _truth(0.6), "exp-mut")
     assert three["passed"].tolist() == [True, True, False]
     assert three.loc[2, "value"] == pytest.approx(0.6)
+
+
+def test_known_answer_averages_the_scores_over_folds():
+    # fused: mean 0.35 < 0.42 (0.7 x 0.6), although one fold reaches 0.6
+    fused = [0.15, 0.3, 0.6]
+    # exp-graph: mean -0.0667 below the per-drug mean's -0.02, although one fold is at 0.1
+    single = [-0.2, -0.1, 0.1]
+    table = known_answer(_summary(fused, {"exp-graph": single}),
+                         _attention(dict.fromkeys(DRUGS, 0.9)), _truth(0.6), "exp-mut")
+    assert table["passed"].tolist() == [False, False, True]
+    assert table.loc[0, "value"] == pytest.approx(np.mean(fused))
+    assert table.loc[1, "value"] == pytest.approx(np.mean(single))
+    # the per-drug mean averaged too: -0.2 over the folds, beaten by the single's 0.1 ...
+    beaten = known_answer(_summary(0.5, {"exp-graph": 0.1}, baseline=[-0.6, -0.6, 0.6]),
+                          _attention(dict.fromkeys(DRUGS, 0.9)), _truth(0.6), "exp-mut")
+    assert beaten["passed"].tolist() == [True, True, True]
+    assert beaten.loc[1, "goal"] == pytest.approx(-0.2)
+
+
+def test_known_answer_averages_the_attention_over_folds():
+    fold0 = dict.fromkeys(DRUGS, 0.9)
+    # D and E lean to mut in two folds of three: on exp by the mean (0.9 + 0.2 + 0.2) / 3
+    # = 0.433 < mut's 0.567, although their largest single weight (0.9) is on exp
+    flipped = {**fold0, "D": 0.2, "E": 0.2}
+    table = known_answer(_summary(0.5, {"exp-graph": 0.45}),
+                         _attention(fold0, flipped, flipped), _truth(0.6), "exp-mut")
+    mean_exp = np.array([np.mean([0.9, w, w]) for w in (0.9, 0.9, 0.9, 0.2, 0.2)])
+    share = np.mean(mean_exp > 1 - mean_exp)  # 3 of 5
+    assert share == pytest.approx(0.6)
+    assert table["passed"].tolist() == [True, True, False]
+    assert table.loc[2, "value"] == pytest.approx(share)
+    # and the other way: D and E on exp by the mean ((0.8 + 0.8 + 0.1) / 3 = 0.567),
+    # although their largest single weight (0.9, on mut in fold 2) is not
+    leaning = {**fold0, "D": 0.8, "E": 0.8}
+    dipping = {**fold0, "D": 0.1, "E": 0.1}
+    table = known_answer(_summary(0.5, {"exp-graph": 0.45}),
+                         _attention(leaning, leaning, dipping), _truth(0.6), "exp-mut")
+    assert table["passed"].tolist() == [True, True, True]
+    assert table.loc[2, "value"] == pytest.approx(1.0)
 
 
 def test_known_answer_counts_missing_models_as_failed():

@@ -121,6 +121,39 @@ def test_constant_drug_gives_nan_not_error():
     assert np.isnan(metrics.per_drug_pearson(p)["x"])
 
 
-def test_summary_keys():
-    keys = set(metrics.summary(random_predictions()))
-    assert {"mse", "r2_per_drug_mean", "r2_pooled", "top1", "top3"} <= keys
+def _top_k_by_hand(p, k):
+    """Share of lines with more than k measured drugs whose best drug is in the k best."""
+    hits = []
+    for _, group in p.dropna(subset=["observed"]).groupby("cell_line"):
+        if len(group) > k:
+            best = group.loc[group["observed"].idxmin(), "drug"]
+            hits.append(best in set(group.nsmallest(k, "predicted")["drug"]))
+    return float(np.mean(hits))
+
+
+def test_summary_values():
+    p = random_predictions(3, n_lines=30, n_drugs=6)
+    unmeasured = pd.DataFrame({"cell_line": ["L0", "L1", "L2"], "drug": ["D9", "D9", "D9"],
+                               "observed": np.nan, "predicted": np.nan})
+    p = pd.concat([p, unmeasured], ignore_index=True)
+    measured = p.dropna(subset=["observed"])
+    r2 = np.array([r2_score(g["observed"], g["predicted"]) for _, g in measured.groupby("drug")])
+    pearson = [pearsonr(g["observed"], g["predicted"]).statistic
+               for _, g in measured.groupby("drug")]
+    expected = {
+        "mse": mean_squared_error(measured["observed"], measured["predicted"]),
+        "r2_per_drug_mean": float(np.mean(r2)),
+        "r2_per_drug_median": float(np.median(r2)),
+        "r2_pooled": r2_score(measured["observed"], measured["predicted"]),
+        "pearson_per_drug_mean": float(np.mean(pearson)),
+        "top1": _top_k_by_hand(measured, 1),
+        "top3": _top_k_by_hand(measured, 3),
+    }
+    # the data tell the metrics apart: a swapped key or function would show
+    assert abs(expected["r2_per_drug_mean"] - expected["r2_per_drug_median"]) > 1e-3
+    assert abs(expected["top1"] - expected["top3"]) > 0.1
+    summary = metrics.summary(p)
+    for key, value in expected.items():
+        assert summary[key] == pytest.approx(value, rel=1e-10), key
+    assert summary["n_pairs"] == len(measured) == len(p) - 3
+    assert summary["n_lines"] == measured["cell_line"].nunique() == 30

@@ -100,7 +100,8 @@ def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.D
 
 
 def model_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std over repeats x folds per model, best per-drug R^2 first."""
+    """Mean ± std over repeats x folds per model (population std, ddof=0, as every table and
+    figure), best per-drug R^2 first."""
     columns = ["mse", "baseline_mse", "r2_per_drug_mean", "baseline_r2_per_drug_mean",
                "r2_pooled", "baseline_r2_pooled", "top1", "top3"]
     grouped = summary.groupby(["kind", "model"])[columns]
