@@ -289,6 +289,96 @@ def test_server_ignoring_range_restarts_from_zero(raw_server, tmp_path):
     assert names(tmp_path) == ["file.csv"]
 
 
+def _cut_first_then(answer: Callable, cut: int) -> Callable:
+    """First request: BIG_CSV announced with ETag "v1", ``cut`` bytes sent, connection
+    dropped; later requests: ``answer(handler, n)``."""
+    def respond(handler, n):
+        if n == 1:
+            handler.head(200, {"Content-Length": len(BIG_CSV), "ETag": '"v1"'})
+            handler.wfile.write(BIG_CSV[:cut])
+            return
+        answer(handler, n)
+    return respond
+
+
+def _requested_start(handler) -> int | None:
+    match = re.fullmatch(r"bytes=(\d+)-", handler.headers.get("Range") or "")
+    return int(match.group(1)) if match else None
+
+
+def _serve(handler, body: bytes) -> None:
+    """An honest server of ``body``: the asked range (206) or the whole file (200)."""
+    start = _requested_start(handler)
+    if start is None:
+        handler.head(200, {"Content-Length": len(body), "ETag": '"v1"'})
+        handler.wfile.write(body)
+        return
+    handler.head(206, {"Content-Length": len(body) - start, "ETag": '"v1"',
+                       "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"})
+    handler.wfile.write(body[start:])
+
+
+def test_resume_at_another_offset_drops_the_partial_file(raw_server, tmp_path):
+    cut = len(BIG_CSV) // 3
+
+    def wrong_start_once(handler, n):
+        if n == 2:  # asked for bytes from ``cut``, answers from 100 bytes later
+            start = cut + 100
+            handler.head(206, {"Content-Length": len(BIG_CSV) - start, "ETag": '"v1"',
+                               "Content-Range":
+                                   f"bytes {start}-{len(BIG_CSV) - 1}/{len(BIG_CSV)}"})
+            handler.wfile.write(BIG_CSV[start:])
+            return
+        _serve(handler, BIG_CSV)
+
+    url, seen, _ = raw_server(_cut_first_then(wrong_start_once, cut))
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert seen[1]["Range"] == f"bytes={cut}-"
+    # The misplaced bytes are not spliced in: the partial file is dropped, read from zero.
+    assert len(seen) == 3 and "Range" not in seen[2]
+    assert dest.read_bytes() == BIG_CSV
+    assert names(tmp_path) == ["file.csv"]
+
+
+def test_resume_of_a_file_that_changed_size_drops_the_partial_file(raw_server, tmp_path):
+    cut = len(BIG_CSV) // 3
+    # A new version: other values (so its tail does not fit the old head), another size.
+    new = BIG_CSV.replace(b".5\n", b".25\n")
+    assert len(new) != len(BIG_CSV) and new[:cut] != BIG_CSV[:cut]
+
+    url, seen, _ = raw_server(_cut_first_then(lambda handler, _: _serve(handler, new), cut))
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert seen[1]["Range"] == f"bytes={cut}-"  # answered from ``cut``, with the new total
+    assert len(seen) == 3 and "Range" not in seen[2]
+    assert dest.read_bytes() == new  # never the old head with the new tail
+    assert names(tmp_path) == ["file.csv"]
+
+
+def test_http_416_drops_the_partial_file_and_starts_over(raw_server, tmp_path):
+    cut = len(BIG_CSV) // 3
+    small = CSV  # the file shrank below the bytes already held
+    assert len(small) < cut
+
+    def shrunk(handler, _):
+        start = _requested_start(handler)
+        if start is not None and start >= len(small):
+            handler.head(416, {"Content-Range": f"bytes */{len(small)}", "Content-Length": 0})
+            return
+        _serve(handler, small)
+
+    url, seen, _ = raw_server(_cut_first_then(shrunk, cut))
+    dest = tmp_path / "file.csv"
+    with pytest.raises(InputError, match="truncated transfer"):
+        fetch([url], dest, key="metabolomics", retries=0)
+    assert partial_path(dest).read_bytes() == BIG_CSV[:cut]
+    # The next run asks for the rest, gets 416, drops the stale copy and reads from zero.
+    fetch([url], dest, key="metabolomics", **FAST)
+    assert seen[1]["Range"] == f"bytes={cut}-"
+    assert len(seen) == 3 and "Range" not in seen[2]
+    assert dest.read_bytes() == small
+    assert names(tmp_path) == ["file.csv"]
+
+
 # ------------------------------------------------------------------ manifest
 
 

@@ -78,7 +78,15 @@ def test_drug_selection_boundary_and_duplicate_ids():
     # 19/20 = 95% is not more than 95%: A is dropped; Ox keeps its well-covered id.
     assert sorted(chosen["drug"]) == ["B", "Ox", "everywhere"]
     assert chosen.set_index("drug").loc["Ox", "drug_id"] == 4
-    assert len(select_drugs(table, 0.5, max_drugs=2)) == 2
+    # Both ids of Ox pass 50%; the name keeps its best-covered id (18/20), not the other
+    # (12/20), whatever their order in the table.
+    table = _responses({(4, "Ox"): 12, (5, "Ox"): 18, (6, "C"): 16})
+    chosen = select_drugs(table, min_coverage=0.5, max_drugs=22).set_index("drug")
+    assert chosen.index.tolist() == ["C", "everywhere", "Ox"]
+    assert chosen.loc["Ox", "drug_id"] == 5 and chosen.loc["Ox", "coverage"] == 18 / 20
+    # The cap keeps the best-covered drugs: 20, 19 and 17 of 20 lines, not 15 or 12.
+    table = _responses({(10, "P"): 19, (11, "Q"): 17, (12, "R"): 15, (13, "S"): 12})
+    assert select_drugs(table, 0.5, max_drugs=3)["drug"].tolist() == ["everywhere", "P", "Q"]
 
 
 def test_map_by_cosmic_then_name_and_ambiguous_names_left_out():

@@ -35,6 +35,8 @@ def summary():
     for kind, models in groups:
         for model, fold in itertools.product(models, range(3)):
             quality = 0.1 * len(model)  # longer names score better, to check the ranking
+            if kind == "concatenation":  # worse than the fusion of the same omics
+                quality -= 0.5
             rows.append({"kind": kind, "model": model, "repeat": 0, "fold": fold,
                          "mse": 3 - quality + rng.normal(0, 0.01),
                          "r2_per_drug_mean": quality + rng.normal(0, 0.01),
@@ -48,6 +50,19 @@ def test_mean_std():
     assert mean_std(pd.Series([1.0, 3.0])) == "2.00 ± 1.00"
 
 
+def expected_cell(values) -> str:
+    """``"mean ± std"`` to two decimals, population std over repeats x folds (numpy)."""
+    values = np.asarray(values, dtype=float)
+    return f"{np.mean(values):.2f} ± {np.std(values):.2f}"
+
+
+def assert_own_scores(row, rows_of_model: pd.DataFrame) -> None:
+    """The row's MSE and R2 cells summarise that model's own folds."""
+    assert len(rows_of_model) == 3
+    assert row["MSE"] == expected_cell(rows_of_model["mse"])
+    assert row["R2 per drug"] == expected_cell(rows_of_model["r2_per_drug_mean"])
+
+
 def test_table1_has_each_single_model_with_paper_values():
     table = table1(summary())
     assert len(table) == 8
@@ -55,6 +70,10 @@ def test_table1_has_each_single_model_with_paper_values():
     row = table[(table["omics"] == "mut") & (table["embedding"] == "graph")].iloc[0]
     assert row["paper R2"] == "−0.02 ± 0.01"
     assert row["per-drug mean R2"] == "-0.02 ± 0.00"
+    scores = summary()
+    for _, row in table.iterrows():
+        model = f"{row['omics']}-{row['embedding']}"
+        assert_own_scores(row, scores[(scores["kind"] == "single") & (scores["model"] == model)])
 
 
 def test_table3_has_one_row_per_combination_ranked():
@@ -62,6 +81,10 @@ def test_table3_has_one_row_per_combination_ranked():
     assert len(table) == 26 == len(PAPER_TABLE3)
     assert table["omics combination"].iloc[0] == "exp-mut-cnv-rppa-metabolites"
     assert set(table["omics combination"]) == set(PAPER_TABLE3)
+    scores = summary()
+    for _, row in table.iterrows():
+        assert_own_scores(row, scores[(scores["kind"] == "fusion")
+                                      & (scores["model"] == row["omics combination"])])
 
 
 def test_table2_without_and_with_attention():
@@ -70,6 +93,13 @@ def test_table2_without_and_with_attention():
                                        "Multi-omics with attention layer"]
     assert table["paper R2"].tolist() == ["0.65 ± 0.02", "0.90 ± 0.01"]
     assert (table["omics"] == "exp-mut-cnv-rppa-metabolites").all()
+    scores = summary()
+    full = scores["model"] == "exp-mut-cnv-rppa-metabolites"
+    assert_own_scores(table.iloc[0], scores[full & (scores["kind"] == "concatenation")])
+    assert_own_scores(table.iloc[1], scores[full & (scores["kind"] == "fusion")])
+    # the fixture scores the two differently, so each row shows its own model
+    assert table.loc[0, "MSE"] != table.loc[1, "MSE"]
+    assert table.loc[0, "R2 per drug"] != table.loc[1, "R2 per drug"]
 
 
 def test_table4_orders_drugs_by_mse_with_annotations():

@@ -40,6 +40,32 @@ def test_tissue_blind_keeps_tissues_together():
     folds = make_folds(table, {**CV, "split": "tissue"}, repeat=0).merge(table, on="cell_line")
     assert (folds.groupby("tissue")["fold"].nunique() == 1).all()
     assert folds["fold"].nunique() == 3
+    # balanced as documented: largest tissue first, each into the currently smallest fold
+    expected = greedy_fold_sizes(table["tissue"].value_counts().tolist(), 3)
+    assert sorted(folds["fold"].value_counts().tolist()) == expected == [15, 22, 23]
+
+
+def greedy_fold_sizes(tissue_sizes: list[int], n_folds: int) -> list[int]:
+    """Largest tissue first, each into the fold with the fewest lines so far (sorted)."""
+    loads = [0] * n_folds
+    for size in sorted(tissue_sizes, reverse=True):
+        loads[loads.index(min(loads))] += size
+    return sorted(loads)
+
+
+@pytest.mark.parametrize("repeat", [0, 1, 2])
+def test_tissue_blind_balances_folds_largest_tissue_first(repeat):
+    # 10, 8, 7, 5, 3, 3, 2, 1 lines: largest first fills the folds to 13, 13, 13; smallest
+    # first would give 10, 12, 17. Tied sizes (3, 3) or tied folds do not change the sizes.
+    sizes = {"lung": 10, "breast": 8, "skin": 7, "blood": 5, "bone": 3, "liver": 3,
+             "kidney": 2, "eye": 1}
+    tissues = [tissue for tissue, n in sizes.items() for _ in range(n)]
+    table = pd.DataFrame({"cell_line": [f"{1000 + i}" for i in range(len(tissues))],
+                          "tissue": tissues})
+    assert greedy_fold_sizes(list(sizes.values()), 3) == [13, 13, 13]
+    folds = make_folds(table, {**CV, "split": "tissue"}, repeat).merge(table, on="cell_line")
+    assert (folds.groupby("tissue")["fold"].nunique() == 1).all()
+    assert sorted(folds["fold"].value_counts().tolist()) == [13, 13, 13]
 
 
 def test_too_few_tissues():

@@ -112,7 +112,8 @@ def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: in
     """Drugs measured on more than ``min_coverage`` of the lines, at most ``max_drugs``.
 
     Coverage is counted per drug id (GDSC lists some drugs under two ids); a
-    name kept under several ids keeps its best-covered one.  Returns the rows
+    name kept under several ids keeps its best-covered one.  The cap keeps the
+    best-covered drugs; equal coverage goes to the lower drug id.  Returns the rows
     of :func:`drug_coverage` for the kept ids, ordered by drug name.
     """
     table = drug_coverage(response_long)
