@@ -205,19 +205,21 @@ def held_bytes(step: TrainingStep) -> tuple[int, int]:
 def peak_bytes(step: TrainingStep, device: torch.device) -> int:
     """Peak bytes during one step: what ``held_bytes`` counts plus temporaries.
 
-    CUDA: torch.cuda.max_memory_allocated.  CPU: bytes held before the step
-    (parameters, gradients, Adam state, buffers) plus the highest running sum of the
-    allocations and frees the torch profiler records during it.  The input and the
-    upstream gradient are left out in both cases.
+    Bytes held before the step (parameters, gradients, Adam state, buffers) plus the
+    highest rise above what was allocated when the step began: on CUDA from
+    torch.cuda.max_memory_allocated, on CPU the highest running sum of the allocations
+    and frees the torch profiler records during the step.  So the input, the upstream
+    gradient and whatever else is alive (other steps, kernel operands) are left out.
     """
     step()
+    before = storage_bytes([*step.state(), *(p.grad for p in step.params)])
     if device.type == "cuda":
         sync(device)
         torch.cuda.reset_peak_memory_stats(device)
+        allocated = torch.cuda.memory_allocated(device)
         step()
         sync(device)
-        return torch.cuda.max_memory_allocated(device) - storage_bytes([step.x, step.upstream])
-    before = storage_bytes([*step.state(), *(p.grad for p in step.params)])
+        return before + torch.cuda.max_memory_allocated(device) - allocated
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
@@ -291,8 +293,9 @@ def main() -> None:
     for name, values in ms.items():
         print(f"  {name:<34} {statistics.median(values):9.2f}   ({min(values):.2f})")
 
-    how = ("torch.cuda.max_memory_allocated" if device.type == "cuda"
-           else "bytes held before the step + peak running sum of the profiler's allocations")
+    how = "bytes held before the step + " + (
+        "its peak rise in torch.cuda.max_memory_allocated" if device.type == "cuda"
+        else "peak running sum of the profiler's allocations")
     print("\nmemory, MiB; the input x and the upstream gradient left out:")
     print("  state: parameters, gradients, Adam state, buffers")
     print("  activations: tensors saved for backward, and the output")

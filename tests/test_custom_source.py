@@ -67,6 +67,17 @@ def test_a_feature_column_given_twice_is_an_error(tmp_path, suffix):
     assert custom.read_omic_matrix(path, "rppa").columns.tolist() == ["X", "X.1"]
 
 
+@pytest.mark.parametrize("suffix", list(SEPARATORS))
+def test_feature_names_lose_the_spaces_around_them(tmp_path, suffix):
+    path = write_text(tmp_path / f"exp{suffix}", [["id", "TP53", " MDM2", "EGFR "],
+                                                   ["a", "1", "2", "3"]], SEPARATORS[suffix])
+    assert custom.read_omic_matrix(path, "exp").columns.tolist() == ["TP53", "MDM2", "EGFR"]
+    path = write_text(tmp_path / f"cnv{suffix}", [["id", "TP53", " TP53"], ["a", "1", "2"]],
+                      SEPARATORS[suffix])
+    with pytest.raises(InputError, match="duplicated feature columns"):
+        custom.read_omic_matrix(path, "cnv")
+
+
 def test_parquet_ids_become_text_without_a_float_detour(tmp_path):
     values = {"G1": [1.0, 2.0]}
     pd.DataFrame({"id": ["001003095", "0042"], **values}).to_parquet(tmp_path / "a.parquet")

@@ -64,6 +64,23 @@ def test_antibodies_linked_through_their_genes():
     assert dense[0, 2] == 0  # AKT1 has no edge to TP53
     assert dense[3].sum() == 1  # only its self-loop
     assert graph.n_connected() == 3
+    # Akt's only partner is another antibody of its own gene: linked, not an interaction
+    assert graph.with_interaction == 2
+    kept = build_feature_graph("rppa", ["Akt", "Akt_pS473", "p53", "Other"], links, edges,
+                               drop_isolated=True)
+    assert kept.features == ["Akt_pS473", "p53"]
+    assert kept.adjacency.toarray().tolist() == [[1, 1], [1, 1]]
+
+
+def test_antibodies_sharing_genes_but_no_interaction_is_an_error():
+    """Two antibodies of one protein link to each other whatever the interactome; an
+    interactome in other ids (here Ensembl) must still be reported, not pass silently."""
+    links = pd.DataFrame({"omic": "rppa", "feature": ["Akt", "Akt_pS473", "mTOR", "EGFR"],
+                          "gene": ["AKT1", "AKT1", "MTOR", "EGFR"]})
+    edges = pd.DataFrame({"gene_a": ["ENSG00000142208"], "gene_b": ["ENSG00000198793"]})
+    with pytest.raises(InputError, match="none of its 4 features has an interaction"):
+        build_feature_graph("rppa", ["Akt", "Akt_pS473", "mTOR", "EGFR"], links, edges,
+                            drop_isolated=False)
 
 
 def test_drop_isolated_keeps_order_and_submatrix():

@@ -5,7 +5,7 @@ with one of the genes behind the second in the interactome, or when they
 share a gene (RPPA: a phospho and a total antibody of the same protein).
 Every feature has a self-loop, so the graph embedding (paper eq. 4) keeps each
 feature's own value.  The paper keeps "only genes with mutual interactions";
-``drop_isolated`` does the same for the features without any partner.
+``drop_isolated`` does the same for the features without an interactome partner.
 """
 
 from __future__ import annotations
@@ -23,10 +23,16 @@ from modrp.io import atomic_path
 
 @dataclass
 class FeatureGraph:
-    """A symmetric CSR adjacency (self-loops set) and the feature order of its rows."""
+    """A symmetric CSR adjacency (self-loops set) and the feature order of its rows.
+
+    ``with_interaction``: how many of the omic's features, before any were dropped,
+    have a partner through an interactome edge (sharing a gene does not count);
+    set by :func:`build_feature_graph`, None for a graph read back from disk.
+    """
 
     features: list[str]
     adjacency: sp.csr_matrix
+    with_interaction: int | None = None
 
     @property
     def n_edges(self) -> int:
@@ -39,57 +45,85 @@ class FeatureGraph:
         return int((degree > 0).sum())
 
 
-def feature_adjacency(features: list[str], feature_genes: pd.DataFrame,
-                      edges: pd.DataFrame) -> sp.csr_matrix:
-    """Symmetric 0/1 CSR adjacency among ``features`` with self-loops.
-
-    ``feature_genes`` maps features to genes (columns ``feature, gene``);
-    ``edges`` holds gene pairs (``gene_a, gene_b``).  Computed as the support of
-    F (G + I) F^T with F the feature-by-gene incidence and G the gene graph.
-    """
-    n = len(features)
+def _links(features: list[str], feature_genes: pd.DataFrame,
+           edges: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """F, the feature-by-gene incidence, and G, the symmetric gene graph without self-loops,
+    both over the genes of ``features``."""
     feature_index = pd.Index(features)
     links = feature_genes[feature_genes["feature"].isin(feature_index)]
     genes = pd.Index(sorted(set(links["gene"])))
     incidence = sp.csr_matrix(
         (np.ones(len(links), dtype=np.float32),
          (feature_index.get_indexer(links["feature"]), genes.get_indexer(links["gene"]))),
-        shape=(n, len(genes)),
+        shape=(len(features), len(genes)),
     )
     a = genes.get_indexer(edges["gene_a"])
     b = genes.get_indexer(edges["gene_b"])
-    inside = (a >= 0) & (b >= 0)
+    inside = (a >= 0) & (b >= 0) & (a != b)
     a, b = a[inside], b[inside]
     gene_graph = sp.csr_matrix(
-        (np.ones(2 * len(a) + len(genes), dtype=np.float32),
-         (np.concatenate([a, b, np.arange(len(genes))]),
-          np.concatenate([b, a, np.arange(len(genes))]))),
+        (np.ones(2 * len(a), dtype=np.float32), (np.concatenate([a, b]), np.concatenate([b, a]))),
         shape=(len(genes), len(genes)),
     )
-    adjacency = (incidence @ gene_graph @ incidence.T).tocsr()
-    adjacency = (adjacency + sp.identity(n, dtype=np.float32, format="csr")).tocsr()
-    adjacency.data[:] = 1.0
-    adjacency.sort_indices()
-    return adjacency.astype(np.float32)
+    return incidence, gene_graph
+
+
+def _support(matrix: sp.spmatrix) -> sp.csr_matrix:
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    matrix.data[:] = 1.0
+    matrix.sort_indices()
+    return matrix
+
+
+def feature_adjacency(features: list[str], feature_genes: pd.DataFrame,
+                      edges: pd.DataFrame) -> sp.csr_matrix:
+    """Symmetric 0/1 CSR adjacency among ``features`` with self-loops.
+
+    ``feature_genes`` maps features to genes (columns ``feature, gene``);
+    ``edges`` holds gene pairs (``gene_a, gene_b``).  Computed as the support of
+    F (G + I) F^T + I with F the feature-by-gene incidence and G the gene graph.
+    """
+    incidence, gene_graph = _links(features, feature_genes, edges)
+    identity = sp.identity(len(features), dtype=np.float32, format="csr")
+    return _support(incidence @ gene_graph @ incidence.T + incidence @ incidence.T + identity)
+
+
+def interactome_partners(features: list[str], feature_genes: pd.DataFrame,
+                         edges: pd.DataFrame) -> np.ndarray:
+    """Per feature, how many other features it reaches through an interactome edge
+    (the support of F G F^T off its diagonal); a shared gene alone is not one."""
+    incidence, gene_graph = _links(features, feature_genes, edges)
+    through = _support(incidence @ gene_graph @ incidence.T).tolil()
+    through.setdiag(0)
+    return np.diff(_support(through).indptr)
 
 
 def build_feature_graph(omic: str, features: list[str], feature_genes: pd.DataFrame,
                         edges: pd.DataFrame, drop_isolated: bool) -> FeatureGraph:
-    """The graph of one omic; raises InputError when no feature touches the interactome."""
+    """The graph of one omic; raises InputError when no feature has an interactome partner.
+
+    ``drop_isolated`` keeps only the features with an interactome partner among the
+    omic's features; two antibodies of one protein are linked but are not, by that
+    alone, an interaction.
+    """
     links = feature_genes[feature_genes["omic"] == omic] if "omic" in feature_genes else \
         feature_genes
     adjacency = feature_adjacency(features, links, edges)
-    graph = FeatureGraph(list(features), adjacency)
-    if graph.n_connected() == 0:
+    interacting = interactome_partners(features, links, edges) > 0
+    if not interacting.any():
         interactome_genes = pd.unique(edges[["gene_a", "gene_b"]].to_numpy().ravel())[:3]
         raise InputError(
             f"graph for omic {omic!r}: none of its {len(features)} features has an interaction "
             f"in the interactome (its genes, e.g. {list(links['gene'][:3])}, never meet the "
             f"interactome's, e.g. {list(interactome_genes)}); check that both use gene symbols"
         )
+    graph = FeatureGraph(list(features), adjacency, int(interacting.sum()))
     if drop_isolated:
-        keep = np.flatnonzero(np.diff(adjacency.indptr) > 1)
-        graph = FeatureGraph([features[i] for i in keep], adjacency[keep][:, keep].tocsr())
+        keep = np.flatnonzero(interacting)
+        graph = FeatureGraph([features[i] for i in keep], adjacency[keep][:, keep].tocsr(),
+                             graph.with_interaction)
     return graph
 
 

@@ -437,7 +437,7 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         genes.append(pd.DataFrame({"omic": "rppa", "feature": cols, "gene": cols}))
     feature_genes_table = pd.concat(genes, ignore_index=True) if genes else pd.DataFrame(
         columns=["omic", "feature", "gene"])
-    feature_genes_table["gene"] = feature_genes_table["gene"].astype(str).str.upper()
+    feature_genes_table["gene"] = feature_genes_table["gene"].astype(str).str.strip().str.upper()
     rppa_kept = set(kept_omics.get("rppa", pd.DataFrame()).columns)
     feature_genes_table = feature_genes_table[
         (feature_genes_table["omic"] != "rppa") | feature_genes_table["feature"].isin(rppa_kept)

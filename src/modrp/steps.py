@@ -108,7 +108,7 @@ def build_graph(omic: str, data_dir: Path, out_path: Path, stats_path: Path,
     stats = {
         "omic": omic,
         "features": len(features),
-        "features_with_interaction": graph.n_connected(),
+        "features_with_interaction": graph.with_interaction,
         "features_in_graph": len(graph.features),
         "edges": graph.n_edges,
         "nonzeros": int(graph.adjacency.nnz),

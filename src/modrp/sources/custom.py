@@ -85,7 +85,8 @@ def read_omic_matrix(path, omic: str, what: str | None = None,
     ids = _text_ids(frame.iloc[:, 0], what, path, str(frame.columns[0]), "a cell-line id")
     frame = frame.iloc[:, 1:]
     frame.index = pd.Index(ids.to_numpy(dtype=object), name="cell_line")
-    frame.columns = frame.columns.astype(str)
+    # "id,TP53, MDM2": the space after a comma is no part of the gene symbol
+    frame.columns = frame.columns.astype(str).str.strip()
     frame.columns.name = "feature"
     check_unique_index(frame, what, path)
     if frame.columns.duplicated().any():
