@@ -582,6 +582,26 @@ def test_the_demo_step_records_every_file_it_writes_in_the_manifest(tmp_path):
         assert row["url"].startswith("synthesized: modrp demo (seed 3, 60 lines")
 
 
+def test_the_demo_step_writes_the_configured_file_names(tmp_path):
+    """data.files applies to the demo source too: the workflow declares those names as the
+    demo job's outputs, and preprocessing reads them."""
+    from modrp.preprocess import load_source_files
+    from modrp.steps import make_demo_data, raw_file_paths
+
+    config = validate_config({"dataset": "d", "data": {
+        "source": "demo", "demo": {"n_lines": 60, "n_genes": 300, "n_edges": 600},
+        # two names swapped, one new
+        "files": {"expression": "CCLE_mutations.csv", "mutations": "CCLE_expression.csv",
+                  "rppa": "rppa_renamed.csv"}}})
+    paths = make_demo_data(config, tmp_path)
+    assert paths["expression"] == tmp_path / "CCLE_mutations.csv"
+    assert paths["rppa"] == tmp_path / "rppa_renamed.csv"
+    assert not (tmp_path / "CCLE_RPPA_20181003.csv").exists()
+    assert (tmp_path / "CCLE_mutations.csv").read_text().startswith(",")  # a DepMap matrix
+    data = load_source_files(raw_file_paths(config, tmp_path), config)
+    assert {"exp", "mut", "rppa"} <= set(data.omics)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--n-lines", "10"], "error: demo-data: n_lines must be at least 40, got 10"),
     (["--n-genes", "10"], "error: demo-data: n_genes must be at least"),

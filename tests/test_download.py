@@ -475,6 +475,23 @@ def test_a_hand_placed_file_must_match_its_sha256_pin(tmp_path):
     assert read_manifest(manifest)[0]["sha256"] == digest
 
 
+def test_a_pin_added_after_the_download_is_checked_against_the_manifest(tmp_path):
+    """The download rule does not run again when a pin is added (URLs and pins are no
+    params of it), so preprocessing holds the recorded file to the new pin."""
+    fetched = tmp_path / "sample_info.csv"
+    fetched.write_bytes(b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n")
+    manifest = tmp_path / "MANIFEST.tsv"
+    digest = sha(fetched.read_bytes())
+    update_manifest(manifest, fetched.name, "http://example.org/sample_info.csv",
+                    fetched.stat().st_size, digest)
+    files = {"sample_info": "sample_info.csv"}
+    assert record_placed_files(tmp_path, files, manifest, {"sample_info": digest}) == 0
+    with pytest.raises(InputError, match=rf"sha256 mismatch for sample_info\.csv in .*expected "
+                                         rf"e+ \(config data\.sha256\.sample_info\), "
+                                         rf"MANIFEST\.tsv records {digest}"):
+        record_placed_files(tmp_path, files, manifest, {"sample_info": "e" * 64})
+
+
 # ------------------------------------------------------------------ offline
 
 

@@ -43,6 +43,16 @@ def test_real_data_dag_is_planned(tmp_path):
     for rule, count in (("download", 11), ("preprocess", 1), ("graph", 4)):
         assert any(line.split()[:2] == [rule, str(count)] for line in output.splitlines()), \
             output
+    # the files of omics left out are neither fetched nor required
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["omics"] = ["exp", "mut"]
+    path = tmp_path / "two-omics.yaml"
+    path.write_text(yaml.safe_dump(config))
+    output = snakemake("-n", "--configfile", str(path), cwd=tmp_path).stdout
+    downloads = planned_jobs(output, "download")
+    assert len(downloads) == 7, output
+    for name in ("Gene_level_CN.xlsx", "CCLE_RPPA_20181003.csv", "CCLE_metabolomics"):
+        assert not any(name in block for block in downloads), name
 
 
 def planned_jobs(output: str, rule: str) -> list[str]:
@@ -268,6 +278,48 @@ def test_predict_on_the_demo_lines_reproduces_the_final_model(demo_run, tmp_path
     # rank 1 is the drug with the lowest predicted ln IC50 of each line
     first = ranking[ranking["rank"] == 1].set_index("cell_line")["predicted_ln_ic50"]
     assert (first == ranking.groupby("cell_line")["predicted_ln_ic50"].min()).all()
+
+
+@pytest.mark.slow
+def test_a_changed_config_value_reruns_the_jobs_it_affects(demo_run):
+    """Each rule carries the config values its outputs depend on as params, so Snakemake
+    re-runs exactly those jobs (and what follows them) after a change; values that only
+    steer how a job runs re-run nothing.  Runs before the test below, which breaks the
+    demo's data."""
+    workdir = demo_run.parents[1]
+    base = workdir / "demo-fast.yaml"
+
+    def planned(change) -> dict[str, int]:
+        config = yaml.safe_load(base.read_text())
+        change(config)
+        path = workdir / "changed.yaml"
+        path.write_text(yaml.safe_dump(config))
+        output = snakemake("-n", "--configfile", str(path), cwd=workdir).stdout
+        return {rule: len(planned_jobs(output, rule)) for rule in
+                ("demo_data", "preprocess", "split", "pretrain", "fuse", "concatenate",
+                 "baseline", "final_model")}
+
+    unchanged = planned(lambda c: None)
+    assert not any(unchanged.values()), unchanged
+    run_only = planned(lambda c: c["train"].update(device="cpu", threads=2, log_every=3))
+    assert not any(run_only.values()), run_only
+
+    lr = planned(lambda c: c["train"].update(lr=0.002))
+    assert lr["pretrain"] == (8 + 5) * 3 and lr["fuse"] == (26 + 1) * 3
+    assert lr["concatenate"] == 3 and lr["final_model"] == 1
+    assert lr["preprocess"] == lr["split"] == lr["baseline"] == 0
+
+    fusion = planned(lambda c: c["fusion"].update(holdout_fraction=0.4))
+    assert fusion["fuse"] == (26 + 1) * 3 and fusion["pretrain"] == 0
+
+    seed = planned(lambda c: c["cv"].update(seed=7))
+    assert seed["split"] == 1 and seed["baseline"] > 0 and seed["preprocess"] == 0
+
+    coverage = planned(lambda c: c.setdefault("drugs", {}).update(min_coverage=0.9))
+    assert coverage["preprocess"] == 1 and coverage["demo_data"] == 0
+
+    demo = planned(lambda c: c["data"]["demo"].update(seed=5))
+    assert demo["demo_data"] == 1 and demo["preprocess"] == 1
 
 
 @pytest.mark.slow

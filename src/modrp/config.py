@@ -143,6 +143,19 @@ def has_interactome(config: dict) -> bool:
     return True
 
 
+#: The raw files (``data.files`` keys) that only one omic needs; the others are always read.
+OMIC_RAW_FILES = {"exp": ("expression",), "mut": ("mutations",), "cnv": ("copy_number",),
+                  "rppa": ("rppa", "rppa_antibodies"), "metabolites": ("metabolomics",)}
+
+
+def raw_files(config: dict) -> dict[str, str]:
+    """``data.files`` (key -> file name) less the files of omics that are not configured:
+    what the demo and download sources read, so the only files fetched and checked."""
+    unused = {key for omic, keys in OMIC_RAW_FILES.items() if omic not in config["omics"]
+              for key in keys}
+    return {key: name for key, name in config["data"]["files"].items() if key not in unused}
+
+
 def graph_omics(config: dict) -> list[str]:
     """Configured omics whose embedding is a graph (in the order of ``omics``)."""
     return [o for o in config["omics"] if config["embedding"].get(o) == "graph"]

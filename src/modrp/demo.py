@@ -632,13 +632,15 @@ def demo_scale(scale: str | DemoScale = "demo", n_lines: int | None = None,
 
 def write_demo_dataset(outdir, seed: int = 0, n_lines: int | None = None,
                        n_genes: int | None = None, n_edges: int | None = None,
-                       scale: str | DemoScale = "demo") -> dict[str, Path]:
+                       scale: str | DemoScale = "demo",
+                       names: dict[str, str] | None = None) -> dict[str, Path]:
     """Write the demo raw files and ``truth.json`` into ``outdir``; return {config key: path}.
 
     Deterministic in ``seed``.  ``scale`` ("demo", "paper" or a :class:`DemoScale`) sets
     every size; ``n_lines`` cell lines (>= 40), ``n_genes`` genes (>= ``len(REAL_GENES) +
     100``) and ``n_edges`` unique interactome pairs (at least the curated ones, at most 20
-    per coding gene) replace its own when given.  Keys are those of ``FILE_NAMES``.
+    per coding gene) replace its own when given.  Keys are those of ``FILE_NAMES``;
+    ``names`` (config ``data.files``) renames any of them.
     """
     scale = demo_scale(scale, n_lines, n_genes, n_edges)
     outdir = Path(outdir)
@@ -647,7 +649,7 @@ def write_demo_dataset(outdir, seed: int = 0, n_lines: int | None = None,
     rngs = model.rngs
     lines, genes = model.lines, model.genes
 
-    paths = {key: outdir / name for key, name in FILE_NAMES.items()}
+    paths = {key: outdir / (names or {}).get(key, name) for key, name in FILE_NAMES.items()}
     _write_expression(paths["expression"], lines, genes, model.expression)
     _write_mutations(paths["mutations"], rngs["maf"], lines, genes, model.mutated,
                      model.quirks["silent_only_gene"])

@@ -508,12 +508,15 @@ def record_existing(path: str | os.PathLike, manifest: str | os.PathLike,
 
 def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
                         manifest: str | os.PathLike, sha256: dict[str, str] | None = None) -> int:
-    """Record in ``manifest`` every raw file the download rule did not write.
+    """Record in ``manifest`` every raw file the download rule did not write, and hold
+    every raw file to its pin.
 
-    ``files`` maps config keys to file names (``data.files``).  A file with no row, or
-    whose size differs from its row (it was replaced since), was placed by hand: its
-    sha256 is checked against the pin of ``sha256`` (``data.sha256``) when there is one,
-    and it is recorded as :func:`record_existing` does.  Returns how many were recorded.
+    ``files`` maps config keys to file names (``data.files``), ``sha256`` keys to pins
+    (``data.sha256``).  A file with no row, or whose size differs from its row (it was
+    replaced since), was placed by hand: its sha256 is checked against its pin when there
+    is one, and it is recorded as :func:`record_existing` does.  A file with a row must
+    have the pinned sha256 there: a pin added after the download is checked here, since
+    the download rule does not run again for it.  Returns how many were recorded.
     """
     raw_dir, pins = Path(raw_dir), sha256 or {}
     rows = {row["file"]: row for row in read_manifest(manifest)}
@@ -523,10 +526,14 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
         if not path.is_file():
             raise InputError(f"raw file {path} (config data.files.{key}) not found")
         row = rows.get(name)
+        pin = pins.get(key, "").lower()
         if row is not None and row["bytes"] == str(path.stat().st_size):
+            if pin and row["sha256"].lower() != pin:
+                raise InputError(f"sha256 mismatch for {name} in {raw_dir}: expected {pin} "
+                                 f"(config data.sha256.{key}), {Path(manifest).name} records "
+                                 f"{row['sha256']}")
             continue
         digest = file_sha256(path)
-        pin = pins.get(key, "").lower()
         if pin and digest != pin:
             raise InputError(f"sha256 mismatch for {name}, placed by hand in {raw_dir}: "
                              f"expected {pin} (config data.sha256.{key}), got {digest}")

@@ -51,8 +51,11 @@ def run_script(step: Callable, snakemake) -> None:
 
 
 def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
-    """The raw source files of the demo/download sources, keyed as in ``data.files``."""
-    return {key: Path(raw_dir) / name for key, name in config["data"]["files"].items()}
+    """The raw source files the demo/download sources read for the configured omics, keyed
+    as in ``data.files``."""
+    from modrp.config import raw_files
+
+    return {key: Path(raw_dir) / name for key, name in raw_files(config).items()}
 
 
 def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
@@ -62,7 +65,8 @@ def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
 
     demo = config["data"]["demo"]
     paths = write_demo_dataset(raw_dir, seed=demo["seed"], n_lines=demo["n_lines"],
-                               n_genes=demo["n_genes"], n_edges=demo["n_edges"])
+                               n_genes=demo["n_genes"], n_edges=demo["n_edges"],
+                               names=config["data"]["files"])
     # Provenance as for downloads: what made each file, its size and digest.
     origin = (f"synthesized: modrp demo (seed {demo['seed']}, {demo['n_lines']} lines, "
               f"{demo['n_genes']} genes, {demo['n_edges']} interactions)")
@@ -79,10 +83,11 @@ def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:
     if config["data"]["source"] == "custom":
         data = pp.load_custom_files(config["data"]["custom"], config)
     else:
-        if config["data"]["source"] == "download":  # files placed by hand get their row too
+        if config["data"]["source"] == "download":  # hand-placed files get a row; pins hold
+            from modrp.config import raw_files
             from modrp.download import record_placed_files
 
-            record_placed_files(raw_dir, config["data"]["files"], Path(raw_dir) / "MANIFEST.tsv",
+            record_placed_files(raw_dir, raw_files(config), Path(raw_dir) / "MANIFEST.tsv",
                                 config["data"].get("sha256"))
         data = pp.load_source_files(raw_file_paths(config, raw_dir), config)
     pp.write_study_data(data, data_dir)

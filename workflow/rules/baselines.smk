@@ -18,7 +18,8 @@ rule baseline:
         fold=r"\d+",
     params:
         settings=lambda w: BASELINES["settings"].get(w.method, {}),
-    threads: 1
+        config_values=config_values("cv.seed"),
+    threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/baseline/{{method}}/{{omics}}/r{{repeat}}-f{{fold}}.log",
     conda:

@@ -1,8 +1,9 @@
 # Paths and config-derived lists shared by the rule files.
+import json
 import os
 import re
 
-from modrp.config import buildable_graph_omics, has_interactome
+from modrp.config import buildable_graph_omics, has_interactome, raw_files
 
 RESULTS = f"{config['results_dir']}/{config['dataset']}"
 RAW = f"{RESULTS}/raw"
@@ -20,7 +21,7 @@ def raw_inputs():
         paths = [custom["omics"][o] for o in OMICS] + [custom["response"]]
         paths += [custom[k] for k in ("interactome", "drugs", "tissues") if custom.get(k)]
         return paths
-    return [f"{RAW}/{name}" for name in config["data"]["files"].values()]
+    return [f"{RAW}/{name}" for name in raw_files(config).values()]
 
 
 def study_data_files():
@@ -34,10 +35,24 @@ def study_data_files():
     return files
 
 
-def download_urls(filename):
-    """The configured URLs of the raw file called ``filename`` (empty when none)."""
-    keys = [k for k, n in config["data"]["files"].items() if n == filename]
-    return [url for k in keys for url in config["data"]["urls"].get(k, [])]
+# Config values that steer how a job runs but never change what it writes.
+RUN_ONLY = {"train": ("device", "threads", "log_every")}
+
+
+def config_values(*paths):
+    """The config values a job's outputs depend on ("cv.seed", or a whole section such as
+    "train"), as one canonical JSON text for the rule's params: Snakemake re-runs a job
+    whose params changed, so changing one of these values re-runs the jobs it affects and
+    what follows them."""
+    values = {}
+    for path in paths:
+        node = config
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path in RUN_ONLY:
+            node = {k: v for k, v in node.items() if k not in RUN_ONLY[path]}
+        values[path] = node
+    return json.dumps(values, sort_keys=True)
 
 
 # ---------------------------------------------------------------- models

@@ -9,6 +9,8 @@ if SOURCE == "demo":
             [f"{RAW}/{name}" for name in config["data"]["files"].values()],
             truth=f"{RAW}/truth.json",
             manifest=f"{RAW}/MANIFEST.tsv",
+        params:
+            config_values=config_values("data.demo", "data.files"),
         log:
             f"{RESULTS}/logs/demo_data.log",
         conda:
@@ -22,7 +24,9 @@ if SOURCE == "download":
     rule download:
         """Fetch one raw source file (resumed, retried, then its fallback URLs), check its
         content and optional sha256 pin, and record it in MANIFEST.tsv; a file placed by
-        hand is kept."""
+        hand is kept.  URLs and pins are read from the config, not given as params:
+        adding a pin or a mirror must not delete a good file and fetch it again
+        (preprocessing checks every file against its pin)."""
         output:
             f"{RAW}/{{filename}}",
         wildcard_constraints:
@@ -31,10 +35,6 @@ if SOURCE == "download":
             key=lambda wildcards: {n: k for k, n in config["data"]["files"].items()}[
                 wildcards.filename
             ],
-            urls=lambda wildcards: download_urls(wildcards.filename),
-            sha256=lambda wildcards: config["data"]["sha256"].get(
-                {n: k for k, n in config["data"]["files"].items()}[wildcards.filename], ""
-            ),
             manifest=f"{RAW}/MANIFEST.tsv",
         log:
             f"{RESULTS}/logs/download/{{filename}}.log",
@@ -53,6 +53,9 @@ rule preprocess:
         raw_inputs(),
     output:
         study_data_files(),
+    params:
+        config_values=config_values("omics", "drugs", "preprocess", "data.source",
+                                    "data.files", "data.sha256", "data.custom"),
     log:
         f"{RESULTS}/logs/preprocess.log",
     conda:

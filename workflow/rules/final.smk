@@ -14,6 +14,7 @@ rule final_model:
         combination=FINAL_COMBINATION,
         graph_dir=f"{RESULTS}/graph",
         max_missing_features=config["final"]["max_missing_features"],
+        config_values=config_values("train", "fusion", "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/final_model.log",

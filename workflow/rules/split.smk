@@ -9,6 +9,8 @@ rule split:
         f"{RESULTS}/splits/r{{repeat}}.parquet",
     wildcard_constraints:
         repeat=r"\d+",
+    params:
+        config_values=config_values("cv.folds", "cv.seed", "cv.split"),
     log:
         f"{RESULTS}/logs/split/r{{repeat}}.log",
     conda:

@@ -22,6 +22,7 @@ rule pretrain:
         fold=r"\d+",
     params:
         protocol=lambda w: protocol_of(w.tree),
+        config_values=config_values("train", "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/{{tree}}/pretrain/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}.log",
@@ -48,6 +49,7 @@ rule fuse:
         fold=r"\d+",
     params:
         layer="attention",
+        config_values=config_values("train", "fusion", "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/{{tree}}/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
@@ -73,6 +75,7 @@ rule concatenate:
         fold=r"\d+",
     params:
         layer="concatenation",
+        config_values=config_values("train", "fusion", "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/concatenate/{{combination}}/r{{repeat}}-f{{fold}}.log",

@@ -7,11 +7,12 @@ from modrp.steps import run_script  # noqa: E402
 
 
 def download(smk) -> None:
-    # Timeouts and retries come from the config, not from params: changing them must
-    # not make Snakemake fetch every file again.
-    settings = smk.config["data"]["download"]
-    fetch(smk.params.urls, Path(smk.output[0]), key=smk.params.key,
-          sha256=smk.params.sha256 or None, manifest=smk.params.manifest,
+    # URLs, pins, timeouts and retries come from the config, not from params: changing
+    # them must not make Snakemake delete a good file and fetch it again.
+    data, key = smk.config["data"], smk.params.key
+    settings = data["download"]
+    fetch(data["urls"].get(key, []), Path(smk.output[0]), key=key,
+          sha256=data["sha256"].get(key) or None, manifest=smk.params.manifest,
           timeout=settings["timeout"], retries=settings["retries"], backoff=settings["backoff"])
 
 
