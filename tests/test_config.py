@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from modrp.config import graph_omics, load_config, validate_config
+from modrp.cli import main
+from modrp.config import buildable_graph_omics, graph_omics, load_config, raw_files, validate_config
 from modrp.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +115,135 @@ def test_demo_sizes_the_generator_cannot_make_are_config_errors(demo, message):
     config = {"dataset": "x", "data": {"source": "demo", "demo": demo}}
     with pytest.raises(ConfigError, match=message):
         validate_config(config)
+
+
+def test_the_first_problem_by_key_is_named_with_a_count_of_the_others():
+    config = {"dataset": "x", "data": {"source": "demo"}, "protocol": "loose",
+              "cv": {"folds": 1}}
+    with pytest.raises(ConfigError, match=r"^config key cv\.folds: 1 is less than the minimum "
+                                          r"of 2 \(and 1 more problem\(s\)\)$"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"data": {"source": "custom"}},
+     r"config key data\.custom: required when data\.source is 'custom'"),
+    ({"omics": ["exp", "mut"], "final": {"combination": ["exp", "cnv"]}},
+     r"config key final\.combination: \['cnv'\] not among the configured omics "
+     r"\['exp', 'mut'\]"),
+    ({"data": {"source": "demo", "files": {"sample_info": "MANIFEST.tsv"}}},
+     r"config key data\.files: \['MANIFEST\.tsv'\] named twice or reserved"),
+])
+def test_cross_key_rules(change, message):
+    config = {"dataset": "x", "data": {"source": "demo"}, **change}
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+    if "final" in change:  # a combination among the omics is fine
+        config["final"] = {"combination": ["mut"]}
+        assert validate_config(config)["final"]["combination"] == ["mut"]
+
+
+def test_real_sources_keep_the_tissue_mean():
+    config = load_config(ROOT / "config" / "demo.yaml")
+    assert "tissue_drug_mean" in config["baselines"]["methods"]
+    config = validate_config({"dataset": "x", "data": {"source": "download"}})
+    assert config["baselines"]["methods"] == ["tissue_drug_mean", "elastic_net",
+                                              "random_forest", "mkl", "deepdr"]
+
+
+def test_raw_files_leave_out_the_files_of_omics_not_configured():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "omics": ["exp", "mut"]})
+    assert sorted(raw_files(config)) == ["cell_line_details", "compounds", "dose_response",
+                                         "expression", "interactome", "mutations",
+                                         "sample_info"]
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "omics": ["rppa", "cnv"]})
+    assert sorted(raw_files(config)) == ["cell_line_details", "compounds", "copy_number",
+                                         "dose_response", "interactome", "rppa",
+                                         "rppa_antibodies", "sample_info"]
+
+
+def test_graphs_can_be_built_for_gene_omics_with_an_interactome():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "omics": ["metabolites", "rppa", "exp"]})
+    assert buildable_graph_omics(config) == ["rppa", "exp"]
+    custom = validate_config({"dataset": "x", "omics": ["exp"], "embedding": {"exp": "dense"},
+                              "data": {"source": "custom", "custom": {
+                                  "omics": {"exp": "e.csv"}, "response": "r.csv"}}})
+    assert buildable_graph_omics(custom) == []
+
+
+def test_an_empty_or_missing_config_file_is_a_config_error(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    with pytest.raises(ConfigError, match=r"config key \(top level\): 'dataset' is a required "
+                                          "property"):
+        load_config(path)
+    with pytest.raises(ConfigError, match=r"config file .*absent\.yaml: .*No such file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+# ---- the command line: exit status 0, or 2 with one "error:" line on stderr
+
+
+@pytest.fixture
+def restore_logging():
+    """``modrp preprocess`` configures the root logger; put it back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_cli_check_config(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text("dataset: mini\ndata: {source: demo}\nomics: [exp, cnv]\n")
+    assert main(["check-config", str(good)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{good}: valid (dataset 'mini', source 'demo', omics ['exp', 'cnv'])\n"
+    assert err == ""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dataset: mini\ndata: {source: demo}\ncv: {folds: 1}\n")
+    assert main(["check-config", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "error: config key cv.folds: 1 is less than the minimum of 2\n"
+    assert main(["check-config", str(tmp_path / "absent.yaml")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: config file ") and err.count("\n") == 1
+
+
+def _custom_config(tmp_path, results_dir) -> Path:
+    rows = [[f"c{i}", float(i % 3), float(i % 2)] for i in range(6)]
+    with open(tmp_path / "exp.csv", "w") as handle:
+        handle.write("id,TP53,KRAS\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
+    with open(tmp_path / "resp.csv", "w") as handle:
+        handle.write("cell_line,drug,ln_ic50\n"
+                     + "".join(f"c{i},D1,{i / 2}\nc{i},D2,{-i}\n" for i in range(6)))
+    path = tmp_path / "custom.yaml"
+    path.write_text(
+        f"dataset: mini\nresults_dir: {results_dir}\nomics: [exp]\nembedding: {{exp: dense}}\n"
+        f"data:\n  source: custom\n  custom:\n    omics: {{exp: {tmp_path / 'exp.csv'}}}\n"
+        f"    response: {tmp_path / 'resp.csv'}\n")
+    return path
+
+
+def test_cli_preprocess_writes_under_results_dir(tmp_path, capsys, restore_logging):
+    config = _custom_config(tmp_path, tmp_path / "out")
+    assert main(["preprocess", str(config)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["lines"]["study"] == 6 and summary["drugs"] == 2
+    response = pd.read_parquet(tmp_path / "out" / "mini" / "data" / "response.parquet")
+    assert response.shape == (6, 2)
+    assert response.loc["c3", "D1"] == 1.5
+
+
+def test_cli_preprocess_reports_an_unwritable_results_dir(tmp_path, capsys, restore_logging):
+    (tmp_path / "taken").write_text("a file where the results folder should be")
+    config = _custom_config(tmp_path, tmp_path / "taken")
+    assert main(["preprocess", str(config)]) == 2
+    err = capsys.readouterr().err  # the log, then the error line
+    assert err.splitlines()[-1].startswith("error: cannot write or read: ")
+    assert "taken" in err.splitlines()[-1] and "Traceback" not in err

@@ -20,6 +20,7 @@ from modrp.preprocess import (
     select_drugs,
     write_study_data,
 )
+from modrp.sources.gdsc import CNV_AMPLIFICATION, CNV_HOMOZYGOUS_DELETION
 
 
 def source_config(**overrides):
@@ -247,3 +248,174 @@ def test_custom_source_subset_of_omics(tmp_path):
     assert data.response.shape == (30, 2)
     assert data.drugs["target"].tolist() == ["unknown", "unknown"]
     assert data.interactome.values.tolist() == [["KRAS", "TP53"]]
+
+
+# ---- the filters, the drug choice and the id mapping in cases the tests above leave open
+
+
+def test_zero_filter_counts_exact_zeros_only():
+    # Negative values (RPPA, CNV deletion/LOH states) are measurements, not zeros.
+    frame = pd.DataFrame({"cnv": [-2.0, -1.0, 0.0, 0.0], "rppa": [-0.3, 0.0, 0.0, 0.0],
+                          "zero": [0.0, 0.0, 0.0, 0.0]})
+    assert drop_mostly_zero_features(frame, 0.5).columns.tolist() == ["cnv"]
+    assert drop_mostly_zero_features(frame, 0.75).columns.tolist() == ["cnv", "rppa"]
+
+
+def test_drug_coverage_counts_distinct_lines_of_all_lines_in_the_table():
+    # No drug covers every line: A covers L0-L18, B L1-L19, so each covers 19 of 20.
+    rows = [{"cell_line": f"L{i}", "drug_id": 1, "drug": "A", "ln_ic50": 0.0} for i in range(19)]
+    rows += [{"cell_line": f"L{i}", "drug_id": 2, "drug": "B", "ln_ic50": 0.0}
+             for i in range(1, 20)]
+    # C is measured twice on each of 10 lines: 10 lines, not 20 measurements.
+    rows += [{"cell_line": f"L{i}", "drug_id": 3, "drug": "C", "ln_ic50": 0.0}
+             for i in range(10) for _ in range(2)]
+    table = pd.DataFrame(rows)
+    chosen = select_drugs(table, min_coverage=0.4, max_drugs=22)
+    assert chosen["drug"].tolist() == ["A", "B", "C"]
+    assert chosen["n_lines"].tolist() == [19, 19, 10]
+    assert chosen["coverage"].tolist() == pytest.approx([0.95, 0.95, 0.5])
+    assert select_drugs(table, min_coverage=0.6, max_drugs=22)["drug"].tolist() == ["A", "B"]
+    assert select_drugs(table, min_coverage=0.95, max_drugs=22).empty
+
+
+def test_drug_cap_breaks_ties_by_lower_id_and_counts_names_once():
+    table = _responses({(7, "T1"): 19, (3, "T2"): 19})
+    assert select_drugs(table, 0.5, max_drugs=2)["drug"].tolist() == ["everywhere", "T2"]
+    # Ox is listed under two ids on every line: it takes one place under the cap.
+    table = _responses({(1, "Ox"): 20, (2, "Ox"): 20, (3, "P"): 19})
+    chosen = select_drugs(table, 0.5, max_drugs=2)
+    assert chosen["drug"].tolist() == ["everywhere", "Ox"]
+    assert chosen["drug_id"].tolist() == [998, 1]
+
+
+def test_a_cosmic_id_listed_twice_in_sample_info_goes_to_the_first_line():
+    info = _info(("ACH-1", "NCIH508_LARGE_INTESTINE", "NCIH508", "905940"),
+                 ("ACH-2", "NCIH508B_LARGE_INTESTINE", "NCIH508B", "905940"))
+    gdsc = pd.DataFrame({"cosmic_id": ["905940"], "name": ["NCI-H508"]})
+    matches = match_ccle_lines(info, gdsc)
+    assert matches["cosmic_id"].tolist() == ["905940", None]
+    assert matches["outcome"].tolist() == ["cosmic_id", "cosmic_id_shared"]
+    assert map_ccle_lines(info, gdsc)["depmap_id"].tolist() == ["ACH-1"]
+
+
+def test_two_ccle_names_matching_one_gdsc_line_match_nothing():
+    # GDSC knows line 5 under two names; each CCLE line carries one of them.
+    info = _info(("ACH-1", "KMH2_HAEMATOPOIETIC", "KMH2", None),
+                 ("ACH-2", "L428_HAEMATOPOIETIC", "L428", None),
+                 ("ACH-3", "CAL51_BREAST", "CAL51", None))
+    gdsc = pd.DataFrame({"cosmic_id": ["5", "5", "910927"],
+                         "name": ["KM-H2", "L-428", "CAL-51"]})
+    matches = match_ccle_lines(info, gdsc)
+    assert matches["cosmic_id"].tolist() == [None, None, "910927"]
+    assert matches["outcome"].tolist() == ["gdsc_line_matched_by_several_names"] * 2 + ["name"]
+
+
+def test_name_match_uses_the_stripped_name_else_the_ccle_name():
+    info = _info(("ACH-1", None, "NCIH508", None),           # no CCLE name: the stripped one
+                 ("ACH-2", "HS578T_BREAST", None, None),      # no stripped name: CCLE prefix
+                 ("ACH-3", "CAL51OLD_BREAST", "CAL51", None))  # the stripped name wins
+    gdsc = pd.DataFrame({"cosmic_id": ["905940", "905957", "910927"],
+                         "name": ["NCI-H508", "Hs-578-T", "CAL-51"]})
+    mapped = map_ccle_lines(info, gdsc)
+    assert mapped[["depmap_id", "cosmic_id", "matched_by"]].values.tolist() == [
+        ["ACH-1", "905940", "name"], ["ACH-2", "905957", "name"], ["ACH-3", "910927", "name"]]
+
+
+def _rewrite_csv(path, edit):
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edit(table).to_csv(path, index=False)
+    return path
+
+
+def test_source_config_reaches_the_mutation_and_copy_number_matrices(mini_sources):
+    def edit(table):
+        # CAL-51's TP53 variant not deleterious; a SW48 BRAF variant without DepMap id.
+        table.loc[table["Tumor_Sample_Barcode"] == "CAL51_BREAST", "isDeleterious"] = "False"
+        braf = table.iloc[[0]].assign(Hugo_Symbol="BRAF", DepMap_ID="",
+                                      Tumor_Sample_Barcode="SW48_LARGE_INTESTINE")
+        return pd.concat([table, braf], ignore_index=True)
+
+    _rewrite_csv(mini_sources["mutations"], edit)
+    data = load_source_files(mini_sources, source_config())
+    mut, cnv = data.omics["mut"], data.omics["cnv"]
+    assert mut.loc["910927", "TP53"] == 1.0  # counted: deleterious_only is off by default
+    assert mut.loc["909751", "BRAF"] == 1.0  # matched through its CCLE name
+    assert mut["BRAF"].sum() == 1.0
+    # Gene_level_CN: NCI-H508 KRAS "12,6,H,-" amplified at the default 8; Hs-578-T TP53
+    # "-1,-1,-,-" unknown, set to neutral.
+    assert cnv.loc["905940", "KRAS"] == CNV_AMPLIFICATION
+    assert cnv.loc["905957", "TP53"] == 0.0
+    assert cnv.loc["909751", "TP53"] == CNV_HOMOZYGOUS_DELETION
+    data = load_source_files(mini_sources, source_config(preprocess={
+        "mutation_deleterious_only": True, "cnv_amplification_min_cn": 13}))
+    assert data.omics["mut"].loc["910927", "TP53"] == 0.0
+    assert data.omics["cnv"].loc["905940", "KRAS"] == 0.0
+
+
+def test_response_keeps_only_the_selected_drug_id_and_annotations_come_from_compounds(
+        mini_sources, caplog):
+    table = pd.read_excel(mini_sources["dose_response"], engine="calamine")
+    # Afatinib also under id 9, on one line only (25%): not selected, not averaged in.
+    extra = table.iloc[[0]].assign(DRUG_ID=9, LN_IC50=5.0)
+    path = mini_sources["dose_response"].with_suffix(".csv")
+    pd.concat([table, extra], ignore_index=True).to_csv(path, index=False)
+    with caplog.at_level("WARNING"):
+        data = load_source_files({**mini_sources, "dose_response": path}, source_config())
+    assert data.response.loc["905940", "Afatinib"] == pytest.approx(-1.0)
+    assert data.response.loc["909751", "Trametinib"] == pytest.approx(0.5 * 2 - 2)
+    assert "pair(s) of the selected drugs" not in caplog.text
+    drugs = data.drugs.set_index("drug")
+    assert drugs.loc["Afatinib", "drug_id"] == 1
+    # screened_compounds' pathway, not the dose-response sheet's PATHWAY_NAME
+    assert drugs.loc["Trametinib", "pathway"] == "ERK MAPK signaling"
+    assert drugs.loc["Afatinib", "target"] == "ERBB2, EGFR"
+
+
+def test_rppa_antibodies_must_cover_the_matrix_and_only_its_antibodies_get_genes(mini_sources):
+    def extra(table):
+        row = table.iloc[[0]].assign(Antibody_Name="Extra_Ab", Target_Genes="XYZ1")
+        return pd.concat([table, row], ignore_index=True)
+
+    _rewrite_csv(mini_sources["rppa_antibodies"], extra)
+    data = load_source_files(mini_sources, source_config())
+    # RPPA rows are CCLE names: NCI-H508, CAL-51 and SW48, by COSMIC id
+    assert data.omics["rppa"].index.tolist() == ["905940", "909751", "910927"]
+    assert data.omics["rppa"].loc["910927", "Akt_pS473"] == pytest.approx(-0.3)
+    rppa = data.feature_genes[data.feature_genes["omic"] == "rppa"]
+    assert sorted(rppa["feature"].unique()) == ["Akt_pS473", "MRE11_Caution", "p53"]
+    assert "XYZ1" not in set(data.feature_genes["gene"])
+    _rewrite_csv(mini_sources["rppa_antibodies"],
+                 lambda table: table[table["Antibody_Name"] != "p53"])
+    with pytest.raises(InputError, match=r"no row for the antibodies \['p53'\]"):
+        load_source_files(mini_sources, source_config())
+
+
+def test_zero_rules_apply_per_omic_to_the_study_lines(tmp_path):
+    # Study lines c0-c3 (c4 has responses only, x9 omics only).
+    write_csv(tmp_path / "exp.csv", ["id", "tp53", "EGFR"],
+              [["c0", 0, 0], ["c1", 0, 0], ["c2", 0, 0], ["c3", 2.5, 0], ["x9", 1.0, 4.0]])
+    write_csv(tmp_path / "mut.csv", ["id", "KRAS", "BRAF"],
+              [["c0", 1, 1], ["c1", 0, 1], ["c2", 0, 0], ["c3", 0, 0], ["x9", 1, 1]])
+    rows = [[f"c{i}", d, float(i)] for i in range(5) for d in ("D1", "D2")]
+    write_csv(tmp_path / "resp.csv", ["cell_line", "drug", "ln_ic50"], rows)
+    config = validate_config({
+        "dataset": "t", "omics": ["exp", "mut"],
+        "embedding": {"exp": "dense", "mut": "dense"},
+        "preprocess": {"max_zero_fraction": 0.8, "max_unaffected_fraction": 0.6},
+        "data": {"source": "custom", "custom": {
+            "omics": {"exp": str(tmp_path / "exp.csv"), "mut": str(tmp_path / "mut.csv")},
+            "response": str(tmp_path / "resp.csv")}}})
+    data = load_custom_files(config["data"]["custom"], config)
+    # exp: tp53 zero in 3 of 4 study lines (0.75 <= 0.8) kept; EGFR zero in all 4 dropped
+    # (x9 is no study line).  mut: KRAS unaffected in 3 of 4 (0.75 > 0.6) dropped.
+    assert data.omics["exp"].columns.tolist() == ["tp53"]
+    assert data.omics["mut"].columns.tolist() == ["BRAF"]
+    assert data.omics["exp"].index.tolist() == ["c0", "c1", "c2", "c3"]
+    assert data.feature_genes.values.tolist() == [["exp", "tp53", "TP53"],
+                                                  ["mut", "BRAF", "BRAF"]]
+    assert data.response.index.tolist() == ["c0", "c1", "c2", "c3"]
+    assert data.response.dtypes.unique().tolist() == [np.float32]
+    assert data.response.loc["c3", "D2"] == 3.0
+    drugs = data.drugs.set_index("drug")
+    assert drugs["n_lines_screened"].tolist() == [5, 5]
+    assert drugs["n_lines_study"].tolist() == [4, 4]

@@ -185,6 +185,22 @@ def test_custom_response_rejects_text(tmp_path):
         custom.read_response(path)
 
 
+def test_custom_response_rejects_inf_and_a_repeated_pair(tmp_path):
+    path = write_csv(tmp_path / "r.csv", ["cell_line", "drug", "ln_ic50"],
+                     [["a", "d", 1.0], ["b", "d", "inf"]])
+    with pytest.raises(InputError, match=r"ln_ic50 must be a finite number in every row; row 2 "
+                                         r"\(line 3 of the file\) holds 'inf'$"):
+        custom.read_response(path)
+    path = write_csv(tmp_path / "r1.csv", ["cell_line", "drug", "ln_ic50"],
+                     [["a", "d", 1.0], ["b", "d", ""]])
+    with pytest.raises(InputError, match=r"row 2 \(line 3 of the file\) holds nothing$"):
+        custom.read_response(path)
+    path = write_csv(tmp_path / "r2.csv", ["cell_line", "drug", "ln_ic50"],
+                     [["a", "d", 1.0], ["b", "d", 2.0], ["a", "d", 1.5]])
+    with pytest.raises(InputError, match=r"the pair \('a', 'd'\) appears more than once"):
+        custom.read_response(path)
+
+
 def test_unknown_suffix(tmp_path):
     path = tmp_path / "m.xls"
     path.write_text("id,G1\na,1\n")
@@ -340,3 +356,204 @@ def test_rppa_ttf1_antibody_maps_to_nkx2_1(tmp_path):
     antibodies = ccle.read_rppa_antibodies(path).set_index("antibody")
     assert antibodies.loc["TTF1", "genes"] == ["NKX2-1"]  # thyroid transcription factor 1
     assert antibodies.loc["C12orf5", "genes"] == ["TIGAR"]
+
+
+# ---- column choices, value scales and refusals the tests above leave open
+
+
+def test_expression_symbol_in_two_columns_is_averaged(tmp_path):
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)", "CDKN2A (1029)", "TP53 (9999)"],
+                     [["ACH-000001", 1.0, 4.0, 3.0], ["ACH-000002", 0.5, 2.0, 0.0]])
+    matrix = depmap.read_expression(path)
+    assert matrix.columns.tolist() == ["TP53", "CDKN2A"]
+    assert matrix["TP53"].tolist() == pytest.approx([2.0, 0.25])  # (1+3)/2, (0.5+0)/2
+    assert matrix["CDKN2A"].tolist() == pytest.approx([4.0, 2.0])
+
+
+@pytest.mark.parametrize("value, ok", [(0.0, True), (20.0, True), (-0.5, False), (20.5, False)])
+def test_expression_scale_bounds_are_0_and_20(tmp_path, value, ok):
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)"], [["ACH-000001", 1.0],
+                                                               ["ACH-000002", value]])
+    if ok:
+        assert depmap.read_expression(path).loc["ACH-000002", "TP53"] == value
+    else:
+        with pytest.raises(InputError, match=r"between 0 and 20"):
+            depmap.read_expression(path)
+
+
+def _mutation_rows(*variants):
+    from conftest import MUTATION_HEADER
+
+    rows = []
+    for gene, klass, barcode, depmap_id, deleterious in variants:
+        row = {h: "" for h in MUTATION_HEADER}
+        row.update(Hugo_Symbol=gene, Variant_Classification=klass, Tumor_Sample_Barcode=barcode,
+                   DepMap_ID=depmap_id, isDeleterious=deleterious)
+        rows.append([row[h] for h in MUTATION_HEADER])
+    return MUTATION_HEADER, rows
+
+
+def test_mutations_flags_ids_and_empty_rows(tmp_path):
+    header, rows = _mutation_rows(
+        ("TP53", "Missense_Mutation", "A549_LUNG", "ACH-000001", "True"),
+        ("KRAS", "Silent", "A549_LUNG", "ACH-000001", "FALSE"),
+        ("EGFR", "Intron", "", "ACH-000002", ""),       # empty flag: not deleterious
+        ("", "Missense_Mutation", "A549_LUNG", "ACH-000001", "True"),  # no gene: left out
+        ("BRAF", "Nonsense_Mutation", "", "", "True"),  # no line: left out
+        ("PTEN", "Splice_Site", "CAL51_BREAST", "", "true"),
+    )
+    table = depmap.read_mutations(write_csv(tmp_path / "m.csv", header, rows))
+    assert table.values.tolist() == [
+        ["ACH-000001", "A549_LUNG", "TP53", "Missense_Mutation", True],
+        ["ACH-000001", "A549_LUNG", "KRAS", "Silent", False],
+        ["ACH-000002", "", "EGFR", "Intron", False],
+        ["", "CAL51_BREAST", "PTEN", "Splice_Site", True],
+    ]
+
+
+@pytest.mark.parametrize("barcode, depmap_id, flag, message", [
+    ("A549_LUNG", "ACH-000001", "yes", r"'isDeleterious' must hold True or False.*'yes'"),
+    ("A549", "ACH-000001", "True", r"'Tumor_Sample_Barcode' must hold CCLE names.*'A549'"),
+    ("A549_lung", "ACH-000001", "True", r"'Tumor_Sample_Barcode' must hold CCLE names"),
+    ("A549_LUNG", "A549_LUNG", "True", r"'DepMap_ID' must hold DepMap ids.*'A549_LUNG'"),
+])
+def test_mutations_refuse_bad_ids_and_flags(tmp_path, barcode, depmap_id, flag, message):
+    header, rows = _mutation_rows(("TP53", "Missense_Mutation", barcode, depmap_id, flag))
+    with pytest.raises(InputError, match=message):
+        depmap.read_mutations(write_csv(tmp_path / "m.csv", header, rows))
+
+
+def test_sample_info_columns_and_empty_cells(tmp_path):
+    row = {h: "" for h in SAMPLE_INFO_HEADER}
+    row.update({"DepMap_ID": "ACH-000001", "stripped_cell_line_name": "NCIH508",
+                "CCLE Name": "NCIH508_LARGE_INTESTINE", "COSMIC_ID": "905940.0",
+                "lineage": "colorectal", "lineage_subtype": "colorectal_adenocarcinoma",
+                "Sanger_model_ID": "SIDM00001"})
+    empty = {h: "" for h in SAMPLE_INFO_HEADER}
+    empty.update({"DepMap_ID": "ACH-000002"})
+    path = write_csv(tmp_path / "sample_info.csv", SAMPLE_INFO_HEADER,
+                     [[row[h] for h in SAMPLE_INFO_HEADER], [empty[h] for h in SAMPLE_INFO_HEADER]])
+    info = depmap.read_sample_info(path)
+    assert info.iloc[0].tolist() == ["ACH-000001", "NCIH508_LARGE_INTESTINE", "NCIH508",
+                                     "905940", "colorectal", "SIDM00001"]
+    assert info.iloc[1].tolist() == ["ACH-000002", None, None, None, None, None]
+
+
+@pytest.mark.parametrize("depmap_id, cosmic, message", [
+    ("ACH-000001", "905940.5", r"'COSMIC_ID' must hold numeric COSMIC ids.*905940\.5"),
+    ("ACH-000001", "COSMIC905940", r"'COSMIC_ID' must hold numeric COSMIC ids"),
+    ("ACH-1", "905940", r"'DepMap_ID' must hold DepMap ids.*'ACH-1'"),
+    ("", "905940", r"'DepMap_ID' must hold DepMap ids.*\[''\]"),
+])
+def test_sample_info_refuses_bad_ids(tmp_path, depmap_id, cosmic, message):
+    path = write_csv(tmp_path / "sample_info.csv", SAMPLE_INFO_HEADER,
+                     _sample_info_rows([(depmap_id, "PC37_SKIN", cosmic)]))
+    with pytest.raises(InputError, match=message):
+        depmap.read_sample_info(path)
+
+
+def test_rppa_refuses_a_named_first_column_and_a_repeated_line(tmp_path):
+    named = write_csv(tmp_path / "r.csv", ["CCLE_ID", "p53"], [["A549_LUNG", 0.1]])
+    with pytest.raises(InputError, match="expected the first column to be unnamed.*'CCLE_ID'"):
+        ccle.read_rppa(named)
+    twice = write_csv(tmp_path / "r2.csv", ["", "p53"], [["A549_LUNG", 0.1], ["A549_LUNG", 0.2]])
+    with pytest.raises(InputError, match=r"lists a cell line twice.*'A549_LUNG'"):
+        ccle.read_rppa(twice)
+
+
+@pytest.mark.parametrize("max_cn, min_cn, zygosity, amp, expected", [
+    (8, 2, "H", 8, gdsc.CNV_AMPLIFICATION),     # max CN == threshold: amplified
+    (7, 2, "H", 8, gdsc.CNV_NEUTRAL),
+    (9, 2, "H", 9.5, gdsc.CNV_NEUTRAL),
+    (9, 0, "H", 8, gdsc.CNV_HOMOZYGOUS_DELETION),  # deletion wins over amplification
+    (9, 1, "L", 8, gdsc.CNV_AMPLIFICATION),        # amplification wins over LOH
+    (2, 0, "L", 8, gdsc.CNV_HOMOZYGOUS_DELETION),  # deletion wins over LOH
+    (1, 1, "L", 8, gdsc.CNV_LOH),
+    (2, 1, "H", 8, gdsc.CNV_NEUTRAL),
+    (-1, 0, "-", 8, np.nan),                       # max CN unknown: unknown
+])
+def test_cnv_alteration_state_boundaries_and_precedence(max_cn, min_cn, zygosity, amp,
+                                                       expected):
+    state = gdsc.cnv_alteration_state([max_cn], [min_cn], [zygosity], amp)
+    assert state.dtype == np.float32
+    if np.isnan(expected):
+        assert np.isnan(state[0])
+    else:
+        assert state[0] == expected
+
+
+@pytest.mark.parametrize("cell", ["2,2,X,-", "2,2,H,Y", "2,-2,H,-", "2,2,H"])
+def test_gene_level_cn_refuses_malformed_cells(tmp_path, cell):
+    rows = [["gene", "chr", "start", "stop", "A"], [None, None, None, None, 1],
+            ["TP53", 17, 1, 2, cell]]
+    path = write_xlsx(tmp_path / "cn.xlsx", {"Gene_level_CN": rows})
+    with pytest.raises(InputError, match="cells must read 'maxCN,minCN,zygosity,disruption'"):
+        gdsc.read_gene_level_cn(path)
+
+
+def test_gene_level_cn_keeps_the_first_of_a_repeated_gene(tmp_path):
+    rows = [["gene", "chr", "start", "stop", "A", "B"], [None, None, None, None, 11, 12],
+            ["TP53", 17, 1, 2, "2,1,L,-", "2,2,H,-"], ["TP53", 17, 1, 2, "2,0,0,D", "9,2,H,-"],
+            ["KRAS", 12, 1, 2, "2,2,H,-", "2,1,L,-"]]
+    path = write_xlsx(tmp_path / "cn.xlsx", {"Gene_level_CN": rows})
+    states = gdsc.read_gene_level_cn(path)
+    assert states.columns.tolist() == ["TP53", "KRAS"]
+    assert states.loc["11"].tolist() == [gdsc.CNV_LOH, gdsc.CNV_NEUTRAL]
+    assert states.loc["12"].tolist() == [gdsc.CNV_NEUTRAL, gdsc.CNV_LOH]
+
+
+def test_dose_response_columns_come_from_their_sources(mini_sources):
+    table = gdsc.read_dose_response(mini_sources["dose_response"])
+    # first data row of conftest's sheet: NCI-H508, Afatinib, ln IC50 0.5 * 0 - 1
+    assert table.iloc[0].to_dict() == {
+        "cosmic_id": "905940", "cell_line_name": "NCI-H508", "sanger_model_id": "SIDM00000",
+        "tcga_desc": "BRCA", "drug_id": 1, "drug_name": "Afatinib", "putative_target": "EGFR",
+        "pathway_name": "EGFR signaling", "ln_ic50": -1.0}
+    last = table.iloc[-1]  # Hs-578-T (i = 3), Trametinib (id 2): 1.5 - 2
+    assert (last["cell_line_name"], last["drug_name"], last["drug_id"], last["ln_ic50"]) == (
+        "Hs-578-T", "Trametinib", 2, pytest.approx(-0.5))
+
+
+def test_ln_ic50_unit_check_boundaries(tmp_path):
+    # MIN_CONC 0.01, MAX_CONC 10 uM: plausible ln IC50 within [ln 0.01 - 7, ln 10 + 7].
+    high, low = np.log(10.0) + 7, np.log(0.01) - 7
+    nine_of_ten = [0.0] * 9 + [high + 1.0]  # 90% inside: accepted
+    ok = write_xlsx(tmp_path / "ok.xlsx", {"Sheet 1": dose_rows(nine_of_ten)})
+    assert len(gdsc.read_dose_response(ok)) == 10
+    edges = [high - 0.01, low + 0.01] + [0.0] * 8
+    ok = write_xlsx(tmp_path / "edges.xlsx", {"Sheet 1": dose_rows(edges)})
+    assert len(gdsc.read_dose_response(ok)) == 10
+    for name, values in (("high", [0.0] * 8 + [high + 1.0] * 2),   # 80% inside
+                         ("low", [0.0] * 8 + [low - 1.0] * 2)):
+        path = write_xlsx(tmp_path / f"{name}.xlsx", {"Sheet 1": dose_rows(values)})
+        with pytest.raises(InputError, match="natural log of the IC50 in uM.*20% of rows"):
+            gdsc.read_dose_response(path)
+
+
+def test_dose_response_refuses_missing_ln_ic50_and_fractional_ids(tmp_path):
+    rows = dose_rows([0.5, 1.0])
+    rows[2][15] = "NA"
+    with pytest.raises(InputError, match=r"LN_IC50 must be a finite number.*data row 2"):
+        gdsc.read_dose_response(write_xlsx(tmp_path / "na.xlsx", {"Sheet 1": rows}))
+    with pytest.raises(InputError, match=r"'DRUG_ID' must hold integers.*1046\.5"):
+        gdsc.read_dose_response(write_xlsx(tmp_path / "id.xlsx",
+                                           {"Sheet 1": dose_rows([0.5], drug_id="1046.5")}))
+    rows = dose_rows([0.5])
+    rows[1][3] = 905940.5
+    with pytest.raises(InputError, match=r"'COSMIC_ID' must hold integer COSMIC ids.*905940\.5"):
+        gdsc.read_dose_response(write_xlsx(tmp_path / "cosmic.xlsx", {"Sheet 1": rows}))
+
+
+def test_compounds_and_details_keep_each_column(mini_sources):
+    compounds = gdsc.read_screened_compounds(mini_sources["compounds"]).set_index("drug_name")
+    assert compounds.loc["Trametinib"].tolist() == [2, "MEK1, MEK2", "ERK MAPK signaling"]
+    details = gdsc.read_cell_line_details(mini_sources["cell_line_details"])
+    assert details.set_index("sample_name").loc["CAL-51"].tolist() == [
+        "910927", "breast", "breast_sub", "COREAD"]
+
+
+def test_interactome_symbols_are_upper_cased(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\n"
+                    "P1\tP2\tTp53\tMDM2\nP2\tP1\tmdm2\tTP53 \nP3\tP3\tkras\tKRAS\n")
+    assert hint.read_interactome(path).values.tolist() == [["MDM2", "TP53"]]
