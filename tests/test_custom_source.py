@@ -141,6 +141,23 @@ def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path):
     assert tissue[ids[0]] == "lung" and tissue[ids[1]] == "skin" and tissue[ids[25]] == "unknown"
 
 
+def test_an_omic_sharing_no_line_with_the_response_is_an_error(tmp_path):
+    pd.DataFrame({"id": ["a", "b"], "TP53": [1.0, 2.0]}).to_csv(tmp_path / "exp.csv",
+                                                              index=False)
+    pd.DataFrame({"id": ["x", "y"], "KRAS": [1.0, 0.0]}).to_csv(tmp_path / "mut.csv",
+                                                              index=False)
+    pd.DataFrame({"cell_line": ["a", "b"], "drug": ["D", "D"], "ln_ic50": [1.0, 2.0]}).to_csv(
+        tmp_path / "r.csv", index=False)
+    config = validate_config({
+        "dataset": "t", "omics": ["exp", "mut"], "embedding": {"exp": "dense", "mut": "dense"},
+        "data": {"source": "custom", "custom": {
+            "omics": {"exp": str(tmp_path / "exp.csv"), "mut": str(tmp_path / "mut.csv")},
+            "response": str(tmp_path / "r.csv")}}})
+    with pytest.raises(InputError, match=r"omic 'mut': none of its 2 cell lines \(e\.g\. "
+                                         r"\['x', 'y'\]\) has a drug response"):
+        load_custom_files(config["data"]["custom"], config)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_edge_list_and_drug_annotations_read_csv_and_parquet_alike(tmp_path, suffix):
     edges = pd.DataFrame({"gene_a": ["TP53", "MDM2", "BRAF"], "gene_b": ["MDM2", "TP53", None]})

@@ -410,6 +410,11 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
     kept_omics = {}
     for omic, matrix in omics.items():
         matrix = matrix.loc[matrix.index.isin(overlap)].sort_index()
+        if not len(matrix):
+            raise InputError(
+                f"omic {omic!r}: none of its {len(omics[omic])} cell lines (e.g. "
+                f"{omics[omic].index[:3].tolist()}) has a drug response; check that it uses "
+                "the same cell-line ids as the response table, or leave it out of omics")
         rule = ZERO_RULE[omic]
         filtered = drop_mostly_zero_features(matrix, pre.get(rule, 0.95))
         summary.setdefault("features", {})[omic] = {

@@ -111,8 +111,11 @@ def read_response(path) -> pd.DataFrame:
     values = pd.to_numeric(frame["ln_ic50"], errors="coerce")
     if not np.isfinite(values.to_numpy(dtype=float)).all():
         row = int(np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))[0])
+        raw = frame["ln_ic50"].iloc[row]
+        shown = "nothing" if pd.isna(raw) or str(raw).strip() == "" else repr(str(raw))
+        line = f" (line {row + 2} of the file)" if text_separator(path) is not None else ""
         raise InputError(f"{what}: {path}: ln_ic50 must be a finite number in every row; "
-                         f"row {row + 1} holds {frame['ln_ic50'].iloc[row]!r}")
+                         f"row {row + 1}{line} holds {shown}")
     frame["ln_ic50"] = values.astype(np.float64)
     dup = frame.duplicated(["cell_line", "drug"])
     if dup.any():
