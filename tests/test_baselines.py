@@ -21,6 +21,7 @@ from modrp.baselines import (
     kernel_ridge,
     loo_residuals,
     make_comparator,
+    median_bandwidth,
     rbf_kernel,
 )
 from modrp.errors import InputError
@@ -375,3 +376,198 @@ def test_bad_inputs_to_fit_and_predict_are_input_errors():
         model.predict({"mut": omics["mut"]}, list(response.index[:3]))
     with pytest.raises(InputError, match="tissue_drug_mean needs each line's tissue"):
         make_comparator("tissue_drug_mean", {}, None)
+
+
+# ------------------------------------------------------------- hand computations, training
+
+
+def test_median_bandwidth_and_rbf_kernel_match_a_hand_computation():
+    x = np.array([[0.0, 0.0], [0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    # distinct-row distances: 5, 10, 5, 10, 5 (the coinciding pair is left out) -> median 5
+    assert median_bandwidth(x) == pytest.approx(5.0)
+    assert median_bandwidth(np.array([[0.0], [1.0], [5.0]])) == pytest.approx(4.0)
+    assert median_bandwidth(np.ones((3, 2))) == 1.0
+    kernel = rbf_kernel(x[:1], x[2:], 2.0)
+    np.testing.assert_allclose(kernel, [[np.exp(-25 / 8), np.exp(-100 / 8)]])
+
+
+def _numpy_standardized(train: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    values = train.to_numpy(np.float64)
+    mean, scale = values.mean(axis=0), values.std(axis=0)
+    return (other.to_numpy(np.float64) - mean) / scale
+
+
+def test_mkl_predictions_match_a_numpy_kernel_ridge_with_one_bandwidth_per_omic(held_out):
+    from scipy.spatial.distance import cdist, pdist
+
+    omics, response, _, train, test, _ = held_out
+    train, test = train[:40], test[:8]
+    chosen = {"exp": omics["exp"], "cnv": omics["cnv"] * 5.0}  # very different spreads
+    model = MultipleKernelRegression(steps=15).fit({o: m.loc[train] for o, m in chosen.items()},
+                                                   response.loc[train])
+    weights, penalty = model.kernel_weights_, model.penalty_
+    k_train = np.zeros((len(train), len(train)))
+    k_test = np.zeros((len(test), len(train)))
+    for omic, matrix in chosen.items():
+        a = _numpy_standardized(matrix.loc[train], matrix.loc[train])
+        b = _numpy_standardized(matrix.loc[train], matrix.loc[test])
+        bandwidth = np.median(pdist(a))
+        k_train += weights[omic] * np.exp(-cdist(a, a, "sqeuclidean") / (2 * bandwidth**2))
+        k_test += weights[omic] * np.exp(-cdist(b, a, "sqeuclidean") / (2 * bandwidth**2))
+    predicted = model.predict({o: m.loc[test] for o, m in chosen.items()}, test)
+    for drug in response.columns:
+        y = response.loc[train, drug].to_numpy()
+        s = np.flatnonzero(~np.isnan(y))
+        k = k_train[np.ix_(s, s)]
+        n = len(s)
+        # minimise |y - b - K a|^2 + penalty a'Ka: (K + penalty I) a + b 1 = y, 1'K a + n b = 1'y
+        system = np.block([[k + penalty * np.eye(n), np.ones((n, 1))],
+                           [k.sum(axis=0)[None, :], np.array([[n]])]])
+        solution = np.linalg.solve(system, np.append(y[s], y[s].sum()))
+        expected = k_test[:, s] @ solution[:-1] + solution[-1]
+        np.testing.assert_allclose(predicted[drug].to_numpy(), expected, atol=1e-4, err_msg=drug)
+
+
+def test_mkl_loo_error_is_the_brute_force_error_scaled_by_each_drugs_variance(held_out):
+    omics, response, _, train, _, _ = held_out
+    train = train[:25]
+    y = response.loc[train].copy()
+    y["drug1"] = y["drug1"] * 10.0  # drugs of different spread count alike
+    y.iloc[[3, 8], 2] = np.nan
+    inputs = {"exp": omics["exp"].loc[train]}
+    model = MultipleKernelRegression(steps=10).fit(inputs, y)
+    x = _numpy_standardized(inputs["exp"], inputs["exp"])
+    distances = ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2)
+    bandwidth = np.median(np.sqrt(distances[np.triu_indices(len(x), k=1)]))
+    kernel = np.exp(-distances / (2 * bandwidth**2))  # one omic: weight 1
+    errors = []
+    for drug in y.columns:
+        values = y[drug].to_numpy()
+        measured = np.flatnonzero(~np.isnan(values))
+        squared = []
+        for i in measured:
+            rest = measured[measured != i]
+            a, b = kernel_ridge(kernel[np.ix_(rest, rest)], values[rest], model.penalty_)
+            squared.append((values[i] - kernel[i, rest] @ a - b) ** 2)
+        errors.append(np.mean(squared) / np.var(values[measured]))
+    assert model.loo_error_ == pytest.approx(np.mean(errors), rel=1e-6)
+
+
+def test_fit_reads_only_the_training_lines_of_the_omics(held_out):
+    omics, response, _, train, test, _ = held_out
+    altered = {o: m.copy() for o, m in omics.items()}
+    for matrix in altered.values():  # rows of non-training lines: never read by fit
+        matrix.loc[test] = matrix.loc[test] * 4.0 + 9.0
+    only_train = {o: m.loc[train] for o, m in omics.items()}
+    query = {o: m.loc[test] for o, m in omics.items()}
+    for method in ("elastic_net", "mkl"):
+        settings = {**FAST[method], **({"steps": 5} if method == "mkl" else {})}
+        clean = make_comparator(method, settings, seed=1).fit(only_train, response.loc[train])
+        extra = make_comparator(method, settings, seed=1).fit(altered, response.loc[train])
+        values = omics["exp"].loc[train].to_numpy(np.float64)
+        np.testing.assert_allclose(extra.scalers_["exp"].mean, values.mean(axis=0), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(extra.scalers_["exp"].scale, values.std(axis=0), rtol=1e-5)
+        pd.testing.assert_frame_equal(clean.predict(query, test), extra.predict(query, test))
+
+
+def test_random_forest_is_sklearns_forest_on_mean_filled_responses_and_reads_columns_by_name():
+    from sklearn.ensemble import RandomForestRegressor
+
+    omics, response, _ = synthetic(n=50, holes=0.2)
+    inputs = {"exp": omics["exp"], "mut": omics["mut"]}
+    model = make_comparator("random_forest", {"n_estimators": 15, "min_samples_leaf": 2},
+                            seed=4).fit(inputs, response)
+    filled = response.to_numpy().copy()
+    column_means = np.nanmean(filled, axis=0)
+    filled = np.where(np.isnan(filled), column_means, filled)
+    x = np.hstack([omics["exp"].to_numpy(np.float64), omics["mut"].to_numpy(np.float64)])
+    forest = RandomForestRegressor(n_estimators=15, max_features="sqrt", min_samples_leaf=2,
+                                   random_state=4, n_jobs=1).fit(x, filled)
+    lines = list(response.index[:12])
+    predicted = model.predict(inputs, lines)
+    np.testing.assert_allclose(predicted.to_numpy(), forest.predict(x[:12]), atol=1e-12)
+    shuffled = {o: m[m.columns[::-1]] for o, m in inputs.items()}  # same features, reordered
+    pd.testing.assert_frame_equal(model.predict(shuffled, lines), predicted)
+    with pytest.raises(InputError, match=r"omic 'exp' lacks 1 of the features.*'E3'"):
+        model.predict({**inputs, "exp": omics["exp"].drop(columns="E3")}, lines)
+
+
+def test_elastic_net_gives_the_training_mean_to_drugs_it_cannot_fit():
+    omics, response, _ = synthetic(n=40, n_drugs=3, holes=0.0)
+    response = response.copy()
+    response["drug1"] = 4.25  # constant
+    few = response.index[:5]  # 5 measured lines < 2 * cv
+    response.loc[~response.index.isin(few), "drug2"] = np.nan
+    response.loc[few, "drug2"] = 10.0 * omics["exp"].loc[few, "E0"].to_numpy()  # strong signal
+    model = ElasticNetPerDrug(l1_ratio=[0.9], n_alphas=5, cv=3).fit({"exp": omics["exp"]},
+                                                                     response)
+    predicted = model.predict({"exp": omics["exp"]}, list(response.index[5:15]))
+    np.testing.assert_allclose(predicted["drug1"], 4.25)
+    np.testing.assert_allclose(predicted["drug2"], response.loc[few, "drug2"].mean())
+    assert model.alpha_[["drug1", "drug2"]].isna().all() and np.isfinite(model.alpha_["drug0"])
+
+
+def test_deepdr_predictions_follow_an_affine_change_of_each_drugs_response(held_out):
+    """The regressor learns each drug's ln IC50 standardized over its training lines, so a
+    per-drug change of scale and offset moves its predictions alike."""
+    omics, response, _, train, test, _ = held_out
+    train, test = train[:50], test[:10]
+    settings = {**FAST["deepdr"], "pretrain_epochs": 3, "epochs": 12, "patience": 50}
+    inputs = {"exp": omics["exp"].loc[train]}
+    scale = np.array([1.0, 4.0, 0.25, 2.0])
+    shift = np.array([0.0, 8.0, -2.0, 100.0])
+    plain = make_comparator("deepdr", settings, seed=2).fit(inputs, response.loc[train])
+    moved = make_comparator("deepdr", settings, seed=2).fit(
+        inputs, response.loc[train] * scale + shift)
+    query = {"exp": omics["exp"].loc[test]}
+    expected = plain.predict(query, test).to_numpy() * scale + shift
+    np.testing.assert_allclose(moved.predict(query, test).to_numpy(), expected, rtol=1e-4,
+                               atol=1e-3)
+
+
+def test_fold_job_trains_on_exactly_the_minimum_number_of_lines(tmp_path):
+    omics, response, tissues = synthetic(n=15)
+    write_study(tmp_path, omics, response, tissues)
+    folds = pd.DataFrame({"cell_line": response.index, "fold": np.arange(15) % 3,
+                          "repeat": 0})
+    folds.to_parquet(tmp_path / "folds.parquet")
+    table = fit_predict_fold("per_drug_mean", ["exp"], tmp_path, tmp_path / "folds.parquet", 0,
+                             {}, 0)
+    assert set(table["cell_line"]) == set(response.index[::3])  # 10 train, 5 test lines
+
+
+def test_fold_job_leaves_out_training_lines_without_a_measured_drug(study, tmp_path):
+    root, response, folds = study["root"], study["response"], study["folds"]
+    empty = response.index[7]  # no measured drug
+    fold = int(folds.set_index("cell_line").loc[empty, "fold"])
+    other = (fold + 1) % 3  # a fold whose training lines include it
+    reduced = tmp_path / "reduced"
+    write_study(reduced, {o: m.drop(index=empty, errors="ignore")
+                          for o, m in study["omics"].items()},
+                response.drop(index=empty), pd.Series("x", index=response.index))
+    run = {variant: fit_predict_fold("elastic_net", ["exp", "mut"], path,
+                                     root / "folds.parquet", other, FAST["elastic_net"], 3)
+           for variant, path in (("original", root / "original"), ("reduced", reduced))}
+    pd.testing.assert_frame_equal(run["original"], run["reduced"])
+
+
+def test_bad_responses_are_input_errors():
+    omics, response, _ = synthetic(n=30)
+    infinite = response.copy()
+    infinite.iloc[2, 1] = np.inf
+    with pytest.raises(InputError, match="infinite"):
+        ElasticNetPerDrug().fit({"exp": omics["exp"]}, infinite)
+    twice = pd.concat([response, response.iloc[[0]]])
+    with pytest.raises(InputError, match="lists a cell line twice"):
+        TissueDrugMean(pd.Series("x", index=response.index)).fit(None, twice)
+
+
+def test_fold_job_refuses_a_drug_unmeasured_on_the_training_lines(study, tmp_path):
+    root, response, folds = study["root"], study["response"].copy(), study["folds"]
+    test = folds.loc[folds["fold"] == 0, "cell_line"]
+    response.loc[~response.index.isin(test), "drug3"] = np.nan  # measured on test lines only
+    write_study(tmp_path, study["omics"], response, pd.Series("x", index=response.index))
+    with pytest.raises(InputError, match=r"fold 0: drug\(s\) \['drug3'\] have no measured "
+                                         "training line"):
+        fit_predict_fold("per_drug_mean", ["exp"], tmp_path, root / "folds.parquet", 0, {}, 0)

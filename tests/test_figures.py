@@ -402,3 +402,136 @@ def test_model_comparison_writes_legible_figure(tmp_path):
     shown = [t.get_text() for t in ax.texts]
     assert "reference" in shown
     assert figures._format_p(tests["p_holm"].iloc[1]) in shown
+
+
+# ---------------------------------------------------------------- the values drawn
+
+
+def test_attention_matrix_breaks_ties_by_drug_name_and_is_what_the_heatmap_draws():
+    weights = {"c": 0.7, "a": 0.7, "z": 0.9, "b": 0.7}  # mutation weight; ties among c, a, b
+    rows = [{"drug": d, "omic": o, "weight": w if o == "mut" else 1 - w, "fold": 0,
+             "repeat": 0} for d, w in weights.items() for o in ("mut", "exp")]
+    matrix = figures.attention_matrix(pd.DataFrame(rows))
+    assert list(matrix.columns) == ["z", "a", "b", "c"]
+    assert list(matrix.index) == ["exp", "mut"]
+    matrix = figures.attention_matrix(attention_frame())
+    fig = figures.plot_attention_heatmap(matrix, "test data: attention", 6)
+    image = fig.axes[0].images[0]
+    np.testing.assert_allclose(np.asarray(image.get_array()), matrix.to_numpy())
+
+
+def test_drug_mse_table_ranks_by_the_models_mse_not_the_baseline():
+    per_drug = per_drug_frame()
+    per_drug["baseline_mse"] = 10.0 - per_drug["mse"]  # baseline order: the reverse
+    other = per_drug[per_drug["kind"] == "fusion"].assign(model="exp-mut", mse=0.0)
+    per_drug = pd.concat([per_drug, other])  # another fusion model: not mixed in
+    table = figures.drug_mse_table(per_drug, drugs_frame(), "fusion",
+                                   "exp-mut-cnv-rppa-metabolites")
+    mean = {}
+    for drug in DRUGS:
+        mean[drug] = np.mean([m for d, k, mod, m in per_drug[["drug", "kind", "model", "mse"]]
+                              .to_numpy() if d == drug and k == "fusion"
+                              and mod == "exp-mut-cnv-rppa-metabolites"])
+    assert list(table["drug"]) == sorted(DRUGS, key=lambda d: mean[d])
+    np.testing.assert_allclose(table["mse"], [mean[d] for d in table["drug"]])
+
+
+def test_drug_mse_ranking_draws_mse_bars_and_baseline_diamonds():
+    per_drug = per_drug_frame()
+    per_drug["baseline_mse"] = 10.0 - per_drug["mse"]
+    table = figures.drug_mse_table(per_drug, drugs_frame(), "fusion",
+                                   "exp-mut-cnv-rppa-metabolites")
+    fig = figures.plot_drug_mse_ranking(table, "test data: per-drug MSE", "fusion")
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if type(c).__name__ == "BarContainer"][0]
+    np.testing.assert_allclose([b.get_width() for b in bars], table["mse"])
+    np.testing.assert_allclose([b.get_y() + b.get_height() / 2 for b in bars],
+                               np.arange(len(table)))
+    errors = [c for c in ax.collections if type(c).__name__ == "LineCollection"][0]
+    spans = [abs(s[1][0] - s[0][0]) / 2 for s in errors.get_segments()]
+    np.testing.assert_allclose(spans, table["mse_std"])
+    diamonds = [c for c in ax.collections if type(c).__name__ == "PathCollection"][0]
+    np.testing.assert_allclose(diamonds.get_offsets(),
+                               np.column_stack([table["baseline_mse"], np.arange(len(table))]))
+    colour_of = {}
+    for bar, pathway in zip(bars, table["pathway"], strict=True):
+        colour_of.setdefault(pathway, set()).add(bar.get_facecolor())
+    assert all(len(c) == 1 for c in colour_of.values())  # one colour per pathway
+    assert len(set().union(*colour_of.values())) == table["pathway"].nunique()
+
+
+def test_ablation_draws_each_combination_and_the_fusion_baseline(tmp_path, monkeypatch):
+    summary = summary_frame()
+    summary.loc[summary["kind"] != "fusion", "baseline_r2_per_drug_mean"] = 5.0  # not fused
+    table = figures.ablation_table(summary)
+    group = summary[(summary["kind"] == "fusion") & (summary["model"] == "exp-rppa")]
+    row = table.set_index("model").loc["exp-rppa"]
+    assert row["baseline_r2"] == pytest.approx(group["baseline_r2_per_drug_mean"].mean())
+    assert row["baseline_r2_std"] == pytest.approx(
+        np.std(group["baseline_r2_per_drug_mean"].to_numpy()))
+    fused = summary.loc[summary["kind"] == "fusion", "baseline_r2_per_drug_mean"].to_numpy()
+    drawn = {}
+    save = figures.save_figure
+
+    def record(fig, stem):  # what the figure shows, read before it is saved and released
+        ax = fig.axes[0]
+        drawn["lines"] = [line.get_xdata() for line in ax.lines if len(line.get_xdata()) == 2
+                          and list(line.get_ydata()) == [0, 1]]
+        drawn["span"] = [(p.get_x(), p.get_x() + p.get_width()) for p in ax.patches]
+        drawn["labels"] = [t.get_text() for t in ax.get_yticklabels()]
+        drawn["points"] = [(x, y, abs(s[1][0] - s[0][0]) / 2) for c in ax.containers
+                           for x, y, s in zip(*c[0].get_data(), c[2][0].get_segments(),
+                                              strict=True)]
+        return save(fig, stem)
+
+    monkeypatch.setattr(figures, "save_figure", record)
+    figures.ablation(summary, tmp_path / "ablation", "test data: ablation")
+    np.testing.assert_allclose(drawn["lines"], [[fused.mean()] * 2])
+    np.testing.assert_allclose(drawn["span"], [(fused.mean() - fused.std(),
+                                                fused.mean() + fused.std())])
+    assert len(drawn["points"]) == len(table)
+    by_label = table.set_index("label")
+    for x, y, error in drawn["points"]:
+        label = drawn["labels"][int(y)]
+        assert x == pytest.approx(by_label.loc[label, "r2"])
+        assert error == pytest.approx(by_label.loc[label, "r2_std"])
+
+
+def test_drug_scores_count_scored_pairs_and_put_undefined_r2_last():
+    predictions = predictions_frame()
+    constant = predictions["drug"] == DRUGS[0]
+    predictions.loc[constant, "observed"] = 2.0  # R2 undefined for this drug
+    unpredicted = predictions.index[predictions["drug"] == DRUGS[1]][:5]
+    predictions.loc[unpredicted, "predicted"] = np.nan
+    scores = figures.drug_scores(predictions)
+    assert scores["drug"].iloc[-1] == DRUGS[0] and np.isnan(scores["r2"].iloc[-1])
+    n = scores.set_index("drug")["n"]
+    assert n[DRUGS[1]] == 60 - 5 and n[DRUGS[2]] == 60
+
+
+def test_observed_vs_predicted_panels_plot_observed_against_predicted():
+    predictions = predictions_frame()
+    scores = figures.drug_scores(predictions)
+    fig = figures.plot_observed_vs_predicted(predictions, scores, "test data")
+    for ax in [ax for ax in fig.axes if ax.get_visible()]:
+        points = predictions[predictions["drug"] == ax.get_title()]
+        offsets = np.asarray(ax.collections[0].get_offsets())
+        expected = points[["observed", "predicted"]].to_numpy()
+        np.testing.assert_allclose(offsets[np.lexsort(offsets.T[::-1])],
+                                   expected[np.lexsort(expected.T[::-1])])
+
+
+def test_model_comparison_draws_each_models_r2_on_its_row():
+    per_drug = per_drug_frame()
+    r2, tests = figures.model_comparison_table(per_drug, MODELS)
+    fig = figures.plot_model_comparison(r2, tests, "test data: comparison")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [label for _, _, label in MODELS]
+    points = [c for c in ax.collections if len(c.get_offsets())]
+    assert len(points) == len(labels)
+    for position, collection in enumerate(points):
+        offsets = np.asarray(collection.get_offsets())
+        assert np.all(np.abs(offsets[:, 1] - position) < 0.2)
+        np.testing.assert_allclose(np.sort(offsets[:, 0]),
+                                   np.sort(r2[labels[position]].dropna().to_numpy()))

@@ -475,3 +475,118 @@ def test_a_damaged_model_folder_is_an_input_error_naming_the_file(study, tmp_pat
                  "--out", str(tmp_path / "ranking.csv")])
     assert code == 2 and capsys.readouterr().err.startswith(f"error: model folder {copy}: ")
     assert not (tmp_path / "ranking.csv").exists()
+
+
+# ------------------------------------------------------------ predicted values, line order
+
+
+def test_predictions_follow_each_line_whatever_the_row_and_column_order(study):
+    """Rows in a different order in every omic, columns shuffled, and more lines than one
+    prediction batch: every line still gets its own saved prediction."""
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    saved = saved_predictions(root)
+    omics = study_omics(root)
+    copies = -(-1100 // len(saved))  # > 1024 lines: more than one batch
+    rng = np.random.default_rng(7)
+    shuffled, expected = {}, []
+    for k in range(copies):
+        expected.append(saved.rename(index=lambda i, k=k: f"{i}~{k}"))
+    expected = pd.concat(expected)
+    for omic, matrix in omics.items():
+        many = pd.concat([matrix.loc[saved.index].rename(index=lambda i, k=k: f"{i}~{k}")
+                          for k in range(copies)])
+        rows = rng.permutation(len(many))
+        columns = rng.permutation(many.shape[1])
+        shuffled[omic] = many.iloc[rows, columns]
+    assert len(expected) > 1024
+    assert shuffled["exp"].index.tolist() != shuffled["mut"].index.tolist()
+    predicted = predict_lines(model, shuffled)
+    assert sorted(predicted.index) == sorted(expected.index)
+    np.testing.assert_allclose(predicted.loc[expected.index, meta["drugs"]].to_numpy(),
+                               expected[meta["drugs"]].to_numpy(), rtol=0, atol=1e-5)
+
+
+def test_drug_ranking_breaks_ties_by_drug_name_and_adds_the_pathway(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    drugs = model.drugs
+    reversed_drugs = drugs[::-1]  # columns not in name order
+    values = np.zeros((1, len(drugs)))
+    values[0, -1] = -1.0  # the last column is the most effective; the others tie
+    ranking = drug_ranking(model, pd.DataFrame(values, index=["x"], columns=reversed_drugs))
+    assert ranking["drug"].tolist() == [reversed_drugs[-1]] + sorted(reversed_drugs[:-1])
+    assert ranking["rank"].tolist() == list(range(1, len(drugs) + 1))
+    annotations = pd.read_parquet(root / "data" / "drugs.parquet").set_index("drug")
+    assert annotations["pathway"].nunique() > 1
+    assert ranking["pathway"].tolist() == annotations.loc[ranking["drug"], "pathway"].tolist()
+    assert ranking["target"].tolist() == annotations.loc[ranking["drug"], "target"].tolist()
+
+
+def test_exactly_the_allowed_share_of_missing_features_is_accepted(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    k = 7
+    holey = omics["exp"].drop(columns=features[:k])
+    assert len(predict_lines(model, {**omics, "exp": holey},
+                             max_missing_features=k / len(features)))
+    with pytest.raises(InputError, match=rf"{k + 1} of the model's"):
+        predict_lines(model, {**omics, "exp": omics["exp"].drop(columns=features[:k + 1])},
+                      max_missing_features=k / len(features))
+    rppa_features = meta["omics"]["rppa"]["features"]
+    rppa = omics["rppa"].copy()
+    line = rppa.index[0]
+    rppa.loc[line, rppa_features[:2]] = np.nan  # 2 of the line's features: at the limit
+    got, report = predict_with_report(model, {**omics, "rppa": rppa},
+                                      max_missing_features=2 / len(rppa_features))
+    assert line in got.index and report["omics"]["rppa"]["nan_values_filled"] == 2
+    rppa.loc[line, rppa_features[2]] = np.nan
+    with pytest.raises(InputError, match=rf"1 line\(s\) .*{line}"):
+        predict_lines(model, {**omics, "rppa": rppa}, max_missing_features=2 / len(rppa_features))
+
+
+def test_infinite_values_and_limits_out_of_range_are_input_errors(study, tmp_path):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    exp = omics["exp"].copy()
+    exp.iloc[2, 4] = np.inf
+    with pytest.raises(InputError, match=rf"infinite value at line '{exp.index[2]}', feature "
+                                         rf"'{exp.columns[4]}'"):
+        predict_lines(model, {**omics, "exp": exp})
+    for limit in (-0.1, 1.5):
+        with pytest.raises(InputError, match="max-missing-features must be between 0 and 1"):
+            predict_lines(model, omics, max_missing_features=limit)
+    with pytest.raises(InputError, match="max_missing_features must be between 0 and 1"):
+        train_final_model(COMBINATION, root / "data", root / "graph", small_config(),
+                          tmp_path / "final", max_missing_features=1.5)
+    assert not (tmp_path / "final").exists()
+
+
+def test_saved_predictions_hold_the_observed_response_and_the_held_out_share(study):
+    root, meta = study
+    predictions = pd.read_parquet(root / "results" / "final" / "predictions.parquet")
+    response = pd.read_parquet(root / "data" / "response.parquet")
+    response.index = response.index.astype(str)
+    observed = [response.loc[c, d] for c, d in zip(predictions["cell_line"],
+                                                     predictions["drug"], strict=True)]
+    np.testing.assert_array_equal(predictions["observed"].to_numpy(), np.asarray(observed))
+    with_response = int(response.notna().any(axis=1).sum())
+    assert meta["lines"]["with_response"] == with_response
+    # train.validation_fraction (0.2) of the study lines are held out
+    assert meta["lines"]["held_out"] == round(0.2 * with_response)
+
+
+def test_variants_without_a_depmap_id_are_mapped_through_sample_info(study, tmp_path):
+    root, _ = study
+    raw = root / "raw"
+    shutil.copyfile(raw / "sample_info.csv", tmp_path / "sample_info.csv")
+    variants = pd.read_csv(raw / "CCLE_mutations.csv", dtype=str, keep_default_na=False)
+    expected = read_new_profiles([raw / "CCLE_mutations.csv", raw / "sample_info.csv"])["mut"]
+    assert expected.index.str.startswith("ACH-").all()
+    variants["DepMap_ID"] = ""  # only the CCLE name is left
+    variants.to_csv(tmp_path / "CCLE_mutations.csv", index=False)
+    got = read_new_profiles(tmp_path)["mut"]
+    pd.testing.assert_frame_equal(got.loc[expected.index, expected.columns], expected)
