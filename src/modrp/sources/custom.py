@@ -23,25 +23,26 @@ from modrp.sources._common import (
 from modrp.sources.hint import unique_gene_pairs
 
 
+def _where(path, row: int) -> str:
+    """Row ``row`` (from 0) of a table, and its line in a text file (after the header)."""
+    line = f" (line {row + 2} of the file)" if text_separator(path) is not None else ""
+    return f"row {row + 1}{line}"
+
+
 def _text_ids(values: pd.Series, what: str, path, column: str, noun: str) -> pd.Series:
     """Ids as written (surrounding spaces stripped); an empty or missing one is an error.
 
     Text files are read with the column as raw text, so ``001003095`` stays as it is;
     a Parquet column keeps its own type: integers are written out, floats must be
     whole numbers (NaN, a missing id, is an error)."""
-    text_file = text_separator(path) is not None
-
-    def where(row: int) -> str:
-        return f"row {row + 1}" + (f" (line {row + 2} of the file)" if text_file else "")
-
     if pd.api.types.is_float_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InputError(f"{what}: {path}: the column {column!r} holds floating-point "
-                             f"numbers and {where(row)} holds {float(numbers[row])}; expected "
-                             f"{noun} (text or a whole number) in every row")
+                             f"numbers and {_where(path, row)} holds {float(numbers[row])}; "
+                             f"expected {noun} (text or a whole number) in every row")
         return pd.Series([str(int(v)) for v in numbers], index=values.index, dtype=object)
     missing = values.isna().to_numpy()
     text = values.astype(object).where(~missing, "").map(lambda v: str(v).strip())
@@ -49,7 +50,8 @@ def _text_ids(values: pd.Series, what: str, path, column: str, noun: str) -> pd.
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         others = int(empty.sum()) - 1
-        raise InputError(f"{what}: {path}: the column {column!r} is empty in {where(row)}"
+        raise InputError(f"{what}: {path}: the column {column!r} is empty in "
+                         f"{_where(path, row)}"
                          f"{f' and {others} other row(s)' if others else ''}; expected "
                          f"{noun} in every row")
     return text
@@ -113,9 +115,8 @@ def read_response(path) -> pd.DataFrame:
         row = int(np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))[0])
         raw = frame["ln_ic50"].iloc[row]
         shown = "nothing" if pd.isna(raw) or str(raw).strip() == "" else repr(str(raw))
-        line = f" (line {row + 2} of the file)" if text_separator(path) is not None else ""
         raise InputError(f"{what}: {path}: ln_ic50 must be a finite number in every row; "
-                         f"row {row + 1}{line} holds {shown}")
+                         f"{_where(path, row)} holds {shown}")
     frame["ln_ic50"] = values.astype(np.float64)
     dup = frame.duplicated(["cell_line", "drug"])
     if dup.any():
