@@ -117,7 +117,7 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         resolve_device,
         save_checkpoint,
         seed_everything,
-        training_drug_means,
+        start_at_training_means,
     )
 
     combination = _ordered_combination(combination)
@@ -168,10 +168,7 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
             seed = job_seed(base_seed, "final", omic, embedding)
             seed_everything(seed)
             model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
-            with torch.no_grad():  # start each drug's output at its training mean ln IC50
-                model.head.bias.copy_(torch.as_tensor(
-                    training_drug_means(response.loc[train], f"final model, {omic}"),
-                    dtype=torch.float32))
+            start_at_training_means(model, response.loc[train], f"final model, {omic}")
             model = model.to(device)
 
             def batch(rows, omic=omic, matrix=matrix, scaler=standardization):

@@ -270,6 +270,15 @@ def job_seed(seed: int, *labels) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
+def start_at_training_means(subnetwork: torch.nn.Module, response: pd.DataFrame,
+                            what: str) -> None:
+    """Set a subnetwork's head bias so each drug's output starts at its mean ln IC50 over
+    ``response``'s lines (the training lines); see :func:`training_drug_means`."""
+    with torch.no_grad():
+        subnetwork.head.bias.copy_(torch.as_tensor(training_drug_means(response, what),
+                                                   dtype=torch.float32))
+
+
 def training_drug_means(response: pd.DataFrame, what: str) -> np.ndarray:
     """Each drug's mean ln IC50 over ``response``'s lines (the training lines).
 
@@ -431,11 +440,8 @@ def pretrain_subnetwork(omic: str, embedding: str, data_dir: Path, folds_path: P
     seed = job_seed(config["cv"]["seed"], "pretrain", omic, embedding, repeat, fold)
     seed_everything(seed)
     model = build_subnetwork(omic, embedding, len(features), len(drugs), adjacency)
-    with torch.no_grad():  # start each drug's output at its training mean ln IC50
-        model.head.bias.copy_(torch.as_tensor(
-            training_drug_means(response.loc[lines.train],
-                                f"pretrain {omic}-{embedding}, repeat {repeat}, fold {fold}"),
-            dtype=torch.float32))
+    start_at_training_means(model, response.loc[lines.train],
+                            f"pretrain {omic}-{embedding}, repeat {repeat}, fold {fold}")
     model = model.to(device)
 
     def batch(rows):
