@@ -13,14 +13,19 @@ from modrp.preprocess import (
     drop_mostly_zero_features,
     load_custom_files,
     load_source_files,
-    map_ccle_lines,
     match_ccle_lines,
+    matched_lines,
     matching_summary,
     mutation_matrix,
     select_drugs,
     write_study_data,
 )
 from modrp.sources.gdsc import CNV_AMPLIFICATION, CNV_HOMOZYGOUS_DELETION
+
+
+def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
+    """The matched lines, as load_source_files uses them."""
+    return matched_lines(match_ccle_lines(sample_info, gdsc_names))
 
 
 def source_config(**overrides):

@@ -243,11 +243,6 @@ def matched_lines(matches: pd.DataFrame) -> pd.DataFrame:
     return mapped[["depmap_id", "ccle_name", "cosmic_id", "matched_by"]].reset_index(drop=True)
 
 
-def map_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.DataFrame:
-    """:func:`matched_lines` of :func:`match_ccle_lines`."""
-    return matched_lines(match_ccle_lines(sample_info, gdsc_names))
-
-
 def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str) -> pd.DataFrame:
     cosmic = matrix.index.map(key_to_cosmic)
     unmapped = int(pd.isna(cosmic).sum())
