@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from modrp.cli import main
-from modrp.config import buildable_graph_omics, graph_omics, load_config, raw_files, validate_config
+from modrp.config import (
+    buildable_graph_omics,
+    declared_values,
+    graph_omics,
+    job_config,
+    load_config,
+    raw_files,
+    validate_config,
+)
 from modrp.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,6 +175,48 @@ def test_graphs_can_be_built_for_gene_omics_with_an_interactome():
                               "data": {"source": "custom", "custom": {
                                   "omics": {"exp": "e.csv"}, "response": "r.csv"}}})
     assert buildable_graph_omics(custom) == []
+
+
+def test_declared_values_are_canonical_json_without_the_run_only_values():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"}})
+    text = declared_values(config, "train", "cv.seed", "no.such.key")
+    values = json.loads(text)
+    assert values["cv.seed"] == config["cv"]["seed"]
+    assert values["no.such.key"] is None
+    assert values["train"] == {k: v for k, v in config["train"].items()
+                               if k not in ("device", "threads", "log_every")}
+    assert "lr" in values["train"] and "device" not in values["train"]
+    # The same values in another key order give the same text: no spurious re-run.
+    shuffled = {**config, "train": dict(reversed(list(config["train"].items())))}
+    assert declared_values(shuffled, "no.such.key", "cv.seed", "train") == text
+    # Run-only values leave the text unchanged; any other value changes it.
+    for key, value in (("device", "cuda"), ("threads", 7), ("log_every", 3)):
+        assert declared_values({**config, "train": {**config["train"], key: value}},
+                               "train", "cv.seed", "no.such.key") == text
+    assert declared_values({**config, "train": {**config["train"], "lr": 0.5}},
+                           "train", "cv.seed", "no.such.key") != text
+
+
+def test_a_job_config_holds_the_declared_and_the_run_only_values_only():
+    config = validate_config({"dataset": "x", "data": {"source": "demo"}})
+    config["train"].update(device="cpu", threads=3, log_every=9)
+    job = job_config(declared_values(config, "train", "cv.seed", "data.demo"), config)
+    assert job == {"train": config["train"], "cv": {"seed": config["cv"]["seed"]},
+                   "data": {"demo": config["data"]["demo"]}}
+    # A value the rule did not declare is not there to be read.
+    with pytest.raises(KeyError):
+        job["cv"]["folds"]
+    # The run-only values come from the config even when the rule declares none of train.
+    assert job_config(declared_values(config, "cv.seed"), config) == {
+        "cv": {"seed": config["cv"]["seed"]},
+        "train": {"device": "cpu", "threads": 3, "log_every": 9}}
+
+
+@pytest.mark.parametrize("paths", [("cv", "cv.seed"), ("cv.seed", "cv.seed.x")])
+def test_overlapping_declared_values_are_refused(paths):
+    config = validate_config({"dataset": "x", "data": {"source": "demo"}})
+    with pytest.raises(ValueError, match="overlap"):
+        job_config(declared_values(config, *paths), config)
 
 
 def test_an_empty_or_missing_config_file_is_a_config_error(tmp_path):

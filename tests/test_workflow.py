@@ -257,6 +257,13 @@ def test_predict_on_the_demo_lines_reproduces_the_final_model(demo_run, tmp_path
     model = demo_run / "final"
     meta = json.loads((model / "model.json").read_text())
     assert meta["combination"] == ["exp", "mut", "cnv", "rppa", "metabolites"]
+    # model.json records the values the final model's rule declares (and reads): the seed
+    # but not the folds, the embedding of each omic, the graph settings (exp is a graph).
+    recorded = meta["config"]
+    assert set(recorded["cv"]) == {"seed"}
+    assert set(recorded["embedding"]) == set(meta["combination"])
+    assert {"dataset", "train", "fusion", "preprocess", "graph"} <= set(recorded)
+    assert recorded["train"]["lr"] > 0 and "threads" in recorded["train"]
     saved = pd.read_parquet(model / "predictions.parquet")
     out = tmp_path / "ranking.csv"
     modrp = str(Path(sys.executable).parent / "modrp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 from pathlib import Path
 
@@ -166,6 +167,56 @@ def buildable_graph_omics(config: dict) -> list[str]:
     if not has_interactome(config):
         return []
     return [o for o in config["omics"] if o in GENE_OMICS]
+
+
+#: Config values that steer how a job runs but never change what it writes.
+RUN_ONLY = {"train": ("device", "threads", "log_every")}
+
+
+def declared_values(config: dict, *paths: str) -> str:
+    """The config values a job's outputs depend on, as one canonical JSON text.
+
+    ``paths`` name single values (``"cv.seed"``) or whole sections (``"train"``, less
+    its :data:`RUN_ONLY` values); an absent one is ``null``.  The rules carry this text
+    as a param, so that Snakemake re-runs a job when one of the values changes, and the
+    job reads its config back from it with :func:`job_config`.
+    """
+    values = {}
+    for path in paths:
+        node = config
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path in RUN_ONLY:
+            node = {k: v for k, v in node.items() if k not in RUN_ONLY[path]}
+        values[path] = node
+    return json.dumps(values, sort_keys=True)
+
+
+def job_config(declared: str, config: dict) -> dict:
+    """The config a job reads: the values its rule declared (:func:`declared_values`),
+    nested again, and the :data:`RUN_ONLY` values from ``config``.
+
+    Nothing else is in it, so a job cannot depend on a value whose change would not
+    re-run it: reading an undeclared value fails (``KeyError``) instead.
+    """
+    values = json.loads(declared)
+    nested: dict = {}
+    for path in sorted(values):
+        *parents, last = path.split(".")
+        node = nested
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"declared config values overlap: {sorted(values)}")
+        if last in node:
+            raise ValueError(f"declared config values overlap: {sorted(values)}")
+        node[last] = values[path]
+    for section, keys in RUN_ONLY.items():
+        target = nested.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ValueError(f"declared config value {section!r} is not a section")
+        target.update({key: config[section][key] for key in keys})
+    return nested
 
 
 def load_config(path: str | Path) -> dict:

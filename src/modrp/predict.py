@@ -270,8 +270,11 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
             "standardization": "standardization.parquet (also inside each omic's checkpoint)",
             "predictions": "predictions.parquet: in-sample, every line with all omics; "
                            "role says what the line was used for",
-            "config": {key: config.get(key) for key in
-                       ("dataset", "train", "fusion", "embedding", "preprocess", "graph", "cv")},
+            # The settings it was trained with (in the pipeline: exactly the values its
+            # rule declares, so those whose change re-trains it).
+            "config": {key: config[key] for key in
+                       ("dataset", "train", "fusion", "embedding", "preprocess", "graph", "cv")
+                       if key in config},
         }
         write_json(model_json, staging / "model.json")
 

@@ -50,6 +50,14 @@ def run_script(step: Callable, snakemake) -> None:
     end_process(0)
 
 
+def declared_config(snakemake) -> dict:
+    """A job's config: the values its rule declares in ``params.config_values`` (those
+    whose change re-runs it) and the run-only ones; see :func:`modrp.config.job_config`."""
+    from modrp.config import job_config
+
+    return job_config(snakemake.params.config_values, snakemake.config)
+
+
 def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
     """The raw source files the demo/download sources read for the configured omics, keyed
     as in ``data.files``."""

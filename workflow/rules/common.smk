@@ -1,9 +1,8 @@
 # Paths and config-derived lists shared by the rule files.
-import json
 import os
 import re
 
-from modrp.config import buildable_graph_omics, has_interactome, raw_files
+from modrp.config import buildable_graph_omics, declared_values, has_interactome, raw_files
 
 RESULTS = f"{config['results_dir']}/{config['dataset']}"
 RAW = f"{RESULTS}/raw"
@@ -25,34 +24,24 @@ def raw_inputs():
 
 
 def study_data_files():
-    """Everything the preprocessing writes under results/<dataset>/data/."""
+    """The tables the preprocessing writes under results/<dataset>/data/ (beside
+    summary.json, which the rule names)."""
     files = [f"{DATA}/omics/{omic}.parquet" for omic in OMICS]
     files += [f"{DATA}/{name}" for name in
               ("response.parquet", "drugs.parquet", "cell_lines.parquet",
-               "feature_genes.parquet", "summary.json")]
+               "feature_genes.parquet")]
     if has_interactome(config):
         files.append(f"{DATA}/interactome.parquet")
     return files
-
-
-# Config values that steer how a job runs but never change what it writes.
-RUN_ONLY = {"train": ("device", "threads", "log_every")}
 
 
 def config_values(*paths):
     """The config values a job's outputs depend on ("cv.seed", or a whole section such as
     "train"), as one canonical JSON text for the rule's params: Snakemake re-runs a job
     whose params changed, so changing one of these values re-runs the jobs it affects and
-    what follows them."""
-    values = {}
-    for path in paths:
-        node = config
-        for key in path.split("."):
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and path in RUN_ONLY:
-            node = {k: v for k, v in node.items() if k not in RUN_ONLY[path]}
-        values[path] = node
-    return json.dumps(values, sort_keys=True)
+    what follows them.  The job's script reads its config back from this param alone
+    (modrp.config.job_config), plus the run-only values (train.device, threads, log_every)."""
+    return declared_values(config, *paths)
 
 
 # ---------------------------------------------------------------- models

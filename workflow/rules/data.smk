@@ -50,9 +50,10 @@ if SOURCE == "download":
 rule preprocess:
     """Filter features and drugs with the paper's 95% rules and align lines by COSMIC id."""
     input:
-        raw_inputs(),
+        raw=raw_inputs(),
     output:
         study_data_files(),
+        summary=f"{DATA}/summary.json",
     params:
         config_values=config_values("omics", "drugs", "preprocess", "data.source",
                                     "data.files", "data.sha256", "data.custom"),

@@ -14,7 +14,13 @@ rule final_model:
         combination=FINAL_COMBINATION,
         graph_dir=f"{RESULTS}/graph",
         max_missing_features=config["final"]["max_missing_features"],
-        config_values=config_values("train", "fusion", "cv.seed"),
+        # What model.json records, too: only the final combination's embeddings, and the
+        # graph settings only when one of its omics is graph-embedded.
+        config_values=config_values(
+            "dataset", "train", "fusion", "cv.seed", "preprocess",
+            *[f"embedding.{o}" for o in FINAL_COMBINATION],
+            *(["graph"] if any(EMBEDDING[o] == "graph" for o in FINAL_COMBINATION) else []),
+        ),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/final_model.log",

@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
-from modrp.steps import make_demo_data, run_script  # noqa: E402
+from modrp.steps import declared_config, make_demo_data, run_script  # noqa: E402
 
-run_script(lambda smk: make_demo_data(smk.config, Path(smk.output.truth).parent), snakemake)  # noqa: F821
+run_script(lambda smk: make_demo_data(declared_config(smk), Path(smk.output.truth).parent),  # noqa: F821
+           snakemake)  # noqa: F821

@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
-from modrp.steps import run_script  # noqa: E402
+from modrp.steps import declared_config, run_script  # noqa: E402
 
 
 def step(smk):
@@ -12,7 +12,7 @@ def step(smk):
     keep_freed_memory()  # a job process: training steps reuse their buffers
     train_final_model(list(smk.params.combination), Path(smk.input.response).parent,
                       Path(smk.params.graph_dir),
-                      smk.config, Path(smk.output[0]),
+                      declared_config(smk), Path(smk.output[0]),
                       max_missing_features=smk.params.max_missing_features)
 
 

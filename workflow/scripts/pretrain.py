@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../../src")  # noqa: F821 (snakemake is injected)
-from modrp.steps import run_script  # noqa: E402
+from modrp.steps import declared_config, run_script  # noqa: E402
 
 
 def step(smk):
@@ -11,7 +11,7 @@ def step(smk):
     keep_freed_memory()  # a job process: training steps reuse their buffers
     w = smk.wildcards
     pretrain_subnetwork(w.omic, w.embedding, Path(smk.input.response).parent, smk.input.folds,
-                        int(w.fold), smk.config, Path(smk.output.model).parent,
+                        int(w.fold), declared_config(smk), Path(smk.output.model).parent,
                         graph_path=smk.input.graph[0] if smk.input.graph else None,
                         protocol=smk.params.protocol)
 
