@@ -37,6 +37,18 @@ def test_lint_is_clean(tmp_path):
     assert "Congratulations" in output, output
 
 
+def test_scripts_read_the_config_only_through_their_rules_declared_values():
+    """A job that read ``snakemake.config`` directly could depend on a value whose change
+    does not re-run it; only the download reads URLs and pins there, on purpose."""
+    readers = {path.name for path in (ROOT / "workflow" / "scripts").glob("*.py")
+               if re.search(r"\b(smk|snakemake)\.config\b", path.read_text())}
+    assert readers == {"download.py"}
+    declared = {path.name for path in (ROOT / "workflow" / "scripts").glob("*.py")
+                if "declared_config(smk)" in path.read_text()}
+    assert declared == {"baseline.py", "demo_data.py", "final_model.py", "fuse.py",
+                        "preprocess.py", "pretrain.py", "split.py"}
+
+
 def test_real_data_dag_is_planned(tmp_path):
     result = snakemake("-n", "--configfile", str(ROOT / "config" / "config.yaml"), cwd=tmp_path)
     output = result.stdout

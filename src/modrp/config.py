@@ -197,7 +197,7 @@ def job_config(declared: str, config: dict) -> dict:
     nested again, and the :data:`RUN_ONLY` values from ``config``.
 
     Nothing else is in it, so a job cannot depend on a value whose change would not
-    re-run it: reading an undeclared value fails (``KeyError``) instead.
+    re-run it: an undeclared value is not there to read (a ``KeyError``).
     """
     values = json.loads(declared)
     nested: dict = {}
