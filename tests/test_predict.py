@@ -590,3 +590,11 @@ def test_variants_without_a_depmap_id_are_mapped_through_sample_info(study, tmp_
     variants.to_csv(tmp_path / "CCLE_mutations.csv", index=False)
     got = read_new_profiles(tmp_path)["mut"]
     pd.testing.assert_frame_equal(got.loc[expected.index, expected.columns], expected)
+    # Where both are given, the DepMap id decides, whatever CCLE name stands beside it.
+    variants = pd.read_csv(raw / "CCLE_mutations.csv", dtype=str, keep_default_na=False)
+    names = variants["Tumor_Sample_Barcode"].unique()
+    assert len(names) > 1
+    rotated = dict(zip(names, np.roll(names, 1), strict=True))
+    variants["Tumor_Sample_Barcode"] = variants["Tumor_Sample_Barcode"].map(rotated)
+    variants.to_csv(tmp_path / "CCLE_mutations.csv", index=False)
+    pd.testing.assert_frame_equal(read_new_profiles(tmp_path)["mut"], expected)

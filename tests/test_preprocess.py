@@ -357,6 +357,25 @@ def test_source_config_reaches_the_mutation_and_copy_number_matrices(mini_source
     assert data.omics["cnv"].loc["905940", "KRAS"] == 0.0
 
 
+def test_a_variant_belongs_to_its_depmap_id_and_falls_back_to_its_ccle_name(mini_sources):
+    def edit(table):
+        row = table.iloc[[0]].assign(Variant_Classification="Missense_Mutation")
+        return pd.concat([
+            table,
+            # CAL-51's DepMap id beside SW48's CCLE name: the DepMap id decides.
+            row.assign(Hugo_Symbol="AKT1", DepMap_ID="ACH-000002",
+                       Tumor_Sample_Barcode="SW48_LARGE_INTESTINE"),
+            # A DepMap id sample_info does not know: the CCLE name places it (NCI-H508).
+            row.assign(Hugo_Symbol="MRE11", DepMap_ID="ACH-999999",
+                       Tumor_Sample_Barcode="NCIH508_LARGE_INTESTINE"),
+        ], ignore_index=True)
+
+    _rewrite_csv(mini_sources["mutations"], edit)
+    mut = load_source_files(mini_sources, source_config()).omics["mut"]
+    assert mut["AKT1"].to_dict() == {line: float(line == "910927") for line in mut.index}
+    assert mut["MRE11"].to_dict() == {line: float(line == "905940") for line in mut.index}
+
+
 def test_response_keeps_only_the_selected_drug_id_and_annotations_come_from_compounds(
         mini_sources, caplog):
     table = pd.read_excel(mini_sources["dose_response"], engine="calamine")

@@ -799,6 +799,7 @@ def read_source_profiles(files: dict[str, Path], sample_info: Path | None = None
         profiles["exp"] = depmap.read_expression(files["exp"])
     if "mut" in files:
         variants = depmap.read_mutations(files["mut"])
+        # The DepMap id decides; the CCLE name only where the DepMap id is empty.
         line = variants["depmap_id"].where(variants["depmap_id"] != "")
         line = line.fillna(variants["ccle_name"].map(by_ccle)).fillna(variants["ccle_name"])
         matrix = mutation_matrix(variants.assign(line=line),

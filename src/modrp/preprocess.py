@@ -285,6 +285,7 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
                                           by_depmap, "expression")
     if "mut" in omics_wanted:
         variants = depmap.read_mutations(files["mutations"])
+        # The DepMap id decides; the CCLE name only where the DepMap id maps to no line.
         variants["line"] = variants["depmap_id"].map(by_depmap).fillna(
             variants["ccle_name"].map(by_ccle))
         unmapped = variants.loc[variants["line"].isna(), "depmap_id"].nunique()
