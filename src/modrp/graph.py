@@ -45,10 +45,11 @@ class FeatureGraph:
         return int((degree > 0).sum())
 
 
-def _links(features: list[str], feature_genes: pd.DataFrame,
-           edges: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """F, the feature-by-gene incidence, and G, the symmetric gene graph without self-loops,
-    both over the genes of ``features``."""
+def _feature_pairs(features: list[str], feature_genes: pd.DataFrame,
+                   edges: pd.DataFrame) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """F G F^T and F F^T over ``features``, with F the feature-by-gene incidence and G the
+    symmetric gene graph without self-loops: the feature pairs joined through an
+    interactome edge, and those that share a gene."""
     feature_index = pd.Index(features)
     links = feature_genes[feature_genes["feature"].isin(feature_index)]
     genes = pd.Index(sorted(set(links["gene"])))
@@ -65,7 +66,7 @@ def _links(features: list[str], feature_genes: pd.DataFrame,
         (np.ones(2 * len(a), dtype=np.float32), (np.concatenate([a, b]), np.concatenate([b, a]))),
         shape=(len(genes), len(genes)),
     )
-    return incidence, gene_graph
+    return incidence @ gene_graph @ incidence.T, incidence @ incidence.T
 
 
 def _support(matrix: sp.spmatrix) -> sp.csr_matrix:
@@ -77,6 +78,20 @@ def _support(matrix: sp.spmatrix) -> sp.csr_matrix:
     return matrix
 
 
+def _adjacency(through: sp.spmatrix, shared: sp.spmatrix) -> sp.csr_matrix:
+    """The support of F G F^T + F F^T + I (see :func:`_feature_pairs`)."""
+    identity = sp.identity(through.shape[0], dtype=np.float32, format="csr")
+    return _support(through + shared + identity)
+
+
+def _partner_counts(through: sp.spmatrix) -> np.ndarray:
+    """Per feature, how many other features it reaches through an interactome edge (the
+    support of F G F^T off its diagonal); a shared gene alone is not one."""
+    off_diagonal = _support(through).tolil()
+    off_diagonal.setdiag(0)
+    return np.diff(_support(off_diagonal).indptr)
+
+
 def feature_adjacency(features: list[str], feature_genes: pd.DataFrame,
                       edges: pd.DataFrame) -> sp.csr_matrix:
     """Symmetric 0/1 CSR adjacency among ``features`` with self-loops.
@@ -85,19 +100,7 @@ def feature_adjacency(features: list[str], feature_genes: pd.DataFrame,
     ``edges`` holds gene pairs (``gene_a, gene_b``).  Computed as the support of
     F (G + I) F^T + I with F the feature-by-gene incidence and G the gene graph.
     """
-    incidence, gene_graph = _links(features, feature_genes, edges)
-    identity = sp.identity(len(features), dtype=np.float32, format="csr")
-    return _support(incidence @ gene_graph @ incidence.T + incidence @ incidence.T + identity)
-
-
-def interactome_partners(features: list[str], feature_genes: pd.DataFrame,
-                         edges: pd.DataFrame) -> np.ndarray:
-    """Per feature, how many other features it reaches through an interactome edge
-    (the support of F G F^T off its diagonal); a shared gene alone is not one."""
-    incidence, gene_graph = _links(features, feature_genes, edges)
-    through = _support(incidence @ gene_graph @ incidence.T).tolil()
-    through.setdiag(0)
-    return np.diff(_support(through).indptr)
+    return _adjacency(*_feature_pairs(features, feature_genes, edges))
 
 
 def build_feature_graph(omic: str, features: list[str], feature_genes: pd.DataFrame,
@@ -110,8 +113,9 @@ def build_feature_graph(omic: str, features: list[str], feature_genes: pd.DataFr
     """
     links = feature_genes[feature_genes["omic"] == omic] if "omic" in feature_genes else \
         feature_genes
-    adjacency = feature_adjacency(features, links, edges)
-    interacting = interactome_partners(features, links, edges) > 0
+    through, shared = _feature_pairs(features, links, edges)
+    adjacency = _adjacency(through, shared)
+    interacting = _partner_counts(through) > 0
     if not interacting.any():
         interactome_genes = pd.unique(edges[["gene_a", "gene_b"]].to_numpy().ravel())[:3]
         raise InputError(
