@@ -56,11 +56,8 @@ def test_real_data_dag_is_planned(tmp_path):
         assert any(line.split()[:2] == [rule, str(count)] for line in output.splitlines()), \
             output
     # the files of omics left out are neither fetched nor required
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["omics"] = ["exp", "mut"]
-    path = tmp_path / "two-omics.yaml"
-    path.write_text(yaml.safe_dump(config))
-    output = snakemake("-n", "--configfile", str(path), cwd=tmp_path).stdout
+    output = dry_run_of_changed_config(tmp_path, lambda c: c.update(omics=["exp", "mut"]),
+                                       base=ROOT / "config" / "config.yaml", check=True).stdout
     downloads = planned_jobs(output, "download")
     assert len(downloads) == 7, output
     for name in ("Gene_level_CN.xlsx", "CCLE_RPPA_20181003.csv", "CCLE_metabolomics"):
@@ -104,17 +101,18 @@ def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path)
     assert "slurm_account" not in result.stdout and "slurm_partition" not in result.stdout
 
 
-def dry_run_of_changed_demo_config(tmp_path: Path, change) -> subprocess.CompletedProcess:
-    """``snakemake -n`` with config/demo.yaml as ``change`` leaves it (not checked)."""
-    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+def dry_run_of_changed_config(workdir: Path, change, base: Path = ROOT / "config" / "demo.yaml",
+                              check: bool = False) -> subprocess.CompletedProcess:
+    """``snakemake -n`` in ``workdir`` with the config file ``base`` as ``change`` leaves it."""
+    config = yaml.safe_load(Path(base).read_text())
     change(config)
-    path = tmp_path / "changed.yaml"
+    path = workdir / "changed.yaml"
     path.write_text(yaml.safe_dump(config))
-    return snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    return snakemake("-n", "--configfile", str(path), cwd=workdir, check=check)
 
 
 def test_invalid_config_stops_with_the_key(tmp_path):
-    result = dry_run_of_changed_demo_config(tmp_path, lambda c: c["cv"].update(folds=1))
+    result = dry_run_of_changed_config(tmp_path, lambda c: c["cv"].update(folds=1))
     assert result.returncode != 0
     assert "invalid configuration: config key cv.folds: 1 is less than the minimum of 2" in \
         result.stdout + result.stderr
@@ -122,7 +120,7 @@ def test_invalid_config_stops_with_the_key(tmp_path):
 
 def test_a_given_config_is_used_alone_not_merged_into_the_default(tmp_path):
     # config/config.yaml has a dataset: a merge would plan results/paper
-    result = dry_run_of_changed_demo_config(tmp_path, lambda c: c.pop("dataset"))
+    result = dry_run_of_changed_config(tmp_path, lambda c: c.pop("dataset"))
     assert result.returncode != 0
     assert "config key (top level): 'dataset' is a required property" in \
         result.stdout + result.stderr
@@ -309,11 +307,7 @@ def test_a_changed_config_value_reruns_the_jobs_it_affects(demo_run):
     base = workdir / "demo-fast.yaml"
 
     def planned(change) -> dict[str, int]:
-        config = yaml.safe_load(base.read_text())
-        change(config)
-        path = workdir / "changed.yaml"
-        path.write_text(yaml.safe_dump(config))
-        output = snakemake("-n", "--configfile", str(path), cwd=workdir).stdout
+        output = dry_run_of_changed_config(workdir, change, base=base, check=True).stdout
         return {rule: len(planned_jobs(output, rule)) for rule in
                 ("demo_data", "preprocess", "split", "pretrain", "fuse", "concatenate",
                  "baseline", "final_model")}
