@@ -586,15 +586,14 @@ def test_variants_without_a_depmap_id_are_mapped_through_sample_info(study, tmp_
     variants = pd.read_csv(raw / "CCLE_mutations.csv", dtype=str, keep_default_na=False)
     expected = read_new_profiles([raw / "CCLE_mutations.csv", raw / "sample_info.csv"])["mut"]
     assert expected.index.str.startswith("ACH-").all()
-    variants["DepMap_ID"] = ""  # only the CCLE name is left
-    variants.to_csv(tmp_path / "CCLE_mutations.csv", index=False)
+    # only the CCLE name is left
+    variants.assign(DepMap_ID="").to_csv(tmp_path / "CCLE_mutations.csv", index=False)
     got = read_new_profiles(tmp_path)["mut"]
     pd.testing.assert_frame_equal(got.loc[expected.index, expected.columns], expected)
     # Where both are given, the DepMap id decides, whatever CCLE name stands beside it.
-    variants = pd.read_csv(raw / "CCLE_mutations.csv", dtype=str, keep_default_na=False)
     names = variants["Tumor_Sample_Barcode"].unique()
     assert len(names) > 1
     rotated = dict(zip(names, np.roll(names, 1), strict=True))
-    variants["Tumor_Sample_Barcode"] = variants["Tumor_Sample_Barcode"].map(rotated)
-    variants.to_csv(tmp_path / "CCLE_mutations.csv", index=False)
+    variants.assign(Tumor_Sample_Barcode=variants["Tumor_Sample_Barcode"].map(rotated)) \
+        .to_csv(tmp_path / "CCLE_mutations.csv", index=False)
     pd.testing.assert_frame_equal(read_new_profiles(tmp_path)["mut"], expected)
