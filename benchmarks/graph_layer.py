@@ -41,6 +41,7 @@ import scipy.sparse as sp
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from modrp import graph_kernels
 from modrp.model import DenseMaskedEmbedding, GraphEmbedding, feature_major, sddmm, spmm
 from modrp.train import Adam, keep_freed_memory
 
@@ -102,6 +103,19 @@ class TrainingStep:
             "forward SpMM": lambda: spmm(crow, col, weight, x_t, bias),
             "weight-gradient SDDMM": lambda: sddmm(crow, col, grad_t, x_t),
             "input-gradient SpMM": lambda: spmm(crow, col, weight_t, grad_t),
+        }
+
+    def compiled_kernels(self) -> dict:
+        """The two calls a step makes with modrp.graph_kernels: the forward SpMM, and one
+        backward pass giving both the SDDMM and the transposed SpMM."""
+        layer = self.layer
+        crow, col, perm = layer.crow_indices, layer.col_indices, layer.transpose_perm
+        weight, bias = layer.weight.detach(), layer.bias.detach()
+        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
+        return {
+            "forward SpMM": lambda: graph_kernels.forward(crow, col, weight, bias, x_t),
+            "SDDMM + transposed SpMM": lambda: graph_kernels.backward(
+                crow, col, perm, weight, x_t, grad_t, input_grad=True, weight_grad=True),
         }
 
     def kernels_back_to_back(self):
@@ -261,19 +275,38 @@ def main() -> None:
     # Batches cut from a transposed data matrix arrive column-major: no transpose needed.
     x_columns = x.detach().t().contiguous().t().requires_grad_()
     sparse_columns_step = TrainingStep(sparse, x_columns)
+    compiled = sparse.uses_compiled_kernels(feature_major(x.detach()), *sparse.parameters(),
+                                            *sparse.buffers())
+    print("GraphEmbedding runs " + ("the compiled kernels (modrp.graph_kernels)" if compiled
+                                    else "torch's sparse kernels"))
+    candidates = {"(b) GraphEmbedding": sparse_step,
+                  "    same, column-major input": sparse_columns_step}
+    if compiled:
+        torch_layer = GraphEmbedding(adjacency, kernels="torch").to(device)
+        torch_layer.load_state_dict(sparse.state_dict())
+        candidates["    same, torch's kernels"] = TrainingStep(torch_layer, x_columns)
     kernels = {f"    {name}": fn for name, fn in sparse_step.kernels().items()}
-    ms = time_rounds({"(b) GraphEmbedding": sparse_step,
-                      "    same, column-major input": sparse_columns_step,
-                      **kernels,
-                      "(c') the three, back to back": sparse_step.kernels_back_to_back()},
+    own = ({f"    {name} ": fn for name, fn in sparse_step.compiled_kernels().items()}
+           if compiled else {})
+    ms = time_rounds({**candidates, **kernels,
+                      "(c') the three, back to back": sparse_step.kernels_back_to_back(),
+                      **own},
                      args.repeats, device)
     load = os.getloadavg()[0]
-    ms["(c) sum of the three kernels"] = [
-        sum(round_ms) for round_ms in zip(*(ms[k] for k in kernels), strict=True)]
-    ms["(c') the three, back to back"] = ms.pop("(c') the three, back to back")
+
+    def total(names) -> list[float]:
+        return [sum(round_ms) for round_ms in zip(*(ms[k] for k in names), strict=True)]
+
+    ordered = {name: ms[name] for name in [*candidates, *kernels]}
+    ordered["(c) sum of torch's three kernels"] = total(kernels)
+    ordered["(c') the three, back to back"] = ms["(c') the three, back to back"]
     cold = time_out_of_cache(kernels, args.repeats, device)
-    ms["(c'') the three, each out of cache"] = [
+    ordered["(c'') the three, each out of cache"] = [
         sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
+    if compiled:
+        ordered.update({name: ms[name] for name in own})
+        ordered["(d) sum of the two compiled kernels"] = total(own)
+    ms = ordered
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),
                ("    same, column-major input", sparse_columns_step)]}
@@ -291,7 +324,7 @@ def main() -> None:
           f"round); sparse candidates interleaved; 1-minute load average after timing "
           f"them: {load:.1f} on {os.cpu_count()} CPUs")
     for name, values in ms.items():
-        print(f"  {name:<34} {statistics.median(values):9.2f}   ({min(values):.2f})")
+        print(f"  {name:<36} {statistics.median(values):9.2f}   ({min(values):.2f})")
 
     how = "bytes held before the step + " + (
         "its peak rise in torch.cuda.max_memory_allocated" if device.type == "cuda"
@@ -300,44 +333,42 @@ def main() -> None:
     print("  state: parameters, gradients, Adam state, buffers")
     print("  activations: tensors saved for backward, and the output")
     print(f"  peak: all of it plus temporaries, during one step ({how})")
-    print(f"  {'':<34} {'state':>9} {'activ.':>9} {'held':>9} {'peak':>9}")
+    print(f"  {'':<36} {'state':>9} {'activ.':>9} {'held':>9} {'peak':>9}")
     for name, (state, act, peak) in memory.items():
-        print(f"  {name:<34} {state / 2**20:9.1f} {act / 2**20:9.1f} "
+        print(f"  {name:<36} {state / 2**20:9.1f} {act / 2**20:9.1f} "
               f"{(state + act) / 2**20:9.1f} {peak / 2**20:9.1f}")
 
-    def ratio(a: str, b: str, pick) -> float:
-        return pick(ms[a]) / pick(ms[b])
+    def ratio(a: str, b: str) -> str:
+        med = statistics.median(ms[a]) / statistics.median(ms[b])
+        return f"{med:7.2f}x ({min(ms[a]) / min(ms[b]):.2f}x)"
 
     def memory_ratio(sparse_name: str, pick) -> float:
         return pick(memory["(a) dense masked layer"]) / pick(memory[sparse_name])
 
-    med, best = statistics.median, min
-    time_ratio = [ratio("(a) dense masked layer", "(b) GraphEmbedding", f) for f in (med, best)]
-    over = [ratio("(b) GraphEmbedding", "(c) sum of the three kernels", f) for f in (med, best)]
-    over_columns = [ratio("    same, column-major input", "(c) sum of the three kernels", f)
-                    for f in (med, best)]
-    held = [memory_ratio(name, lambda m: m[0] + m[1])
-            for name in ("(b) GraphEmbedding", "    same, column-major input")]
+    step, columns = "(b) GraphEmbedding", "    same, column-major input"
+    sums = "(c) sum of torch's three kernels"
+    held = [memory_ratio(name, lambda m: m[0] + m[1]) for name in (step, columns)]
+    rows = [("dense / sparse step time", ratio("(a) dense masked layer", step), "goal >= 40x"),
+            ("sparse step / (c) kernel sum", ratio(step, sums), "goal <= 1.5x"),
+            ("  same, column-major input", ratio(columns, sums), "")]
+    if compiled:
+        rows += [("  same, with torch's kernels", ratio("    same, torch's kernels", sums), ""),
+                 ("  column-major step / (d) sum",
+                  ratio(columns, "(d) sum of the two compiled kernels"),
+                  "the kernels it calls; for information")]
+    rows += [("  (c') back to back / (c) sum", ratio("(c') the three, back to back", sums), ""),
+             ("  column-major step / (c'') sum",
+              ratio(columns, "(c'') the three, each out of cache"),
+              "kernels out of cache; for information")]
     print("\nratios, median rounds (best rounds):")
-    print(f"  dense / sparse step time            {time_ratio[0]:7.1f}x ({time_ratio[1]:.1f}x)"
-          "   goal >= 40x")
-    print(f"  sparse step / kernel sum            {over[0]:7.2f}x ({over[1]:.2f}x)"
-          "   goal <= 1.5x")
-    print(f"    same, column-major input          {over_columns[0]:7.2f}x ({over_columns[1]:.2f}x)")
-    in_row = [ratio("(c') the three, back to back", "(c) sum of the three kernels", f)
-              for f in (med, best)]
-    print(f"    kernels back to back / kernel sum {in_row[0]:7.2f}x ({in_row[1]:.2f}x)")
-    cold_columns = [ratio("    same, column-major input", "(c'') the three, each out of cache",
-                          f) for f in (med, best)]
-    print(f"    column-major step / (c'') sum     {cold_columns[0]:7.2f}x ({cold_columns[1]:.2f}x)"
-          "   kernels out of cache; for information")
-    print(f"  dense / sparse memory, held         {held[0]:7.1f}x          goal >= 100x")
-    print(f"    same, column-major input          {held[1]:7.1f}x")
-    state = memory_ratio("(b) GraphEmbedding", lambda m: m[0])
-    peak = memory_ratio("(b) GraphEmbedding", lambda m: m[2])
-    print(f"    state only                        {state:7.1f}x")
-    print(f"    peak                              {peak:7.1f}x")
-
+    for label, value, note in rows:
+        print(f"  {label:<36} {value}   {note}".rstrip())
+    state = memory_ratio(step, lambda m: m[0])
+    peak = memory_ratio(step, lambda m: m[2])
+    print(f"  {'dense / sparse memory, held':<36} {held[0]:7.1f}x          goal >= 100x")
+    print(f"  {'  same, column-major input':<36} {held[1]:7.1f}x")
+    print(f"  {'  state only':<36} {state:7.1f}x")
+    print(f"  {'  peak':<36} {peak:7.1f}x")
 
 if __name__ == "__main__":
     main()

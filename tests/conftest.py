@@ -170,6 +170,16 @@ def write_mini_sources(root: Path) -> dict[str, Path]:
     return files
 
 
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache(tmp_path_factory) -> Path:
+    """The compiled graph kernels are built into the session's temporary folder, not the
+    user's cache; workflow runs started by tests inherit the setting."""
+    folder = tmp_path_factory.mktemp("kernel-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODRP_KERNEL_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def mini_sources(tmp_path) -> dict[str, Path]:
     return write_mini_sources(tmp_path / "raw")

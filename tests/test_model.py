@@ -45,14 +45,14 @@ def edge_positions(layer: GraphEmbedding) -> tuple[torch.Tensor, torch.Tensor]:
     return layer.col_indices.long(), outputs
 
 
-def sparse_and_dense(adjacency, dtype=torch.float64):
-    sparse = GraphEmbedding(adjacency).to(dtype)
+def sparse_and_dense(adjacency, dtype=torch.float64, kernels="auto"):
+    sparse = GraphEmbedding(adjacency, kernels=kernels).to(dtype)
     dense = DenseMaskedEmbedding(adjacency).to(dtype).copy_from(sparse)
     return sparse, dense
 
 
-def compare_with_dense(adjacency, batch: int, dtype=torch.float64, tol=1e-12):
-    sparse, dense = sparse_and_dense(adjacency, dtype)
+def compare_with_dense(adjacency, batch: int, dtype=torch.float64, tol=1e-12, kernels="auto"):
+    sparse, dense = sparse_and_dense(adjacency, dtype, kernels)
     n = adjacency.shape[0]
     x = torch.randn(batch, n, dtype=dtype, requires_grad=True)
     x_dense = x.detach().clone().requires_grad_()

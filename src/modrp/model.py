@@ -23,8 +23,7 @@ permuted).  Alternatives measured on the 2-core CPU this was written on
                             gather + index_add 135
     weight gradient         SDDMM 3-4; gather + multiply + sum, chunked, 60-110
     one step, autograd      CSR 215-235; COO 415-430; gather 530-700
-    one step, this module   19-27: 1.7-2.0x its three kernels timed alone, each in
-                            a hot loop; called back to back, they alone take 1.2-1.3x
+    one step, Function      19-27 with torch's kernels, glibc's malloc defaults
     one step, dense masked  1,550-2,000
 
 The kernels want the batch as columns, (n, batch) row-major: MKL's
@@ -36,16 +35,29 @@ column-major, so no second transpose happens.  Batches cut as columns of a
 transposed data matrix (``x_t[:, rows].t()``) skip the transpose altogether.
 ``benchmarks/graph_layer.py`` measures the layer against the dense one in one run.
 
-What a step costs beyond its kernels (2-core AMD EPYC, 32 MB L3, column-major
-input, torch profiler): the kernels themselves run slower inside a step (their
-n x batch operands, 12.6 MB each, no longer sit in cache: 1.35-1.4x back to back),
-and the ReLU backward, the bias gradient, the weight permutation and Adam add
-about 2 ms.  With glibc's malloc defaults every step also faults its freshly
-freed output and gradient buffers back in (~1,650 page faults a step here, ~200
-after); the training jobs call ``modrp.train.keep_freed_memory`` first, which
-takes the step from 2.1x to 1.65x its kernels timed alone.  Fusing the ReLU into
-the Function above (in place, or into a kept workspace) measured within noise, so
-it is not done.
+Two sets of kernels compute these three products.  torch's (MKL's CSR SpMM and
+sampled_addmm) run everywhere, CUDA included.  On CPU float32, modrp.graph_kernels
+(a small C file compiled on first use, with torch's kernels as the fallback) runs a
+forward SpMM of its own and one backward pass over S^T that gathers each
+neighbour's gradient row once for both the weight and the input gradient, where
+torch's two kernels gather a row each.  Inside a training step that is the point:
+the step's n x batch operands (12.6 MB each at paper scale) no longer sit together
+in a 32 MB L3, so every gather pass costs memory traffic.  Measured with
+benchmarks/graph_layer.py (2-core AMD EPYC, column-major input, batch 350, ms):
+
+    kernels alone           torch: SpMM 2.4 + SDDMM 2.1 + transposed SpMM 2.0 = 6.5
+                            compiled: SpMM 1.7 + both backward products 3.6 = 5.3
+    one training step       torch's kernels 14.9 (2.3x torch's three); compiled 8.8
+                            (1.35x torch's three, 1.67x the two compiled calls)
+
+What remains beyond the kernels: they run slower inside a step (operands out of
+cache), and the ReLU, its backward, the bias gradient and Adam add about 1.5 ms.
+With glibc's malloc defaults every step also faults its freshly freed output and
+gradient buffers back in (~1,650 page faults a step here, ~200 after); the
+training jobs call ``modrp.train.keep_freed_memory`` first.  Tried and dropped
+(within noise or slower): fusing the ReLU and the bias gradient into the kernels,
+splitting the batch into column blocks that fit in cache, non-temporal stores of
+the outputs.
 """
 
 from __future__ import annotations
@@ -57,6 +69,8 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+
+from modrp import graph_kernels
 
 # Paper, Results: hidden sizes and dropouts of the dense layer (eq. 5) per omic; the
 # dense embedding (eq. 3) of metabolites has 200 units.  The paper gives no size for
@@ -118,11 +132,16 @@ class _GraphAffine(torch.autograd.Function):
     S = CSR(crow, col, weight) = (W o A)^T, so ``weight[k]`` joins input feature
     ``col[k]`` to output feature r, the CSR row of k.  Backward: the SDDMM gives
     the weight gradient, S^T (same structure, permuted values) the input's.
+    ``compiled`` picks modrp.graph_kernels over torch's kernels; the caller checks
+    that they take the operands.
     """
 
     @staticmethod
-    def forward(ctx, x_t, weight, bias, crow, col, transpose_perm):
+    def forward(ctx, x_t, weight, bias, crow, col, transpose_perm, compiled=False):
+        ctx.compiled = compiled
         ctx.save_for_backward(x_t, weight, crow, col, transpose_perm)
+        if compiled:
+            return graph_kernels.forward(crow, col, weight, bias, x_t)
         return spmm(crow, col, weight, x_t, bias)
 
     @staticmethod
@@ -131,14 +150,20 @@ class _GraphAffine(torch.autograd.Function):
         x_t, weight, crow, col, transpose_perm = ctx.saved_tensors
         grad_t = grad_t.contiguous()  # already is when the layers after keep the layout
         grad_x_t = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[1]:
-            grad_weight = sddmm(crow, col, grad_t, x_t)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_t.sum(dim=1)
+        if ctx.compiled:
+            # one pass over S^T for both products (see graph_kernels.c)
+            grad_x_t, grad_weight = graph_kernels.backward(
+                crow, col, transpose_perm, weight, x_t, grad_t,
+                input_grad=ctx.needs_input_grad[0], weight_grad=ctx.needs_input_grad[1])
+            return grad_x_t, grad_weight, grad_bias, None, None, None, None
+        if ctx.needs_input_grad[1]:
+            grad_weight = sddmm(crow, col, grad_t, x_t)
         if ctx.needs_input_grad[0]:
             # S^T = W o A, and A is symmetric: A's CSR structure, the values permuted.
             grad_x_t = spmm(crow, col, weight.index_select(0, transpose_perm), grad_t)
-        return grad_x_t, grad_weight, grad_bias, None, None, None
+        return grad_x_t, grad_weight, grad_bias, None, None, None, None
 
 
 def _checked_adjacency(adjacency) -> sp.csr_matrix:
@@ -171,10 +196,21 @@ class GraphEmbedding(nn.Module):
     with every self-loop set.  Parameters: ``weight`` (nnz,) and ``bias`` (n,);
     buffers: A's CSR structure and the permutation that transposes it.  No n x n
     tensor exists, in the forward pass or the backward.
+
+    ``kernels``: "auto" runs modrp.graph_kernels (compiled C) on CPU float32 operands
+    when it is available and torch's sparse kernels otherwise; "torch" always runs
+    torch's; "compiled" runs the compiled ones or raises.  Both compute the same
+    products, to float rounding.
     """
 
-    def __init__(self, adjacency: sp.csr_matrix, activation: nn.Module | None = None):
+    KERNELS = ("auto", "torch", "compiled")
+
+    def __init__(self, adjacency: sp.csr_matrix, activation: nn.Module | None = None,
+                 kernels: str = "auto"):
         super().__init__()
+        if kernels not in self.KERNELS:
+            raise ValueError(f"kernels must be one of {self.KERNELS}, got {kernels!r}")
+        self.kernels = kernels
         a = _checked_adjacency(adjacency)
         n, nnz = a.shape[0], a.nnz
         index = _index_dtype(nnz)
@@ -205,12 +241,28 @@ class GraphEmbedding(nn.Module):
         """(batch, n) -> (batch, n), returned as a column-major view (see module doc)."""
         # x_t is saved for backward: a copy of x, unless x arrives column-major.
         x_t = feature_major(x)
-        y_t = _GraphAffine.apply(x_t, self.weight, self.bias, self.crow_indices,
-                                 self.col_indices, self.transpose_perm)
+        operands = (x_t, self.weight, self.bias, self.crow_indices, self.col_indices,
+                    self.transpose_perm)
+        y_t = _GraphAffine.apply(*operands, self.uses_compiled_kernels(*operands))
         return self.activation(y_t).t()
 
+    def uses_compiled_kernels(self, *operands: torch.Tensor) -> bool:
+        """Whether a forward on these operands runs modrp.graph_kernels."""
+        if self.kernels == "torch":
+            return False
+        if graph_kernels.applies_to(*operands) and graph_kernels.library() is not None:
+            return True
+        if self.kernels == "compiled":
+            if not graph_kernels.applies_to(*operands):
+                raise ValueError("the compiled graph kernels take contiguous CPU float32 "
+                                 "operands with int32 indices; got "
+                                 f"{sorted({f'{t.device.type} {t.dtype}' for t in operands})}")
+            raise graph_kernels.KernelsUnavailable(graph_kernels.unavailable_reason())
+        return False
+
     def extra_repr(self) -> str:
-        return f"features={self.out_features}, edges_with_self_loops={self.nnz}"
+        return (f"features={self.out_features}, edges_with_self_loops={self.nnz}, "
+                f"kernels={self.kernels}")
 
 
 class DenseMaskedEmbedding(nn.Module):

@@ -1,0 +1,175 @@
+"""Compiled CPU kernels of the graph embedding: graph_kernels.c, built on first use.
+
+``GraphEmbedding`` calls these on CPU float32 tensors when a C compiler is at hand,
+and torch's sparse kernels otherwise (CUDA, other dtypes, no compiler).  Both paths
+compute the same products; what the compiled one adds is a backward that gathers each
+neighbour's gradient row once for the weight gradient and the input gradient together
+(see the C file), and a forward free of MKL's per-call setup.
+
+The library is compiled with the C compiler in ``$CC`` (default ``cc``) and OpenMP,
+with AVX2/FMA where the CPU has them, into a per-user cache
+(``$MODRP_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/modrp`` or ``~/.cache/modrp``), one
+file per source, compiler and flags, so machines of a cluster that share a home
+directory but differ in CPU each get their own.  It links libgomp by its usual name,
+which resolves to the copy torch has already loaded: one OpenMP thread pool, sized by
+``torch.get_num_threads()``.  ``MODRP_GRAPH_KERNELS=torch`` turns the compiled path
+off.  When compiling fails, a warning says why, once, and torch's kernels are used.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("graph_kernels.c")
+_BASE_FLAGS = ["-O3", "-std=c11", "-fPIC", "-shared", "-fopenmp"]
+
+
+class KernelsUnavailable(RuntimeError):
+    """The compiled kernels cannot be built or loaded here."""
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def compiler_flags() -> list[str]:
+    """Flags for this machine: AVX2 and FMA on x86-64 CPUs that have both."""
+    flags = list(_BASE_FLAGS)
+    if platform.machine().lower() in ("x86_64", "amd64") and {"avx2", "fma"} <= _cpu_flags():
+        flags += ["-mavx2", "-mfma"]
+    return flags
+
+
+def cache_dir() -> Path:
+    if os.environ.get("MODRP_KERNEL_CACHE"):
+        return Path(os.environ["MODRP_KERNEL_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "modrp"
+
+
+def _compiler() -> list[str]:
+    command = shlex.split(os.environ.get("CC") or "cc")
+    if not command or shutil.which(command[0]) is None:
+        raise KernelsUnavailable(f"no C compiler: {command[0] if command else '$CC is empty'!r} "
+                                 "is not on PATH (set CC to one)")
+    return command
+
+
+def build(directory: Path | None = None) -> Path:
+    """The compiled library's path, compiling it first unless the cache has it."""
+    compiler = _compiler()
+    flags = compiler_flags()
+    version = subprocess.run([*compiler, "--version"], capture_output=True, text=True,
+                             check=False).stdout
+    key = hashlib.sha256("\0".join([SOURCE.read_text(), version, *compiler, *flags])
+                         .encode()).hexdigest()[:16]
+    directory = cache_dir() if directory is None else directory
+    target = directory / f"graph_kernels-{key}.so"
+    if target.exists():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    # Compiled under a name of its own, then renamed: jobs compiling at once never see
+    # each other's half-written file.
+    handle, partial = tempfile.mkstemp(prefix=".graph_kernels-", suffix=".so", dir=directory)
+    os.close(handle)
+    try:
+        result = subprocess.run([*compiler, *flags, str(SOURCE), "-o", partial],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise KernelsUnavailable(f"{shlex.join([*compiler, *flags])} failed:\n"
+                                     f"{result.stderr.strip()}")
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
+def _load(path: Path) -> ctypes.CDLL:
+    library = ctypes.CDLL(str(path))
+    i64, i32, ptr = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p
+    library.graph_forward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, ptr, ptr, i32]
+    library.graph_forward.restype = None
+    library.graph_backward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32]
+    library.graph_backward.restype = None
+    return library
+
+
+_reason: list[str] = []
+
+
+@functools.cache
+def library() -> ctypes.CDLL | None:
+    """The loaded kernels, or None (with one warning) when they cannot be had."""
+    _reason.clear()
+    if os.environ.get("MODRP_GRAPH_KERNELS", "").strip().lower() == "torch":
+        _reason.append("MODRP_GRAPH_KERNELS=torch turns them off")
+        return None
+    try:
+        return _load(build())
+    except (KernelsUnavailable, OSError) as error:
+        _reason.append(str(error))
+        warnings.warn(f"compiled graph kernels unavailable, using torch's sparse kernels: "
+                      f"{error}", RuntimeWarning, stacklevel=2)
+        return None
+
+
+def unavailable_reason() -> str:
+    """Why ``library()`` gave None ("" when it did not)."""
+    library()
+    return "; ".join(_reason)
+
+
+def applies_to(*tensors: torch.Tensor) -> bool:
+    """Whether the compiled kernels take these operands: CPU, float32 or int32, contiguous."""
+    return all(t.device.type == "cpu" and t.dtype in (torch.float32, torch.int32)
+               and t.is_contiguous() for t in tensors)
+
+
+def _pointer(tensor: torch.Tensor | None) -> int | None:
+    return None if tensor is None else tensor.data_ptr()
+
+
+def forward(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
+            bias: torch.Tensor | None, x_t: torch.Tensor) -> torch.Tensor:
+    """S x_t + bias for S = CSR(crow, col, weight); x_t (n, batch) row-major."""
+    n, batch = x_t.shape
+    y_t = torch.empty_like(x_t)
+    library().graph_forward(n, batch, _pointer(crow), _pointer(col), _pointer(weight),
+                            _pointer(bias), _pointer(x_t), _pointer(y_t),
+                            torch.get_num_threads())
+    return y_t
+
+
+def backward(crow: torch.Tensor, col: torch.Tensor, transpose_perm: torch.Tensor,
+             weight: torch.Tensor, x_t: torch.Tensor, grad_t: torch.Tensor,
+             input_grad: bool, weight_grad: bool):
+    """(S^T grad_t or None, the SDDMM grad_t x_t^T on S's entries or None), in one pass."""
+    n, batch = grad_t.shape
+    grad_x_t = torch.empty_like(grad_t) if input_grad else None
+    grad_weight = torch.empty_like(weight) if weight_grad else None
+    if input_grad or weight_grad:
+        library().graph_backward(n, batch, _pointer(crow), _pointer(col),
+                                 _pointer(transpose_perm), _pointer(weight), _pointer(x_t),
+                                 _pointer(grad_t), _pointer(grad_x_t), _pointer(grad_weight),
+                                 torch.get_num_threads())
+    return grad_x_t, grad_weight

@@ -1,0 +1,154 @@
+"""The compiled graph kernels (graph_kernels.c) against torch's, and how they are built."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+
+import pytest
+import torch
+from test_model import compare_with_dense, random_graph
+
+from modrp import graph_kernels
+from modrp.model import GraphEmbedding, sddmm, spmm
+
+needs_compiler = pytest.mark.skipif(shutil.which(os.environ.get("CC") or "cc") is None,
+                                    reason="no C compiler on this machine")
+
+
+@pytest.fixture
+def fresh_library(monkeypatch):
+    """library() forgets what it loaded before the test and after it."""
+    graph_kernels.library.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    graph_kernels.library.cache_clear()
+
+
+def operands(n: int, edges: int, batch: int, seed: int):
+    torch.manual_seed(seed)
+    layer = GraphEmbedding(random_graph(n, edges, seed=seed))
+    weight = torch.randn(layer.nnz)
+    return (layer.crow_indices, layer.col_indices, layer.transpose_perm, weight,
+            torch.randn(n), torch.randn(n, batch), torch.randn(n, batch))
+
+
+# batch sizes around the unrolled and vector widths; 257 nodes with few edges leaves
+# rows of one entry (self-loop only) next to hubs
+@needs_compiler
+@pytest.mark.parametrize("n,edges,batch", [(1, 0, 1), (5, 4, 3), (40, 60, 8), (257, 900, 17),
+                                           (257, 3000, 33), (120, 2000, 350)])
+def test_compiled_kernels_compute_what_torchs_do(n, edges, batch):
+    crow, col, perm, weight, bias, x_t, grad_t = operands(n, edges, batch, seed=n + batch)
+    assert graph_kernels.library() is not None
+    tol = {"rtol": 1e-5, "atol": 1e-5}
+    torch.testing.assert_close(graph_kernels.forward(crow, col, weight, bias, x_t),
+                               spmm(crow, col, weight, x_t, bias), **tol)
+    torch.testing.assert_close(graph_kernels.forward(crow, col, weight, None, x_t),
+                               spmm(crow, col, weight, x_t), **tol)
+    grad_x_t = spmm(crow, col, weight.index_select(0, perm), grad_t)
+    grad_weight = sddmm(crow, col, grad_t, x_t)
+    both = graph_kernels.backward(crow, col, perm, weight, x_t, grad_t, True, True)
+    torch.testing.assert_close(both[0], grad_x_t, **tol)
+    torch.testing.assert_close(both[1], grad_weight, **tol)
+    # each product alone gives the same values, and the other is not made
+    input_only = graph_kernels.backward(crow, col, perm, weight, x_t, grad_t, True, False)
+    weight_only = graph_kernels.backward(crow, col, perm, weight, x_t, grad_t, False, True)
+    assert input_only[1] is None and weight_only[0] is None
+    assert torch.equal(input_only[0], both[0]) and torch.equal(weight_only[1], both[1])
+
+
+@needs_compiler
+@pytest.mark.parametrize("n,edges,batch", [(5, 4, 3), (40, 60, 8), (257, 900, 17)])
+def test_layer_on_compiled_kernels_equals_dense_masked(n, edges, batch):
+    torch.manual_seed(n)
+    compare_with_dense(random_graph(n, edges, seed=n), batch, dtype=torch.float32, tol=1e-5,
+                       kernels="compiled")
+
+
+@needs_compiler
+def test_compiled_kernels_give_the_same_bits_on_any_thread_count():
+    crow, col, perm, weight, bias, x_t, grad_t = operands(300, 4000, 45, seed=9)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            torch.set_num_threads(count)
+            results.append([graph_kernels.forward(crow, col, weight, bias, x_t),
+                            *graph_kernels.backward(crow, col, perm, weight, x_t, grad_t,
+                                                    True, True)])
+    finally:
+        torch.set_num_threads(threads)
+    for other in results[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(results[0], other, strict=True))
+
+
+@needs_compiler
+def test_auto_picks_the_compiled_kernels_only_where_they_apply():
+    layer = GraphEmbedding(random_graph(20, 30, seed=1))
+    x_t = torch.randn(20, 4)
+    state = [*layer.parameters(), *layer.buffers()]
+    assert layer.kernels == "auto" and layer.uses_compiled_kernels(x_t, *state)
+    assert not GraphEmbedding(random_graph(20, 30, seed=1), kernels="torch") \
+        .uses_compiled_kernels(x_t, *state)
+    double = layer.double()
+    state64 = [*double.parameters(), *double.buffers()]
+    assert not double.uses_compiled_kernels(x_t.double(), *state64)
+    strict = GraphEmbedding(random_graph(20, 30, seed=1), kernels="compiled").double()
+    with pytest.raises(ValueError, match="float32"):
+        strict(torch.randn(4, 20, dtype=torch.float64))
+    with pytest.raises(ValueError, match="kernels must be one of"):
+        GraphEmbedding(random_graph(20, 30, seed=1), kernels="mkl")
+
+
+def test_without_a_compiler_torchs_kernels_are_used(fresh_library, tmp_path):
+    fresh_library.setenv("CC", str(tmp_path / "no-such-cc"))
+    fresh_library.setenv("MODRP_KERNEL_CACHE", str(tmp_path / "cache"))
+    with pytest.warns(RuntimeWarning, match="no C compiler"):
+        assert graph_kernels.library() is None
+    assert "no-such-cc" in graph_kernels.unavailable_reason()
+    torch.manual_seed(0)
+    compare_with_dense(random_graph(40, 60, seed=2), batch=5, dtype=torch.float32, tol=1e-5)
+    layer = GraphEmbedding(random_graph(40, 60, seed=2), kernels="compiled")
+    with pytest.raises(graph_kernels.KernelsUnavailable, match="no-such-cc"):
+        layer(torch.randn(5, 40))
+
+
+def test_a_failed_compile_says_why_and_leaves_nothing_behind(fresh_library, tmp_path):
+    failing = tmp_path / "failing-cc"
+    failing.write_text("#!/bin/sh\necho 'error: this compiler refuses' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    cache = tmp_path / "cache"
+    fresh_library.setenv("CC", str(failing))
+    with pytest.raises(graph_kernels.KernelsUnavailable, match="this compiler refuses"):
+        graph_kernels.build(cache)
+    assert list(cache.iterdir()) == []
+    fresh_library.setenv("MODRP_KERNEL_CACHE", str(cache))
+    with pytest.warns(RuntimeWarning, match="this compiler refuses"):
+        assert graph_kernels.library() is None
+
+
+def test_the_switch_turns_the_compiled_kernels_off(fresh_library):
+    fresh_library.setenv("MODRP_GRAPH_KERNELS", "torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert graph_kernels.library() is None
+    assert "MODRP_GRAPH_KERNELS" in graph_kernels.unavailable_reason()
+    layer = GraphEmbedding(random_graph(10, 12, seed=3))
+    assert not layer.uses_compiled_kernels(torch.randn(10, 2), *layer.parameters(),
+                                           *layer.buffers())
+
+
+@needs_compiler
+def test_the_build_is_cached_per_source(tmp_path, monkeypatch):
+    first = graph_kernels.build(tmp_path)
+    built = first.stat().st_mtime_ns
+    assert graph_kernels.build(tmp_path) == first and first.stat().st_mtime_ns == built
+    edited = tmp_path / "graph_kernels.c"
+    edited.write_text(graph_kernels.SOURCE.read_text() + "\n/* edited */\n")
+    monkeypatch.setattr(graph_kernels, "SOURCE", edited)
+    second = graph_kernels.build(tmp_path)
+    assert second != first and second.exists()
+    assert sorted(p.name for p in tmp_path.glob("*.so")) == sorted([first.name, second.name])
+
