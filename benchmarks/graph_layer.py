@@ -4,20 +4,23 @@ Measured in one run, on a random symmetric interactome with self-loops and a
 few hubs (endpoint weight ~ rank^-0.6):
 
   (a) DenseMaskedEmbedding: one training step (forward, backward, Adam step)
-  (b) GraphEmbedding: the same step
-  (c) the sparse kernels GraphEmbedding calls, each timed on its own, on the
-      operands it gives them: forward SpMM, weight-gradient SDDMM, input-gradient
-      SpMM (the transposed values); (c') the same three called back to back, which
+  (b) GraphEmbedding: the same step, on the kernels it picks (the compiled ones of
+      modrp.graph_kernels where they apply), and on torch's kernels for comparison
+  (c) torch's three sparse kernels, each timed on its own, on the operands the
+      layer gives them: forward SpMM, weight-gradient SDDMM, input-gradient SpMM
+      (the transposed values); (c') the same three called back to back, which
       shows how much of (b) - (c) is the kernels leaving each other's cache;
       (c'') each of the three timed alone again, but with the cache flushed before
       every call (a 64 MiB buffer rewritten), so its operands come from memory as
       they do inside a step at this size
+  (d) when the layer runs the compiled kernels, the two calls it makes, timed the
+      same way: the forward SpMM, and one backward pass giving both products
 
-then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (goal
-<= 1.5x) and dense/sparse memory (goal >= 100x).  Every step computes every
-gradient, the input's included (as if a layer came before), and its backward
-starts from an upstream gradient laid out like the layer's output, as a
-following nn.Linear hands it back.  The sparse step and its kernels are timed
+then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (c) (goal
+<= 1.5x; against (d) for information) and dense/sparse memory (goal >= 100x).
+Every step computes every gradient, the input's included (as if a layer came
+before), and its backward starts from an upstream gradient laid out like the
+layer's output, as a following nn.Linear hands it back.  The sparse step and its kernels are timed
 in interleaved rounds, so a busy shared machine slows them alike; the median
 and the best round are both printed.  On CPU the process first lets malloc keep
 freed blocks (``modrp.train.keep_freed_memory``), as the pipeline's training jobs
