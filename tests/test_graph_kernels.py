@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import warnings
 
 import pytest
@@ -11,10 +9,18 @@ import torch
 from test_model import compare_with_dense, random_graph
 
 from modrp import graph_kernels
-from modrp.model import GraphEmbedding, sddmm, spmm
+from modrp.model import GraphEmbedding, _GraphAffine, sddmm, spmm
 
-needs_compiler = pytest.mark.skipif(shutil.which(os.environ.get("CC") or "cc") is None,
-                                    reason="no C compiler on this machine")
+
+def _has_compiler() -> bool:
+    try:
+        graph_kernels._compiler()
+    except graph_kernels.KernelsUnavailable:
+        return False
+    return True
+
+
+needs_compiler = pytest.mark.skipif(not _has_compiler(), reason="no C compiler on this machine")
 
 
 @pytest.fixture
@@ -65,6 +71,43 @@ def test_layer_on_compiled_kernels_equals_dense_masked(n, edges, batch):
     torch.manual_seed(n)
     compare_with_dense(random_graph(n, edges, seed=n), batch, dtype=torch.float32, tol=1e-5,
                        kernels="compiled")
+
+
+@needs_compiler
+@pytest.mark.parametrize("wanted", [(True, True, True), (False, True, True), (True, False, False),
+                                    (False, False, True), (True, True, False)])
+def test_every_combination_of_gradients_matches_torchs(wanted):
+    """x, weight, bias each needing a gradient or not, through the autograd Function."""
+    crow, col, perm, weight, bias, x_t, grad_t = operands(60, 200, 7, seed=11)
+    results = {}
+    for compiled in (False, True):
+        inputs = [t.clone().requires_grad_(w) for t, w in zip((x_t, weight, bias), wanted,
+                                                              strict=True)]
+        y_t = _GraphAffine.apply(*inputs, crow, col, perm, compiled)
+        needing = [t for t in inputs if t.requires_grad]
+        results[compiled] = [y_t.detach(), *torch.autograd.grad(y_t, needing, grad_t)]
+    for torchs, ours in zip(results[False], results[True], strict=True):
+        torch.testing.assert_close(ours, torchs, rtol=1e-5, atol=1e-5)
+
+
+@needs_compiler
+def test_operands_of_the_wrong_size_are_refused_before_the_c_code_sees_them():
+    crow, col, perm, weight, bias, x_t, grad_t = operands(20, 40, 4, seed=12)
+    with pytest.raises(ValueError, match=r"dense operand \(21, 4\) is not \(20, batch\)"):
+        graph_kernels.forward(crow, col, weight, bias, torch.randn(21, 4))
+    with pytest.raises(ValueError, match=r"bias \(19,\) is not \(20,\)"):
+        graph_kernels.forward(crow, col, weight, bias[:19], x_t)
+    with pytest.raises(ValueError, match="values hold"):
+        graph_kernels.forward(crow, col, weight[:-1], bias, x_t)
+    with pytest.raises(ValueError, match="transpose_perm hold"):
+        graph_kernels.backward(crow, col, perm[:-1], weight, x_t, grad_t, True, True)
+    with pytest.raises(ValueError, match="differ"):
+        graph_kernels.backward(crow, col, perm, weight, x_t[:, :3].contiguous(), grad_t,
+                               True, True)
+    layer = GraphEmbedding(random_graph(20, 40, seed=12), kernels="compiled")
+    for features in (12, 21, 5000):
+        with pytest.raises(ValueError, match="is not \\(20, batch\\)"):
+            layer(torch.randn(4, features))
 
 
 @needs_compiler
@@ -152,3 +195,14 @@ def test_the_build_is_cached_per_source(tmp_path, monkeypatch):
     assert second != first and second.exists()
     assert sorted(p.name for p in tmp_path.glob("*.so")) == sorted([first.name, second.name])
 
+
+@needs_compiler
+def test_a_cached_library_that_does_not_load_is_built_again(fresh_library, tmp_path):
+    target = graph_kernels.build(tmp_path)
+    assert target.stat().st_mode & 0o777 == 0o755  # loadable by others sharing the cache
+    target.write_bytes(b"not a shared object")
+    fresh_library.setenv("MODRP_KERNEL_CACHE", str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert graph_kernels.library() is not None
+    assert target.read_bytes() != b"not a shared object"

@@ -37,7 +37,7 @@ static void forward_row(int64_t batch, const index_t *col, const float *weight,
                         index_t k, index_t end, float bias, const float *x_t,
                         float *y_row) {
     for (int64_t c = 0; c < batch; c++) y_row[c] = bias;
-    for (; k + UNROLL <= end; k += UNROLL) {
+    for (; end - k >= UNROLL; k += UNROLL) {
         const float *x0 = x_t + (int64_t)col[k] * batch, *x1 = x_t + (int64_t)col[k + 1] * batch,
                     *x2 = x_t + (int64_t)col[k + 2] * batch, *x3 = x_t + (int64_t)col[k + 3] * batch;
         const float w0 = weight[k], w1 = weight[k + 1], w2 = weight[k + 2], w3 = weight[k + 3];
@@ -72,7 +72,7 @@ SPECIALISED void backward_row(int64_t batch, const index_t *col, const index_t *
                               const int want_weight) {
     if (want_input)
         for (int64_t c = 0; c < batch; c++) grad_x_row[c] = 0.0f;
-    for (; k + UNROLL <= end; k += UNROLL) {
+    for (; end - k >= UNROLL; k += UNROLL) {
         const float *g0 = grad_t + (int64_t)col[k] * batch,
                     *g1 = grad_t + (int64_t)col[k + 1] * batch,
                     *g2 = grad_t + (int64_t)col[k + 2] * batch,

@@ -34,6 +34,7 @@ import torch
 
 SOURCE = Path(__file__).with_name("graph_kernels.c")
 _BASE_FLAGS = ["-O3", "-std=c11", "-fPIC", "-shared", "-fopenmp"]
+COMPILE_TIMEOUT_S = 300
 
 
 class KernelsUnavailable(RuntimeError):
@@ -52,10 +53,14 @@ def _cpu_flags() -> set[str]:
 
 
 def compiler_flags() -> list[str]:
-    """Flags for this machine: AVX2 and FMA on x86-64 CPUs that have both."""
+    """Flags for this machine: AVX2 and FMA on x86-64 CPUs that have both.
+
+    ISO C (-std=c11) keeps a * b + c as two roundings; -ffp-contract=fast lets the
+    compiler fuse them into FMA instructions, which is what -mfma is for.
+    """
     flags = list(_BASE_FLAGS)
     if platform.machine().lower() in ("x86_64", "amd64") and {"avx2", "fma"} <= _cpu_flags():
-        flags += ["-mavx2", "-mfma"]
+        flags += ["-mavx2", "-mfma", "-ffp-contract=fast"]
     return flags
 
 
@@ -74,8 +79,9 @@ def _compiler() -> list[str]:
     return command
 
 
-def build(directory: Path | None = None) -> Path:
-    """The compiled library's path, compiling it first unless the cache has it."""
+def build(directory: Path | None = None, rebuild: bool = False) -> Path:
+    """The compiled library's path, compiling it first unless the cache has it (or
+    ``rebuild`` asks for a fresh one)."""
     compiler = _compiler()
     flags = compiler_flags()
     version = subprocess.run([*compiler, "--version"], capture_output=True, text=True,
@@ -84,19 +90,25 @@ def build(directory: Path | None = None) -> Path:
                          .encode()).hexdigest()[:16]
     directory = cache_dir() if directory is None else directory
     target = directory / f"graph_kernels-{key}.so"
-    if target.exists():
+    if target.exists() and not rebuild:
         return target
     directory.mkdir(parents=True, exist_ok=True)
     # Compiled under a name of its own, then renamed: jobs compiling at once never see
     # each other's half-written file.
     handle, partial = tempfile.mkstemp(prefix=".graph_kernels-", suffix=".so", dir=directory)
     os.close(handle)
+    command = [*compiler, *flags, str(SOURCE), "-o", partial]
     try:
-        result = subprocess.run([*compiler, *flags, str(SOURCE), "-o", partial],
-                                capture_output=True, text=True, check=False)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, check=False,
+                                    timeout=COMPILE_TIMEOUT_S)
+        except subprocess.TimeoutExpired as error:
+            raise KernelsUnavailable(f"{shlex.join(command)} took over "
+                                     f"{COMPILE_TIMEOUT_S} s") from error
         if result.returncode != 0:
             raise KernelsUnavailable(f"{shlex.join([*compiler, *flags])} failed:\n"
                                      f"{result.stderr.strip()}")
+        os.chmod(partial, 0o755)  # mkstemp makes it private; a shared cache serves all
         os.replace(partial, target)
     finally:
         if os.path.exists(partial):
@@ -125,7 +137,11 @@ def library() -> ctypes.CDLL | None:
         _reason.append("MODRP_GRAPH_KERNELS=torch turns them off")
         return None
     try:
-        return _load(build())
+        try:
+            return _load(build())
+        except OSError:
+            # a cached file that does not load (truncated, from another libc): once more
+            return _load(build(rebuild=True))
     except (KernelsUnavailable, OSError) as error:
         _reason.append(str(error))
         warnings.warn(f"compiled graph kernels unavailable, using torch's sparse kernels: "
@@ -149,9 +165,28 @@ def _pointer(tensor: torch.Tensor | None) -> int | None:
     return None if tensor is None else tensor.data_ptr()
 
 
+def _check_shapes(crow, col, values, dense, bias=None, transpose_perm=None) -> None:
+    """Refuse operands whose sizes disagree: the C code trusts them with its pointers."""
+    n = crow.numel() - 1
+    problems = []
+    if dense.dim() != 2 or dense.shape[0] != n:
+        problems.append(f"dense operand {tuple(dense.shape)} is not ({n}, batch)")
+    if crow.dim() != 1 or n < 0 or int(crow[-1]) != col.numel():
+        problems.append(f"crow_indices end at {int(crow[-1]) if n >= 0 else None}, "
+                        f"col_indices hold {col.numel()}")
+    for name, tensor in (("values", values), ("transpose_perm", transpose_perm)):
+        if tensor is not None and tensor.numel() != col.numel():
+            problems.append(f"{name} hold {tensor.numel()}, col_indices {col.numel()}")
+    if bias is not None and bias.shape != (n,):
+        problems.append(f"bias {tuple(bias.shape)} is not ({n},)")
+    if problems:
+        raise ValueError("graph kernels: " + "; ".join(problems))
+
+
 def forward(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
             bias: torch.Tensor | None, x_t: torch.Tensor) -> torch.Tensor:
     """S x_t + bias for S = CSR(crow, col, weight); x_t (n, batch) row-major."""
+    _check_shapes(crow, col, weight, x_t, bias)
     n, batch = x_t.shape
     y_t = torch.empty_like(x_t)
     library().graph_forward(n, batch, _pointer(crow), _pointer(col), _pointer(weight),
@@ -164,6 +199,10 @@ def backward(crow: torch.Tensor, col: torch.Tensor, transpose_perm: torch.Tensor
              weight: torch.Tensor, x_t: torch.Tensor, grad_t: torch.Tensor,
              input_grad: bool, weight_grad: bool):
     """(S^T grad_t or None, the SDDMM grad_t x_t^T on S's entries or None), in one pass."""
+    _check_shapes(crow, col, weight, grad_t, transpose_perm=transpose_perm)
+    if x_t.shape != grad_t.shape:
+        raise ValueError(f"graph kernels: x_t {tuple(x_t.shape)} and grad_t "
+                         f"{tuple(grad_t.shape)} differ")
     n, batch = grad_t.shape
     grad_x_t = torch.empty_like(grad_t) if input_grad else None
     grad_weight = torch.empty_like(weight) if weight_grad else None
