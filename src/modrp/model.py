@@ -45,13 +45,13 @@ the step's n x batch operands (12.6 MB each at paper scale) no longer sit togeth
 in a 32 MB L3, so every gather pass costs memory traffic.  Measured with
 benchmarks/graph_layer.py (2-core AMD EPYC, column-major input, batch 350, ms):
 
-    kernels alone           torch: SpMM 2.3 + SDDMM 2.0 + transposed SpMM 1.9-2.2
-                            = 6.2-6.5; compiled: SpMM 1.5 + both backward
+    kernels alone           torch: SpMM 2.3-2.5 + SDDMM 2.0-2.2 + transposed SpMM 1.9-2.2
+                            = 6.2-6.8; compiled: SpMM 1.5-1.6 + both backward
                             products 3.0-3.2 = 4.5-4.7
-    one training step       torch's kernels 11.5-11.8 (1.8-1.9x torch's three);
-                            compiled 7.5 (1.14-1.22x torch's three, 1.59-1.67x the
-                            two compiled calls); row-major input adds ~1.4 (the
-                            transpose)
+    one training step       torch's kernels 11.5-12.2 (1.8-1.9x torch's three);
+                            compiled 7.5-7.6 (1.12-1.22x torch's three, 1.59-1.68x
+                            the two compiled calls); row-major input adds ~1.3
+                            (the transpose)
 
 What remains beyond the kernels: they run slower inside a step (operands out of
 cache), and the ReLU, its backward, the bias gradient and Adam add about 1.5 ms.
