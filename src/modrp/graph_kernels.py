@@ -84,8 +84,11 @@ def build(directory: Path | None = None, rebuild: bool = False) -> Path:
     ``rebuild`` asks for a fresh one)."""
     compiler = _compiler()
     flags = compiler_flags()
-    version = subprocess.run([*compiler, "--version"], capture_output=True, text=True,
-                             check=False).stdout
+    try:
+        version = subprocess.run([*compiler, "--version"], capture_output=True, text=True,
+                                 check=False, timeout=60).stdout
+    except subprocess.TimeoutExpired as error:
+        raise KernelsUnavailable(f"{shlex.join(compiler)} --version did not answer") from error
     key = hashlib.sha256("\0".join([SOURCE.read_text(), version, *compiler, *flags])
                          .encode()).hexdigest()[:16]
     directory = cache_dir() if directory is None else directory
