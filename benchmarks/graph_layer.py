@@ -95,13 +95,18 @@ class TrainingStep:
         return [*self.params, *self.layer.buffers(), *self.optimizer.first,
                 *self.optimizer.second]
 
-    def kernels(self) -> dict:
-        """The three sparse calls a GraphEmbedding step makes, on the operands it uses."""
+    def kernel_operands(self) -> tuple:
+        """crow, col, transpose_perm, weight, bias, x_t, grad_t: what the layer hands its
+        kernels in a step, detached."""
         layer = self.layer
-        crow, col = layer.crow_indices, layer.col_indices
-        weight, bias = layer.weight.detach(), layer.bias.detach()
-        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
-        weight_t = weight.index_select(0, layer.transpose_perm)
+        return (layer.crow_indices, layer.col_indices, layer.transpose_perm,
+                layer.weight.detach(), layer.bias.detach(),
+                feature_major(self.x.detach()), feature_major(self.upstream))
+
+    def kernels(self) -> dict:
+        """The three sparse calls a GraphEmbedding step makes on torch's kernels."""
+        crow, col, perm, weight, bias, x_t, grad_t = self.kernel_operands()
+        weight_t = weight.index_select(0, perm)
         return {
             "forward SpMM": lambda: spmm(crow, col, weight, x_t, bias),
             "weight-gradient SDDMM": lambda: sddmm(crow, col, grad_t, x_t),
@@ -111,10 +116,7 @@ class TrainingStep:
     def compiled_kernels(self) -> dict:
         """The two calls a step makes with modrp.graph_kernels: the forward SpMM, and one
         backward pass giving both the SDDMM and the transposed SpMM."""
-        layer = self.layer
-        crow, col, perm = layer.crow_indices, layer.col_indices, layer.transpose_perm
-        weight, bias = layer.weight.detach(), layer.bias.detach()
-        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
+        crow, col, perm, weight, bias, x_t, grad_t = self.kernel_operands()
         return {
             "forward SpMM": lambda: graph_kernels.forward(crow, col, weight, bias, x_t),
             "SDDMM + transposed SpMM": lambda: graph_kernels.backward(
@@ -122,17 +124,14 @@ class TrainingStep:
         }
 
     def kernels_back_to_back(self):
-        """The three calls in a row, as a step makes them: a fresh output each and the
+        """torch's three calls in a row, as a step makes them: a fresh output each and the
         gather of the transposed weights, but no transpose, activation, autograd, Adam."""
-        layer = self.layer
-        crow, col = layer.crow_indices, layer.col_indices
-        weight, bias = layer.weight.detach(), layer.bias.detach()
-        x_t, grad_t = feature_major(self.x.detach()), feature_major(self.upstream)
+        crow, col, perm, weight, bias, x_t, grad_t = self.kernel_operands()
 
         def run():
             spmm(crow, col, weight, x_t, bias)
             sddmm(crow, col, grad_t, x_t)
-            spmm(crow, col, weight.index_select(0, layer.transpose_perm), grad_t)
+            spmm(crow, col, weight.index_select(0, perm), grad_t)
 
         return run
 
