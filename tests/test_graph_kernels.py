@@ -25,11 +25,11 @@ needs_compiler = pytest.mark.skipif(not _has_compiler(), reason="no C compiler o
 
 @pytest.fixture
 def fresh_library(monkeypatch):
-    """library() forgets what it loaded before the test and after it."""
-    graph_kernels.library.cache_clear()
+    """The kernels are looked for afresh before the test and after it."""
+    graph_kernels._loaded.cache_clear()
     yield monkeypatch
     monkeypatch.undo()
-    graph_kernels.library.cache_clear()
+    graph_kernels._loaded.cache_clear()
 
 
 def operands(n: int, edges: int, batch: int, seed: int):

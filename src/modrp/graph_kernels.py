@@ -129,33 +129,31 @@ def _load(path: Path) -> ctypes.CDLL:
     return library
 
 
-_reason: list[str] = []
-
-
 @functools.cache
-def library() -> ctypes.CDLL | None:
-    """The loaded kernels, or None (with one warning) when they cannot be had."""
-    _reason.clear()
+def _loaded() -> tuple[ctypes.CDLL | None, str]:
+    """The loaded kernels and "", or None and why (with one warning)."""
     if os.environ.get("MODRP_GRAPH_KERNELS", "").strip().lower() == "torch":
-        _reason.append("MODRP_GRAPH_KERNELS=torch turns them off")
-        return None
+        return None, "MODRP_GRAPH_KERNELS=torch turns them off"
     try:
         try:
-            return _load(build())
+            return _load(build()), ""
         except OSError:
             # a cached file that does not load (truncated, from another libc): once more
-            return _load(build(rebuild=True))
+            return _load(build(rebuild=True)), ""
     except (KernelsUnavailable, OSError) as error:
-        _reason.append(str(error))
         warnings.warn(f"compiled graph kernels unavailable, using torch's sparse kernels: "
-                      f"{error}", RuntimeWarning, stacklevel=2)
-        return None
+                      f"{error}", RuntimeWarning, stacklevel=3)
+        return None, str(error)
+
+
+def library() -> ctypes.CDLL | None:
+    """The loaded kernels, or None when they cannot be had (see unavailable_reason)."""
+    return _loaded()[0]
 
 
 def unavailable_reason() -> str:
     """Why ``library()`` gave None ("" when it did not)."""
-    library()
-    return "; ".join(_reason)
+    return _loaded()[1]
 
 
 def applies_to(*tensors: torch.Tensor) -> bool:
