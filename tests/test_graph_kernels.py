@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import warnings
 
 import pytest
@@ -170,6 +172,26 @@ def test_a_failed_compile_says_why_and_leaves_nothing_behind(fresh_library, tmp_
     fresh_library.setenv("MODRP_KERNEL_CACHE", str(cache))
     with pytest.warns(RuntimeWarning, match="this compiler refuses"):
         assert graph_kernels.library() is None
+
+
+def test_a_compile_removes_temporaries_that_killed_compiles_left(fresh_library, tmp_path):
+    # a stand-in compiler that writes an empty file where -o says
+    writer = tmp_path / "writing-cc"
+    writer.write_text('#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && : > "$2"; '
+                      'shift; done\n')
+    writer.chmod(0o755)
+    fresh_library.setenv("CC", str(writer))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale, live = cache / ".graph_kernels-stale.so", cache / ".graph_kernels-live.so"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"half")
+    hours_ago = time.time() - 2 * graph_kernels.STALE_PARTIAL_S
+    os.utime(stale, (hours_ago, hours_ago))
+    target = graph_kernels.build(cache)
+    assert target.exists() and not stale.exists()
+    assert live.exists()  # young enough to belong to a compile still running
+    assert sorted(p.name for p in cache.iterdir()) == sorted([live.name, target.name])
 
 
 def test_the_switch_turns_the_compiled_kernels_off(fresh_library):

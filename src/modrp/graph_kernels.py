@@ -27,6 +27,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -35,6 +36,10 @@ import torch
 SOURCE = Path(__file__).with_name("graph_kernels.c")
 _BASE_FLAGS = ["-O3", "-std=c11", "-fPIC", "-shared", "-fopenmp"]
 COMPILE_TIMEOUT_S = 300
+# A compile's temporary file older than this was left by a process killed outright
+# (SIGKILL, a lost node): far past the timeout, with room for clocks that differ
+# between the machines sharing a cache.
+STALE_PARTIAL_S = 3600
 
 
 class KernelsUnavailable(RuntimeError):
@@ -79,6 +84,16 @@ def _compiler() -> list[str]:
     return command
 
 
+def _remove_stale_partials(directory: Path) -> None:
+    cutoff = time.time() - STALE_PARTIAL_S
+    for partial in directory.glob(".graph_kernels-*.so"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+        except OSError:
+            pass  # removed by another job first, or not ours to remove
+
+
 def build(directory: Path | None = None, rebuild: bool = False) -> Path:
     """The compiled library's path, compiling it first unless the cache has it (or
     ``rebuild`` asks for a fresh one)."""
@@ -96,6 +111,7 @@ def build(directory: Path | None = None, rebuild: bool = False) -> Path:
     if target.exists() and not rebuild:
         return target
     directory.mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials(directory)
     # Compiled under a name of its own, then renamed: jobs compiling at once never see
     # each other's half-written file.
     handle, partial = tempfile.mkstemp(prefix=".graph_kernels-", suffix=".so", dir=directory)
