@@ -14,10 +14,14 @@ few hubs (endpoint weight ~ rank^-0.6):
       every call (a 64 MiB buffer rewritten), so its operands come from memory as
       they do inside a step at this size
   (d) when the layer runs the compiled kernels, the two calls it makes, timed the
-      same way: the forward SpMM, and one backward pass giving both products
+      same way: the forward SpMM, and one backward pass giving both products;
+      (d'') the two out of cache, as (c''); (d''') the time the column-major step
+      spends inside those two calls, clocked around each call during steps timed
+      apart from the interleaved rounds (so compared with those steps only)
 
 then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (c) (goal
-<= 1.5x; against (d) for information) and dense/sparse memory (goal >= 100x).
+<= 1.5x; against (d), (d'') and (d''') for information) and dense/sparse memory
+(goal >= 100x).
 Every step computes every gradient, the input's included (as if a layer came
 before), and its backward starts from an upstream gradient laid out like the
 layer's output, as a following nn.Linear hands it back.  The sparse step and its kernels are timed
@@ -186,6 +190,37 @@ def time_out_of_cache(candidates: dict, repeats: int, device: torch.device,
     return results
 
 
+def time_inside_step(step: TrainingStep, repeats: int, calls: int = 50) -> dict[str, list]:
+    """ms per step, and ms of it spent inside modrp.graph_kernels' forward and backward
+    calls, one value per round: the step's split between its kernels and the rest."""
+    inside = [0.0]
+    originals = graph_kernels.forward, graph_kernels.backward
+
+    def clocked(call):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                inside[0] += time.perf_counter() - start
+        return run
+
+    results = {"step": [], "inside": []}
+    graph_kernels.forward, graph_kernels.backward = map(clocked, originals)
+    try:
+        step()  # warm-up
+        for _ in range(repeats):
+            inside[0] = 0.0
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            results["step"].append((time.perf_counter() - start) / calls * 1e3)
+            results["inside"].append(inside[0] / calls * 1e3)
+    finally:
+        graph_kernels.forward, graph_kernels.backward = originals
+    return results
+
+
 def storage_bytes(tensors, exclude=()) -> int:
     """Bytes of the distinct storages behind ``tensors``, leaving out those of ``exclude``."""
     skip = {t.untyped_storage().data_ptr() for t in exclude}
@@ -308,6 +343,12 @@ def main() -> None:
     if compiled:
         ordered.update({name: ms[name] for name in own})
         ordered["(d) sum of the two compiled kernels"] = total(own)
+        cold = time_out_of_cache(own, args.repeats, device)
+        ordered["(d'') the two, each out of cache"] = [
+            sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
+        split = time_inside_step(sparse_columns_step, args.repeats)
+        ordered["    column-major step, clocked"] = split["step"]
+        ordered["(d''') the two, inside that step"] = split["inside"]
     ms = ordered
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),
@@ -357,7 +398,13 @@ def main() -> None:
         rows += [("  same, with torch's kernels", ratio("    same, torch's kernels", sums), ""),
                  ("  column-major step / (d) sum",
                   ratio(columns, "(d) sum of the two compiled kernels"),
-                  "the kernels it calls; for information")]
+                  "the kernels it calls, each alone"),
+                 ("  column-major step / (d'') sum",
+                  ratio(columns, "(d'') the two, each out of cache"),
+                  "the same, out of cache; for information"),
+                 ("  clocked step / (d''') sum",
+                  ratio("    column-major step, clocked", "(d''') the two, inside that step"),
+                  "the step against its own kernels' share of it")]
     rows += [("  (c') back to back / (c) sum", ratio("(c') the three, back to back", sums), ""),
              ("  column-major step / (c'') sum",
               ratio(columns, "(c'') the three, each out of cache"),
