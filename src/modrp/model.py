@@ -43,24 +43,30 @@ neighbour's gradient row once for both the weight and the input gradient, where
 torch's two kernels gather a row each.  Inside a training step that is the point:
 the step's n x batch operands (12.6 MB each at paper scale) no longer sit together
 in a 32 MB L3, so every gather pass costs memory traffic.  Measured with
-benchmarks/graph_layer.py (2-core AMD EPYC, column-major input, batch 350, ms):
+benchmarks/graph_layer.py (2-core AMD EPYC, shared; column-major input, batch 350;
+ms, two runs):
 
-    kernels alone           torch: SpMM 2.3-2.5 + SDDMM 2.0-2.2 + transposed SpMM 1.9-2.2
-                            = 6.2-6.8; compiled: SpMM 1.5-1.6 + both backward
-                            products 3.0-3.2 = 4.5-4.7
-    one training step       torch's kernels 11.5-12.2 (1.8-1.9x torch's three);
-                            compiled 7.5-7.6 (1.12-1.22x torch's three, 1.59-1.68x
-                            the two compiled calls); row-major input adds ~1.3
+    kernels alone           torch: SpMM 2.9-3.5 + SDDMM 2.3-2.6 + transposed SpMM
+                            2.1-2.3 = 7.3-8.6; compiled: SpMM 1.7-1.9 + both backward
+                            products 3.2-3.8 = 4.9-5.6 (5.6-6.3 out of cache)
+    one training step       torch's kernels 12.5-16.5; compiled 7.8-9.0, which is
+                            1.05-1.07x torch's three, 1.60x the two compiled calls,
+                            1.39-1.44x those out of cache; row-major input adds ~1.3
                             (the transpose)
+    inside a step           the two compiled calls take 5.8-6.2 ms of a 7.7-8.3 ms
+                            step (the step is 1.32-1.34x their share)
 
-What remains beyond the kernels: they run slower inside a step (operands out of
-cache), and the ReLU, its backward, the bias gradient and Adam add about 1.5 ms.
-With glibc's malloc defaults every step also faults its freshly freed output and
-gradient buffers back in (~1,650 page faults a step here, ~200 after); the
-training jobs call ``modrp.train.keep_freed_memory`` first.  Tried and dropped
-(within noise or slower): fusing the ReLU and the bias gradient into the kernels,
-splitting the batch into column blocks that fit in cache, non-temporal stores of
-the outputs.
+What remains beyond the kernels: they run slower inside a step than alone in a loop,
+where their operands stay in cache, and the ReLU, its backward, the bias gradient,
+Adam and autograd take the other ~2 ms.  With glibc's malloc defaults every step
+also faults its freshly freed output and gradient buffers back in (~1,650 page
+faults a step here, ~200 after); the training jobs call
+``modrp.train.keep_freed_memory`` first.  Tried and dropped (within noise or
+slower): fusing the ReLU into the forward kernel and its backward with the bias
+gradient into one pass, splitting the batch into column blocks that fit in cache,
+non-temporal stores of the outputs, software prefetching of the gathered rows,
+AVX-512 (the backward 30% slower), ordering the genes to keep neighbours close
+(reverse Cuthill-McKee: no change).
 """
 
 from __future__ import annotations
