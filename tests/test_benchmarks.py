@@ -21,9 +21,24 @@ def test_graph_layer_benchmark_runs_at_small_scale():
     ratios = ["dense / sparse step time", "sparse step / (c) kernel sum",
               "column-major step / (c'') sum", "dense / sparse memory, held"]
     if "GraphEmbedding runs the compiled kernels" in run.stdout:
-        ratios += ["same, with torch's kernels", "column-major step / (d) sum"]
+        ratios += ["same, with torch's kernels", "column-major step / (d) sum",
+                   "column-major step / (d'') sum", "clocked step / (d''') sum"]
     else:
         assert "GraphEmbedding runs torch's sparse kernels" in run.stdout
     for ratio in ratios:
         line = next(line for line in run.stdout.splitlines() if ratio in line)
         assert float(re.search(r"(\d+\.\d+)x", line).group(1)) > 0
+
+
+def test_subnetwork_step_benchmark_runs_at_small_scale():
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "subnetwork_step.py"), "--n", "300", "--nnz",
+         "2000", "--batch", "16", "--repeats", "1", "--graph-calls", "2", "--dense-calls", "2"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    # the baseline computes the same update as modrp.train.Adam
+    assert "fused and tensor-op Adam update alike: True" in run.stdout
+    ratios = [line for line in run.stdout.splitlines() if "tensor-op / fused" in line]
+    assert len(ratios) == 2  # graph and dense
+    for line in ratios:
+        assert all(float(value) > 0 for value in re.findall(r"(\d+\.\d+)x", line))
