@@ -327,6 +327,29 @@ def test_adam_matches_torch_optim(dtype):
     assert [int(s) for s in ours.steps] == [25, 25, 25, 17]
 
 
+def test_adam_updates_parameters_and_gradients_of_any_layout():
+    # The fused kernel reads flat memory: a transposed gradient, or a parameter that is
+    # a transposed view, must still be paired element by element.
+    torch.manual_seed(0)
+    start = torch.randn(3, 4)
+    cases = {"contiguous parameter, transposed gradient": (start.clone(), True),
+             "transposed parameter, contiguous gradient": (start.t().contiguous().t(), False),
+             "transposed parameter and gradient": (start.t().contiguous().t(), True)}
+    for case, (initial, transpose_grad) in cases.items():
+        ours, theirs = torch.nn.Parameter(initial.clone()), torch.nn.Parameter(initial.clone())
+        ours_adam = Adam([ours], lr=0.01)
+        theirs_adam = torch.optim.Adam([theirs], lr=0.01, foreach=False)
+        for _ in range(10):
+            grad = torch.randn(3, 4)
+            ours.grad = grad.t().contiguous().t() if transpose_grad else grad.clone()
+            theirs.grad = grad.clone()
+            ours_adam.step()
+            theirs_adam.step()
+        torch.testing.assert_close(ours.detach(), theirs.detach(), rtol=1e-6, atol=1e-7,
+                                   msg=case)
+        assert ours.stride() == initial.stride(), case  # updated in place
+
+
 def test_adam_steps_parameters_of_mixed_dtypes():
     single = torch.nn.Parameter(torch.ones(3))
     double = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))

@@ -159,10 +159,13 @@ class Adam:
     def __init__(self, parameters, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
         self.parameters = [p for p in parameters if p.requires_grad]
         self.lr, self.betas, self.eps = lr, betas, eps
-        self.first = [torch.zeros_like(p) for p in self.parameters]
-        self.second = [torch.zeros_like(p) for p in self.parameters]
-        # float32 scalars on the parameter's device, as the fused kernel takes them
-        self.steps = [torch.zeros((), device=p.device) for p in self.parameters]
+        # Contiguous whatever the parameter's layout: the kernel reads flat memory.
+        self.first = [torch.zeros(p.shape, dtype=p.dtype, device=p.device)
+                      for p in self.parameters]
+        self.second = [torch.zeros_like(first) for first in self.first]
+        # float32 scalars on the parameter's device, as torch.optim gives the kernel
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device)
+                      for p in self.parameters]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters:
@@ -170,18 +173,30 @@ class Adam:
 
     @torch.no_grad()
     def step(self) -> None:
-        # The kernel takes lists of tensors of one device and dtype.
+        # The kernel reads each tensor as flat memory, ignoring strides (on CPU; CUDA
+        # refuses differing layouts), so it gets contiguous parameters and gradients:
+        # a transposed gradient, or a parameter that is a transposed view, would
+        # otherwise be updated element by element against the wrong partner.  The
+        # usual case (contiguous both, as .backward() leaves them) copies nothing.
+        # One call per device and dtype, as CUDA's kernel requires.
         groups: dict[tuple, list[tuple]] = {}
-        for state in zip(self.parameters, self.first, self.second, self.steps, strict=True):
-            if state[0].grad is not None:
-                groups.setdefault((state[0].device, state[0].dtype), []).append(state)
+        for p, first, second, steps in zip(self.parameters, self.first, self.second,
+                                           self.steps, strict=True):
+            if p.grad is not None:
+                work = p if p.is_contiguous() else p.contiguous()
+                groups.setdefault((p.device, p.dtype), []).append(
+                    (p, work, p.grad.contiguous(), first, second, steps))
         for members in groups.values():
-            params, first, second, steps = (list(column) for column in zip(*members, strict=True))
+            _, work, grads, first, second, steps = (
+                list(column) for column in zip(*members, strict=True))
             torch._foreach_add_(steps, 1)
-            torch._fused_adam_(params, [p.grad for p in params], first, second, [], steps,
+            torch._fused_adam_(work, grads, first, second, [], steps,
                                lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
                                weight_decay=0.0, eps=self.eps, amsgrad=False,
                                maximize=False)
+            for p, updated, *_ in members:
+                if updated is not p:
+                    p.copy_(updated)
 
 
 class ReadsInput(torch.nn.Module):
