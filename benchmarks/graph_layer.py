@@ -402,7 +402,7 @@ def main() -> None:
                  ("  column-major step / (d'') sum",
                   ratio(columns, "(d'') the two, each out of cache"),
                   "the same, out of cache; for information"),
-                 ("  clocked step / (d''') sum",
+                 ("  clocked step / (d''')",
                   ratio("    column-major step, clocked", "(d''') the two, inside that step"),
                   "the step against its own kernels' share of it")]
     rows += [("  (c') back to back / (c) sum", ratio("(c') the three, back to back", sums), ""),

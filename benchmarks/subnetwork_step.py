@@ -4,7 +4,7 @@ For the graph and the dense embedding of expression (n = 9,000 genes, 133k inter
 nonzeros, batch 64 as in the pipeline, 22 drugs), times a step of the pipeline's
 training loop (forward on a column-major batch, masked MSE, backward, Adam) with
 ``modrp.train.Adam`` (torch's fused Adam kernel) and with the same update written as
-tensor operations (the rule modrp used before; kept here only as the baseline), in
+tensor operations (how modrp computed it before; kept here only as the baseline), in
 interleaved rounds, and prints the step and the update alone with their ratios.
 
     python benchmarks/subnetwork_step.py            # about a minute on 2 cores
@@ -106,7 +106,7 @@ def main() -> None:
     print(f"fused and tensor-op Adam update alike: {same_update()}")
     print(f"expression subnetworks: n={args.n}, batch {args.batch}, 22 drugs, "
           f"{torch.get_num_threads()} CPU threads; median of {args.repeats} rounds (best)")
-    print(f"  {'':<34} {'step ms':>16} {'update ms':>16}")
+    print(f"  {'':<30} {'step ms':>18} {'update ms':>18}")
     calls = {"graph": args.graph_calls, "dense": args.dense_calls}
     for kind in ("graph", "dense"):
         torch.manual_seed(1)
@@ -118,13 +118,13 @@ def main() -> None:
         results = time_rounds(steps, args.repeats, calls[kind])
         n_params = sum(p.numel() for p in model.parameters())
         print(f"{kind} embedding, {n_params / 1e6:.2f}M parameters")
-        for name, (step_ms, update_ms) in results.items():
-            print(f"  {name:<34} {statistics.median(step_ms):9.2f} ({min(step_ms):.2f})"
-                  f" {statistics.median(update_ms):9.2f} ({min(update_ms):.2f})")
+        for name, pair in results.items():
+            cells = [f"{statistics.median(ms):.2f} ({min(ms):.2f})" for ms in pair]
+            print(f"  {name:<30} {cells[0]:>18} {cells[1]:>18}")
         fused, ops = ([statistics.median(values) for values in pair]
                       for pair in results.values())
-        print(f"  {'tensor-op / fused':<34} {ops[0] / fused[0]:8.2f}x        "
-              f"{ops[1] / fused[1]:8.2f}x")
+        ratios = [f"{ops[i] / fused[i]:.2f}x" for i in (0, 1)]
+        print(f"  {'tensor-op / fused':<30} {ratios[0]:>18} {ratios[1]:>18}")
 
 
 if __name__ == "__main__":
