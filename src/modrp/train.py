@@ -147,12 +147,12 @@ class Adam:
     job's time.  The update is torch's fused Adam kernel (``torch._fused_adam_``, the
     one ``torch.optim.Adam(fused=True)`` calls): one pass over each parameter, where
     the same rule written as tensor operations makes eight, each allocating or
-    rewriting a parameter-sized tensor.  In a paper-scale training step (batch 64) that
-    is 21 ms instead of 75-76 for the 82M parameters of a dense expression subnetwork
-    (a 157-160 ms step instead of 213-215), 0.33-0.36 ms instead of 0.94-0.96 for a
-    graph one (4.3-4.5 ms instead of 4.7-4.9; ``benchmarks/subnetwork_step.py``).  As
-    in torch.optim.Adam, each parameter counts its own steps, and a parameter without
-    a gradient is left as it is.  tests/test_train.py checks it against
+    rewriting a parameter-sized tensor.  In paper-scale training steps (batch 64; four
+    runs of ``benchmarks/subnetwork_step.py`` on a shared 2-core VM) the update is
+    3.7-5.3x faster for the 82M parameters of a dense expression subnetwork (the whole
+    step 1.34-1.91x) and 2.6-3.0x for a graph one (the step 1.10-1.18x).  As in
+    torch.optim.Adam, each parameter counts its own steps, and a parameter without a
+    gradient is left as it is.  tests/test_train.py checks it against
     ``torch.optim.Adam``.
     """
 
