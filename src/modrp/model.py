@@ -44,16 +44,16 @@ torch's two kernels gather a row each.  Inside a training step that is the point
 the step's n x batch operands (12.6 MB each at paper scale) no longer sit together
 in a 32 MB L3, so every gather pass costs memory traffic.  Measured with
 benchmarks/graph_layer.py (2-core AMD EPYC, shared; column-major input, batch 350;
-ms, two runs):
+ms, three runs):
 
-    kernels alone           torch: SpMM 2.9-3.5 + SDDMM 2.3-2.6 + transposed SpMM
-                            2.1-2.3 = 7.3-8.6; compiled: SpMM 1.7-1.9 + both backward
-                            products 3.2-3.8 = 4.9-5.6 (5.6-6.3 out of cache)
-    one training step       torch's kernels 12.5-16.5; compiled 7.8-9.0, which is
-                            1.05-1.07x torch's three, 1.60x the two compiled calls,
-                            1.39-1.44x those out of cache; row-major input adds ~1.3
-                            (the transpose)
-    inside a step           the two compiled calls take 5.8-6.2 ms of a 7.7-8.3 ms
+    kernels alone           torch: SpMM 2.6-3.5 + SDDMM 2.0-2.6 + transposed SpMM
+                            2.0-2.3 = 6.7-8.6; compiled: SpMM 1.5-1.9 + both backward
+                            products 3.0-3.8 = 4.5-5.6 (5.4-6.3 out of cache)
+    one training step       torch's kernels 11.9-16.5; compiled 7.2-9.0, which is
+                            1.05-1.08x torch's three, 1.60-1.61x the two compiled
+                            calls, 1.33-1.44x those out of cache; row-major input
+                            adds ~1.3 (the transpose)
+    inside a step           the two compiled calls take 5.5-6.2 ms of a 7.3-8.3 ms
                             step (the step is 1.32-1.34x their share)
 
 What remains beyond the kernels: they run slower inside a step than alone in a loop,
