@@ -13,11 +13,15 @@ few hubs (endpoint weight ~ rank^-0.6):
       (c'') each of the three timed alone again, but with the cache flushed before
       every call (a 64 MiB buffer rewritten), so its operands come from memory as
       they do inside a step at this size
-  (d) when the layer runs the compiled kernels, the two calls it makes, timed the
-      same way: the forward SpMM, and one backward pass giving both products;
-      (d'') the two out of cache, as (c''); (d''') the time the column-major step
-      spends inside those two calls, clocked around each call during steps timed
-      apart from the interleaved rounds (so compared with those steps only)
+  (d) when the layer runs the compiled kernels, its sparse products timed the same
+      way: the forward SpMM, and one backward pass giving both the SDDMM and the
+      transposed SpMM.  With its default ReLU the layer calls the forward with the
+      ReLU applied in the kernel, and one more, non-sparse pass (the ReLU's backward
+      and the bias gradient); both are timed and printed, and left out of (d).
+      (d'') the two products out of cache, as (c''); (d''') the time the column-major
+      step spends inside its sparse calls (the forward's ReLU included: it cannot be
+      clocked apart), clocked around each call during steps timed apart from the
+      interleaved rounds (so compared with those steps only)
 
 then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (c) (goal
 <= 1.5x; against (d), (d'') and (d''') for information) and dense/sparse memory
@@ -118,13 +122,26 @@ class TrainingStep:
         }
 
     def compiled_kernels(self) -> dict:
-        """The two calls a step makes with modrp.graph_kernels: the forward SpMM, and one
-        backward pass giving both the SDDMM and the transposed SpMM."""
+        """The sparse products with modrp.graph_kernels: the forward SpMM, and one backward
+        pass giving both the SDDMM and the transposed SpMM."""
         crow, col, perm, weight, bias, x_t, grad_t = self.kernel_operands()
         return {
             "forward SpMM": lambda: graph_kernels.forward(crow, col, weight, bias, x_t),
             "SDDMM + transposed SpMM": lambda: graph_kernels.backward(
                 crow, col, perm, weight, x_t, grad_t, input_grad=True, weight_grad=True),
+        }
+
+    def compiled_relu_calls(self) -> dict:
+        """What a step with the default ReLU calls besides: the forward with the ReLU in
+        the kernel (in place of the plain one), and the ReLU's backward with the bias
+        gradient."""
+        crow, col, perm, weight, bias, x_t, grad_t = self.kernel_operands()
+        _, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+        return {
+            "forward SpMM with its ReLU": lambda: graph_kernels.forward_relu(
+                crow, col, weight, bias, x_t),
+            "ReLU backward + bias gradient": lambda: graph_kernels.relu_backward(
+                grad_t, mask, bias_grad=True),
         }
 
     def kernels_back_to_back(self):
@@ -190,11 +207,15 @@ def time_out_of_cache(candidates: dict, repeats: int, device: torch.device,
     return results
 
 
+SPARSE_CALLS = ("forward", "forward_relu", "backward")
+
+
 def time_inside_step(step: TrainingStep, repeats: int, calls: int = 50) -> dict[str, list]:
-    """ms per step, and ms of it spent inside modrp.graph_kernels' forward and backward
-    calls, one value per round: the step's split between its kernels and the rest."""
+    """ms per step, and ms of it spent inside modrp.graph_kernels' sparse calls (the
+    forward, with or without its ReLU, and the backward), one value per round: the
+    step's split between its sparse kernels and the rest."""
     inside = [0.0]
-    originals = graph_kernels.forward, graph_kernels.backward
+    originals = [getattr(graph_kernels, name) for name in SPARSE_CALLS]
 
     def clocked(call):
         def run(*args, **kwargs):
@@ -206,7 +227,8 @@ def time_inside_step(step: TrainingStep, repeats: int, calls: int = 50) -> dict[
         return run
 
     results = {"step": [], "inside": []}
-    graph_kernels.forward, graph_kernels.backward = map(clocked, originals)
+    for name, call in zip(SPARSE_CALLS, originals, strict=True):
+        setattr(graph_kernels, name, clocked(call))
     try:
         step()  # warm-up
         for _ in range(repeats):
@@ -217,7 +239,8 @@ def time_inside_step(step: TrainingStep, repeats: int, calls: int = 50) -> dict[
             results["step"].append((time.perf_counter() - start) / calls * 1e3)
             results["inside"].append(inside[0] / calls * 1e3)
     finally:
-        graph_kernels.forward, graph_kernels.backward = originals
+        for name, call in zip(SPARSE_CALLS, originals, strict=True):
+            setattr(graph_kernels, name, call)
     return results
 
 
@@ -325,9 +348,11 @@ def main() -> None:
     kernels = {f"    {name}": fn for name, fn in sparse_step.kernels().items()}
     own = ({f"    {name} ": fn for name, fn in sparse_step.compiled_kernels().items()}
            if compiled else {})
+    relu_calls = ({f"    {name}": fn for name, fn in sparse_step.compiled_relu_calls().items()}
+                  if compiled else {})
     ms = time_rounds({**candidates, **kernels,
                       "(c') the three, back to back": sparse_step.kernels_back_to_back(),
-                      **own},
+                      **own, **relu_calls},
                      args.repeats, device)
     load = os.getloadavg()[0]
 
@@ -346,9 +371,10 @@ def main() -> None:
         cold = time_out_of_cache(own, args.repeats, device)
         ordered["(d'') the two, each out of cache"] = [
             sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
+        ordered.update({name: ms[name] for name in relu_calls})
         split = time_inside_step(sparse_columns_step, args.repeats)
         ordered["    column-major step, clocked"] = split["step"]
-        ordered["(d''') the two, inside that step"] = split["inside"]
+        ordered["(d''') its sparse calls, inside it"] = split["inside"]
     ms = ordered
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),
@@ -398,13 +424,13 @@ def main() -> None:
         rows += [("  same, with torch's kernels", ratio("    same, torch's kernels", sums), ""),
                  ("  column-major step / (d) sum",
                   ratio(columns, "(d) sum of the two compiled kernels"),
-                  "the kernels it calls, each alone"),
+                  "its sparse products, each alone"),
                  ("  column-major step / (d'') sum",
                   ratio(columns, "(d'') the two, each out of cache"),
                   "the same, out of cache; for information"),
                  ("  clocked step / (d''')",
-                  ratio("    column-major step, clocked", "(d''') the two, inside that step"),
-                  "the step against its own kernels' share of it")]
+                  ratio("    column-major step, clocked", "(d''') its sparse calls, inside it"),
+                  "the step against its sparse calls' share of it")]
     rows += [("  (c') back to back / (c) sum", ratio("(c') the three, back to back", sums), ""),
              ("  column-major step / (c'') sum",
               ratio(columns, "(c'') the three, each out of cache"),

@@ -23,6 +23,10 @@ def test_graph_layer_benchmark_runs_at_small_scale():
     if "GraphEmbedding runs the compiled kernels" in run.stdout:
         ratios += ["same, with torch's kernels", "column-major step / (d) sum",
                    "column-major step / (d'') sum", "clocked step / (d''')"]
+        # the calls the layer makes for its ReLU are timed beside the sparse products
+        for call in ("forward SpMM with its ReLU", "ReLU backward + bias gradient"):
+            line = next(line for line in run.stdout.splitlines() if call in line)
+            assert re.search(r"\d+\.\d+ +\(\d+\.\d+\)$", line), line
     else:
         assert "GraphEmbedding runs torch's sparse kernels" in run.stdout
     for ratio in ratios:

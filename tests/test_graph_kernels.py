@@ -92,6 +92,132 @@ def test_every_combination_of_gradients_matches_torchs(wanted):
         torch.testing.assert_close(ours, torchs, rtol=1e-5, atol=1e-5)
 
 
+def unpacked(mask: torch.Tensor, batch: int) -> torch.Tensor:
+    """A ReLU mask's bits as a bool (n, batch) tensor: bit c % 8 of byte c // 8."""
+    bits = (mask.long().unsqueeze(2) >> torch.arange(8)) & 1
+    return bits.reshape(mask.shape[0], -1)[:, :batch].bool()
+
+
+@pytest.fixture(params=["this machine's flags", "portable C"])
+def any_build(request, fresh_library, tmp_path):
+    """The kernels as built for this machine, and built without -mavx2 and -mfma, so the
+    plain loops that stand in for the AVX2 intrinsics run too."""
+    if request.param == "portable C":
+        base = list(graph_kernels._BASE_FLAGS)
+        fresh_library.setattr(graph_kernels, "compiler_flags", lambda: base)
+        fresh_library.setenv("MODRP_KERNEL_CACHE", str(tmp_path))
+    assert graph_kernels.library() is not None
+    return request.param
+
+
+@needs_compiler
+@pytest.mark.parametrize("n,edges,batch", [(3, 2, 2), (5, 4, 3), (40, 60, 8), (257, 900, 17),
+                                           (120, 2000, 350)])
+def test_the_relu_fused_into_the_kernels_computes_what_torchs_does(any_build, n, edges,
+                                                                   batch):
+    crow, col, perm, weight, bias, x_t, upstream = operands(n, edges, batch, seed=n + batch)
+    x_t[0, 0] = float("nan")  # torch.relu keeps NaN, and passes its gradient
+    x_t[:, -1] = 0.0
+    bias[: n // 2] = 0.0  # rows of exact zeros: not kept
+    reference = torch.relu(spmm(crow, col, weight, x_t, bias))
+    assert reference.isnan().any() and (reference == 0).any() and (reference > 0).any()
+    y_t, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+    tol = {"rtol": 1e-5, "atol": 1e-5, "equal_nan": True}
+    torch.testing.assert_close(y_t, reference, **tol)
+    assert mask.dtype == torch.uint8 and mask.shape == (n, (batch + 7) // 8)
+    assert torch.equal(unpacked(mask, batch), (reference > 0) | reference.isnan())
+    upstream[0, :] = float("inf")  # dropped where the output was not kept, not inf * 0
+    wanted = torch.ops.aten.threshold_backward(upstream, reference, 0.0)
+    grad_t, grad_bias = graph_kernels.relu_backward(upstream, mask, bias_grad=True)
+    assert torch.equal(grad_t, wanted)
+    torch.testing.assert_close(grad_bias, wanted.sum(dim=1), rtol=1e-5, atol=1e-5,
+                               equal_nan=True)
+    assert graph_kernels.relu_backward(upstream, mask, bias_grad=False)[1] is None
+    # the same forward without the ReLU is the plain product
+    torch.testing.assert_close(graph_kernels.forward(crow, col, weight, bias, x_t),
+                               spmm(crow, col, weight, x_t, bias), **tol)
+
+
+@needs_compiler
+def test_the_portable_build_really_is_built_without_avx2(fresh_library, tmp_path):
+    base = list(graph_kernels._BASE_FLAGS)
+    fresh_library.setattr(graph_kernels, "compiler_flags", lambda: base)
+    flags = []
+    real_run = graph_kernels.subprocess.run
+
+    def recording_run(command, **kwargs):
+        flags.extend(command)
+        return real_run(command, **kwargs)
+
+    fresh_library.setattr(graph_kernels.subprocess, "run", recording_run)
+    graph_kernels.build(tmp_path)
+    assert "-fopenmp" in flags and "-mavx2" not in flags
+
+
+@needs_compiler
+@pytest.mark.parametrize("wanted", [(True, True, True), (False, True, True), (True, False, False),
+                                    (False, False, True)])
+def test_the_fused_relu_gives_torchs_gradients(wanted):
+    """relu(S x + b) through the autograd Function, ReLU fused, against torch's kernels
+    followed by torch.relu; x, weight, bias each needing a gradient or not."""
+    crow, col, perm, weight, bias, x_t, upstream = operands(60, 200, 13, seed=21)
+    results = []
+    for fused in (False, True):
+        inputs = [t.clone().requires_grad_(w) for t, w in zip((x_t, weight, bias), wanted,
+                                                              strict=True)]
+        if fused:
+            y_t = _GraphAffine.apply(*inputs, crow, col, perm, True, True)
+        else:
+            y_t = torch.relu(_GraphAffine.apply(*inputs, crow, col, perm, False))
+        assert 0 < (y_t == 0).float().mean() < 1
+        needing = [t for t in inputs if t.requires_grad]
+        results.append([y_t.detach(), *torch.autograd.grad(y_t, needing, upstream)])
+    for torchs, ours in zip(*results, strict=True):
+        torch.testing.assert_close(ours, torchs, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="compiled kernels only"):
+        _GraphAffine.apply(x_t, weight, bias, crow, col, perm, False, True)
+
+
+@needs_compiler
+def test_the_layer_fuses_its_relu_and_runs_other_activations_apart():
+    adjacency = random_graph(50, 120, seed=4)
+    x = torch.randn(9, 50)
+
+    def steps(layer):
+        """grad_fn names from the output back to the sparse Function."""
+        names, node = [], layer(x).grad_fn
+        while node is not None and not names[-1:] == ["_GraphAffineBackward"]:
+            names.append(type(node).__name__)
+            node = node.next_functions[0][0]
+        return names
+
+    assert steps(GraphEmbedding(adjacency)) == ["TBackward0", "_GraphAffineBackward"]
+    assert steps(GraphEmbedding(adjacency, kernels="torch")) == [
+        "TBackward0", "ReluBackward0", "_GraphAffineBackward"]
+    torch.manual_seed(5)
+    for activation in (torch.nn.Tanh(), torch.nn.LeakyReLU(0.1)):
+        compiled = GraphEmbedding(adjacency, activation=activation, kernels="compiled")
+        reference = GraphEmbedding(adjacency, activation=activation, kernels="torch")
+        reference.load_state_dict(compiled.state_dict())
+        assert steps(compiled)[1] != "_GraphAffineBackward"
+        ys = [layer(x) for layer in (compiled, reference)]
+        torch.testing.assert_close(ys[0], ys[1], rtol=1e-5, atol=1e-5)
+        grads = [torch.autograd.grad(y.square().sum(), layer.weight)[0]
+                 for y, layer in zip(ys, (compiled, reference), strict=True)]
+        torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-5)
+
+
+@needs_compiler
+def test_a_relu_mask_of_the_wrong_shape_is_refused():
+    crow, col, perm, weight, bias, x_t, upstream = operands(20, 40, 10, seed=12)
+    _, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+    for wrong in (mask[:, :1].contiguous(), mask[:19], mask.to(torch.int8)):
+        with pytest.raises(ValueError, match=r"is a contiguous uint8 \(20, 2\)"):
+            graph_kernels.relu_backward(upstream, wrong, bias_grad=True)
+    with pytest.raises(ValueError, match="float32"):
+        graph_kernels.relu_backward(upstream.double(), mask, bias_grad=True)
+
+
 @needs_compiler
 def test_operands_of_the_wrong_size_are_refused_before_the_c_code_sees_them():
     crow, col, perm, weight, bias, x_t, grad_t = operands(20, 40, 4, seed=12)
@@ -120,7 +246,9 @@ def test_compiled_kernels_give_the_same_bits_on_any_thread_count():
     try:
         for count in (1, 2, 3):
             torch.set_num_threads(count)
-            results.append([graph_kernels.forward(crow, col, weight, bias, x_t),
+            y_t, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+            results.append([graph_kernels.forward(crow, col, weight, bias, x_t), y_t, mask,
+                            *graph_kernels.relu_backward(grad_t, mask, bias_grad=True),
                             *graph_kernels.backward(crow, col, perm, weight, x_t, grad_t,
                                                     True, True)])
     finally:

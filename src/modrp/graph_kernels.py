@@ -138,8 +138,10 @@ def build(directory: Path | None = None, rebuild: bool = False) -> Path:
 def _load(path: Path) -> ctypes.CDLL:
     library = ctypes.CDLL(str(path))
     i64, i32, ptr = ctypes.c_int64, ctypes.c_int, ctypes.c_void_p
-    library.graph_forward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, ptr, ptr, i32]
+    library.graph_forward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32]
     library.graph_forward.restype = None
+    library.graph_relu_backward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, i32]
+    library.graph_relu_backward.restype = None
     library.graph_backward.argtypes = [i64, i64, ptr, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32]
     library.graph_backward.restype = None
     return library
@@ -203,13 +205,60 @@ def _check_shapes(crow, col, values, dense, bias=None, transpose_perm=None) -> N
 def forward(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
             bias: torch.Tensor | None, x_t: torch.Tensor) -> torch.Tensor:
     """S x_t + bias for S = CSR(crow, col, weight); x_t (n, batch) row-major."""
+    return _forward(crow, col, weight, bias, x_t, relu=False)[0]
+
+
+def forward_relu(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
+                 bias: torch.Tensor | None, x_t: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """relu(S x_t + bias), and the mask of the outputs it kept, for ``relu_backward``.
+
+    The mask holds one bit per output, uint8 (n, ceil(batch / 8)): output (r, c) is bit
+    c % 8 of byte (r, c // 8), set where the output is kept (> 0, or NaN, as torch.relu
+    keeps NaN).
+    """
+    return _forward(crow, col, weight, bias, x_t, relu=True)
+
+
+def _forward(crow, col, weight, bias, x_t, relu: bool):
     _check_shapes(crow, col, weight, x_t, bias)
     n, batch = x_t.shape
     y_t = torch.empty_like(x_t)
+    mask = torch.empty(n, mask_bytes(batch), dtype=torch.uint8) if relu else None
     library().graph_forward(n, batch, _pointer(crow), _pointer(col), _pointer(weight),
-                            _pointer(bias), _pointer(x_t), _pointer(y_t),
+                            _pointer(bias), _pointer(x_t), _pointer(y_t), _pointer(mask),
                             torch.get_num_threads())
-    return y_t
+    return y_t, mask
+
+
+def mask_bytes(batch: int) -> int:
+    """Bytes of one row of a ReLU mask: a bit per sample of the batch."""
+    return (batch + 7) // 8
+
+
+def relu_backward(upstream_t: torch.Tensor, mask: torch.Tensor, bias_grad: bool
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(The gradient before the ReLU, the bias gradient or None), in one pass.
+
+    ``upstream_t`` (n, batch) is the gradient of ``forward_relu``'s output; the first
+    result is it where ``mask`` says the output was kept, 0 elsewhere (torch's
+    threshold_backward), the second its row sums.
+    """
+    n, batch = upstream_t.shape
+    if not (upstream_t.dtype == torch.float32 and mask.dtype == torch.uint8
+            and tuple(mask.shape) == (n, mask_bytes(batch))
+            and upstream_t.device.type == mask.device.type == "cpu"
+            and upstream_t.is_contiguous() and mask.is_contiguous()):
+        raise ValueError(f"graph kernels: the ReLU mask of a contiguous CPU float32 "
+                         f"({n}, {batch}) gradient is a contiguous uint8 ({n}, "
+                         f"{mask_bytes(batch)}); got {mask.dtype} {tuple(mask.shape)} for "
+                         f"{upstream_t.dtype} {tuple(upstream_t.shape)}")
+    grad_t = torch.empty_like(upstream_t)
+    grad_bias = upstream_t.new_empty(n) if bias_grad else None
+    library().graph_relu_backward(n, batch, _pointer(upstream_t), _pointer(mask),
+                                  _pointer(grad_t), _pointer(grad_bias),
+                                  torch.get_num_threads())
+    return grad_t, grad_bias
 
 
 def backward(crow: torch.Tensor, col: torch.Tensor, transpose_perm: torch.Tensor,

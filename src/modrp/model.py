@@ -142,12 +142,20 @@ class _GraphAffine(torch.autograd.Function):
     ``col[k]`` to output feature r, the CSR row of k.  Backward: the SDDMM gives
     the weight gradient, S^T (same structure, permuted values) the input's.
     ``compiled`` picks modrp.graph_kernels over torch's kernels; the caller checks
-    that they take the operands.
+    that they take the operands.  ``relu`` (compiled kernels only) makes it eq. 4 with
+    f = ReLU: relu(S x_t + b), the ReLU applied by the forward kernel, its backward
+    and the bias gradient done in one pass before the sparse backward.
     """
 
     @staticmethod
-    def forward(ctx, x_t, weight, bias, crow, col, transpose_perm, compiled=False):
-        ctx.compiled = compiled
+    def forward(ctx, x_t, weight, bias, crow, col, transpose_perm, compiled=False, relu=False):
+        if relu and not compiled:
+            raise ValueError("the ReLU is fused into the compiled kernels only")
+        ctx.compiled, ctx.relu = compiled, relu
+        if relu:
+            y_t, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+            ctx.save_for_backward(x_t, weight, crow, col, transpose_perm, mask)
+            return y_t
         ctx.save_for_backward(x_t, weight, crow, col, transpose_perm)
         if compiled:
             return graph_kernels.forward(crow, col, weight, bias, x_t)
@@ -156,23 +164,27 @@ class _GraphAffine(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_t):
-        x_t, weight, crow, col, transpose_perm = ctx.saved_tensors
+        x_t, weight, crow, col, transpose_perm = ctx.saved_tensors[:5]
         grad_t = grad_t.contiguous()  # already is when the layers after keep the layout
         grad_x_t = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[2]:
+        if ctx.relu:
+            # the gradient before the ReLU, and the bias gradient, from one pass
+            grad_t, grad_bias = graph_kernels.relu_backward(
+                grad_t, ctx.saved_tensors[5], bias_grad=ctx.needs_input_grad[2])
+        elif ctx.needs_input_grad[2]:
             grad_bias = grad_t.sum(dim=1)
         if ctx.compiled:
             # one pass over S^T for both products (see graph_kernels.c)
             grad_x_t, grad_weight = graph_kernels.backward(
                 crow, col, transpose_perm, weight, x_t, grad_t,
                 input_grad=ctx.needs_input_grad[0], weight_grad=ctx.needs_input_grad[1])
-            return grad_x_t, grad_weight, grad_bias, None, None, None, None
+            return grad_x_t, grad_weight, grad_bias, None, None, None, None, None
         if ctx.needs_input_grad[1]:
             grad_weight = sddmm(crow, col, grad_t, x_t)
         if ctx.needs_input_grad[0]:
             # S^T = W o A, and A is symmetric: A's CSR structure, the values permuted.
             grad_x_t = spmm(crow, col, weight.index_select(0, transpose_perm), grad_t)
-        return grad_x_t, grad_weight, grad_bias, None, None, None, None
+        return grad_x_t, grad_weight, grad_bias, None, None, None, None, None
 
 
 def _checked_adjacency(adjacency) -> sp.csr_matrix:
@@ -252,7 +264,11 @@ class GraphEmbedding(nn.Module):
         x_t = feature_major(x)
         operands = (x_t, self.weight, self.bias, self.crow_indices, self.col_indices,
                     self.transpose_perm)
-        y_t = _GraphAffine.apply(*operands, self.uses_compiled_kernels(*operands))
+        compiled = self.uses_compiled_kernels(*operands)
+        if compiled and type(self.activation) is nn.ReLU:
+            # the compiled forward applies the ReLU itself (see graph_kernels.c)
+            return _GraphAffine.apply(*operands, True, True).t()
+        y_t = _GraphAffine.apply(*operands, compiled)
         return self.activation(y_t).t()
 
     def uses_compiled_kernels(self, *operands: torch.Tensor) -> bool:
