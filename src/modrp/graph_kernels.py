@@ -4,7 +4,10 @@
 and torch's sparse kernels otherwise (CUDA, other dtypes, no compiler).  Both paths
 compute the same products; what the compiled one adds is a backward that gathers each
 neighbour's gradient row once for the weight gradient and the input gradient together
-(see the C file), and a forward free of MKL's per-call setup.
+(see the C file), a forward free of MKL's per-call setup, and, for the layer's default
+ReLU, a forward that applies the ReLU to each output row while it is in cache and
+keeps a bit per output, from which one pass gives the ReLU's backward and the bias
+gradient (``forward_relu``, ``relu_backward``).
 
 The library is compiled with the C compiler in ``$CC`` (default ``cc``) and OpenMP,
 with AVX2/FMA where the CPU has them, into a per-user cache

@@ -42,31 +42,42 @@ forward SpMM of its own and one backward pass over S^T that gathers each
 neighbour's gradient row once for both the weight and the input gradient, where
 torch's two kernels gather a row each.  Inside a training step that is the point:
 the step's n x batch operands (12.6 MB each at paper scale) no longer sit together
-in a 32 MB L3, so every gather pass costs memory traffic.  Measured with
-benchmarks/graph_layer.py (2-core AMD EPYC, shared; column-major input, batch 350;
-ms, three runs):
+in a 32 MB L3, so every gather pass costs memory traffic.  For the same reason the
+default ReLU runs inside the compiled forward, on each output row while it is in
+cache, keeping one bit per output; one pass over the upstream gradient and those bits
+then gives the ReLU's backward and the bias gradient, where torch's in-place ReLU,
+threshold_backward and row sum made three passes over n x batch tensors.  Measured
+with benchmarks/graph_layer.py (2-core AMD EPYC, shared, its speed varying between
+runs; column-major input, batch 350; ms, seven runs):
 
-    kernels alone           torch: SpMM 2.6-3.5 + SDDMM 2.0-2.6 + transposed SpMM
-                            2.0-2.3 = 6.7-8.6; compiled: SpMM 1.5-1.9 + both backward
-                            products 3.0-3.8 = 4.5-5.6 (5.4-6.3 out of cache)
-    one training step       torch's kernels 11.9-16.5; compiled 7.2-9.0, which is
-                            1.05-1.08x torch's three, 1.60-1.61x the two compiled
-                            calls, 1.33-1.44x those out of cache; row-major input
-                            adds ~1.3 (the transpose)
-    inside a step           the two compiled calls take 5.5-6.2 ms of a 7.3-8.3 ms
-                            step (the step is 1.32-1.34x their share)
+    kernels alone           compiled: SpMM 1.6-1.9 + both backward products 3.2-4.3
+                            = 4.7-6.3 (5.9-8.0 out of cache); the forward with its
+                            ReLU 1.8-2.2, the ReLU backward with the bias gradient
+                            0.2; torch's three kernels 6.8-9.4
+    one training step       compiled 7.0-8.9, which is 0.95-1.10x torch's three
+                            kernels, 1.43-1.54x the compiled SpMM and backward (so
+                            the issue's 1.5x is met in four runs of seven), 1.11-1.33x
+                            those out of cache (five runs); on torch's kernels
+                            1.81-2.23x torch's three; row-major input adds 1.2-1.5
+                            (the transpose)
+    inside a step           the sparse calls (the forward's ReLU included) take
+                            6.1-7.6 ms of a 7.5-8.9 ms step (1.17-1.23x)
+    ReLU in the kernels     against the same layer with its ReLU apart, in
+                            alternating runs: 7.05-7.26 ms against 7.65-7.73, 1.50-
+                            1.53x the SpMM and backward against 1.56-1.58x
 
 What remains beyond the kernels: they run slower inside a step than alone in a loop,
-where their operands stay in cache, and the ReLU, its backward, the bias gradient,
-Adam and autograd take the other ~2 ms.  With glibc's malloc defaults every step
-also faults its freshly freed output and gradient buffers back in (~1,650 page
-faults a step here, ~200 after); the training jobs call
-``modrp.train.keep_freed_memory`` first.  Tried and dropped (within noise or
-slower): fusing the ReLU into the forward kernel and its backward with the bias
-gradient into one pass, splitting the batch into column blocks that fit in cache,
-non-temporal stores of the outputs, software prefetching of the gathered rows,
-AVX-512 (the backward 30% slower), ordering the genes to keep neighbours close
-(reverse Cuthill-McKee: no change).
+where their operands stay in cache, and the ReLU's backward, Adam and autograd take
+the other ~1.4 ms.  With glibc's malloc defaults every step also faults its freshly
+freed output and gradient buffers back in (~1,650 page faults a step here, ~200
+after); the training jobs call ``modrp.train.keep_freed_memory`` first.  Tried and
+dropped (within noise or slower): the ReLU's mask applied inside the backward's gather
+(as a byte or a bit per output: the step no faster than with the one-pass ReLU
+backward before it), an earlier fused ReLU whose backward read the output rather than
+a bitmask, splitting the batch into column blocks that fit in cache, non-temporal
+stores of the outputs, software prefetching of the gathered rows, AVX-512 (the
+backward 30% slower), ordering the genes to keep neighbours close (reverse
+Cuthill-McKee: no change).
 """
 
 from __future__ import annotations
@@ -249,8 +260,10 @@ class GraphEmbedding(nn.Module):
         bound = fan_in.rsqrt().repeat_interleave(fan_in.long())
         self.weight = nn.Parameter((torch.rand(nnz) * 2 - 1) * bound)
         self.bias = nn.Parameter(torch.zeros(n))
-        # In place: y_t is a fresh tensor that nothing else holds, so this spares
-        # one more batch x n buffer (the forward product is not saved for backward).
+        # On the compiled kernels an nn.ReLU runs inside the forward kernel (see
+        # forward).  On torch's, in place: y_t is a fresh tensor that nothing else
+        # holds, so this spares one more batch x n buffer (the forward product is not
+        # saved for backward).
         self.activation = nn.ReLU(inplace=True) if activation is None else activation
         self.out_features = n
 
