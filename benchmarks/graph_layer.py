@@ -15,13 +15,14 @@ few hubs (endpoint weight ~ rank^-0.6):
       they do inside a step at this size
   (d) when the layer runs the compiled kernels, its sparse products timed the same
       way: the forward SpMM, and one backward pass giving both the SDDMM and the
-      transposed SpMM.  With its default ReLU the layer calls the forward with the
-      ReLU applied in the kernel, and one more, non-sparse pass (the ReLU's backward
-      and the bias gradient); both are timed and printed, and left out of (d).
-      (d'') the two products out of cache, as (c''); (d''') the time the column-major
-      step spends inside its sparse calls (the forward's ReLU included: it cannot be
-      clocked apart), clocked around each call during steps timed apart from the
-      interleaved rounds (so compared with those steps only)
+      transposed SpMM; (d'') the two out of cache, as (c''); (d''') the time the
+      column-major step spends inside its sparse calls (the forward's ReLU included:
+      it cannot be clocked apart), clocked around each call during steps timed apart
+      from the interleaved rounds (so compared with those steps only)
+  (e) with its default ReLU the layer calls, in place of the plain forward of (d),
+      the forward with the ReLU applied in the kernel, and (e') one more, non-sparse
+      pass: the ReLU's backward with the bias gradient.  Both timed like (d), printed
+      for information, and left out of (d)
 
 then the ratios dense/sparse time (goal >= 40x), sparse step/kernel sum (c) (goal
 <= 1.5x; against (d), (d'') and (d''') for information) and dense/sparse memory
@@ -348,8 +349,10 @@ def main() -> None:
     kernels = {f"    {name}": fn for name, fn in sparse_step.kernels().items()}
     own = ({f"    {name} ": fn for name, fn in sparse_step.compiled_kernels().items()}
            if compiled else {})
-    relu_calls = ({f"    {name}": fn for name, fn in sparse_step.compiled_relu_calls().items()}
-                  if compiled else {})
+    relu_calls = {}
+    if compiled:
+        relu_calls = {f"{label} {name}": fn for label, (name, fn) in zip(
+            ("(e)", "(e')"), sparse_step.compiled_relu_calls().items(), strict=True)}
     ms = time_rounds({**candidates, **kernels,
                       "(c') the three, back to back": sparse_step.kernels_back_to_back(),
                       **own, **relu_calls},
@@ -371,10 +374,10 @@ def main() -> None:
         cold = time_out_of_cache(own, args.repeats, device)
         ordered["(d'') the two, each out of cache"] = [
             sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
-        ordered.update({name: ms[name] for name in relu_calls})
         split = time_inside_step(sparse_columns_step, args.repeats)
         ordered["    column-major step, clocked"] = split["step"]
         ordered["(d''') its sparse calls, inside it"] = split["inside"]
+        ordered.update({name: ms[name] for name in relu_calls})
     ms = ordered
     memory = {name: (*held_bytes(step), peak_bytes(step, device)) for name, step in
               [("(b) GraphEmbedding", sparse_step),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
 import time
 import warnings
 
@@ -98,13 +100,20 @@ def unpacked(mask: torch.Tensor, batch: int) -> torch.Tensor:
     return bits.reshape(mask.shape[0], -1)[:, :batch].bool()
 
 
+def portable_flags() -> list[str]:
+    """The compile flags without AVX2 and FMA, even where the compiler targets them."""
+    flags = list(graph_kernels._BASE_FLAGS)
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        flags += ["-mno-avx2", "-mno-fma"]
+    return flags
+
+
 @pytest.fixture(params=["this machine's flags", "portable C"])
 def any_build(request, fresh_library, tmp_path):
-    """The kernels as built for this machine, and built without -mavx2 and -mfma, so the
+    """The kernels as built for this machine, and built without AVX2 and FMA, so the
     plain loops that stand in for the AVX2 intrinsics run too."""
     if request.param == "portable C":
-        base = list(graph_kernels._BASE_FLAGS)
-        fresh_library.setattr(graph_kernels, "compiler_flags", lambda: base)
+        fresh_library.setattr(graph_kernels, "compiler_flags", portable_flags)
         fresh_library.setenv("MODRP_KERNEL_CACHE", str(tmp_path))
     assert graph_kernels.library() is not None
     return request.param
@@ -139,19 +148,30 @@ def test_the_relu_fused_into_the_kernels_computes_what_torchs_does(any_build, n,
 
 
 @needs_compiler
-def test_the_portable_build_really_is_built_without_avx2(fresh_library, tmp_path):
-    base = list(graph_kernels._BASE_FLAGS)
-    fresh_library.setattr(graph_kernels, "compiler_flags", lambda: base)
-    flags = []
-    real_run = graph_kernels.subprocess.run
+def test_the_portable_flags_really_leave_avx2_out():
+    """The compiler's own macros under the flags the portable build uses: the C file
+    picks its intrinsics by __AVX2__, whatever $CC or its defaults target."""
+    def macros(flags):
+        return subprocess.run([*graph_kernels._compiler(), *flags, "-dM", "-E", "-x", "c",
+                               os.devnull], capture_output=True, text=True, check=True).stdout
 
-    def recording_run(command, **kwargs):
-        flags.extend(command)
-        return real_run(command, **kwargs)
+    assert "__AVX2__" not in macros(portable_flags())
+    if "-mavx2" in graph_kernels.compiler_flags():
+        assert "__AVX2__" in macros(graph_kernels.compiler_flags())
 
-    fresh_library.setattr(graph_kernels.subprocess, "run", recording_run)
-    graph_kernels.build(tmp_path)
-    assert "-fopenmp" in flags and "-mavx2" not in flags
+
+@needs_compiler
+def test_the_fused_relu_keeps_the_sign_of_zero_as_torch_relu_does(any_build):
+    layer = GraphEmbedding(random_graph(4, 0, seed=0))  # self-loops only
+    crow, col = layer.crow_indices, layer.col_indices
+    weight = torch.tensor([-1.0, 1.0, -1.0, 1.0])
+    bias = torch.tensor([-0.0, -0.0, 0.0, 0.0])
+    x_t = torch.zeros(4, 11)  # a vector of 8 and a tail of 3
+    plain = graph_kernels.forward(crow, col, weight, bias, x_t)
+    assert torch.signbit(plain[0]).all() and not torch.signbit(plain[1:]).any()
+    y_t, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
+    assert torch.equal(torch.signbit(y_t), torch.signbit(torch.relu(plain)))
+    assert not unpacked(mask, 11).any()  # no gradient through either zero
 
 
 @needs_compiler
@@ -194,8 +214,18 @@ def test_the_layer_fuses_its_relu_and_runs_other_activations_apart():
     assert steps(GraphEmbedding(adjacency)) == ["TBackward0", "_GraphAffineBackward"]
     assert steps(GraphEmbedding(adjacency, kernels="torch")) == [
         "TBackward0", "ReluBackward0", "_GraphAffineBackward"]
+
+    class NoisyReLU(torch.nn.ReLU):
+        def forward(self, x):
+            return super().forward(x) + 1.0
+
+    hooked = GraphEmbedding(adjacency)
+    seen = []
+    hooked.activation.register_forward_hook(lambda module, args, out: seen.append(out.shape))
+    assert steps(hooked) == ["TBackward0", "ReluBackward0", "_GraphAffineBackward"]
+    assert seen == [(50, 9)]  # the hook saw the ReLU run, on the (n, batch) product
     torch.manual_seed(5)
-    for activation in (torch.nn.Tanh(), torch.nn.LeakyReLU(0.1)):
+    for activation in (torch.nn.Tanh(), torch.nn.LeakyReLU(0.1), NoisyReLU()):
         compiled = GraphEmbedding(adjacency, activation=activation, kernels="compiled")
         reference = GraphEmbedding(adjacency, activation=activation, kernels="torch")
         reference.load_state_dict(compiled.state_dict())
@@ -208,14 +238,21 @@ def test_the_layer_fuses_its_relu_and_runs_other_activations_apart():
 
 
 @needs_compiler
-def test_a_relu_mask_of_the_wrong_shape_is_refused():
+def test_a_relu_mask_or_gradient_the_kernel_cannot_take_is_refused():
     crow, col, perm, weight, bias, x_t, upstream = operands(20, 40, 10, seed=12)
     _, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
-    for wrong in (mask[:, :1].contiguous(), mask[:19], mask.to(torch.int8)):
-        with pytest.raises(ValueError, match=r"is a contiguous uint8 \(20, 2\)"):
+    for wrong, said in [(mask[:, :1].contiguous(), r"cpu torch.uint8 \(20, 1\), not"),
+                        (mask[:19], r"\(19, 2\), not contiguous CPU uint8 \(20, 2\)"),
+                        (mask.to(torch.int8), "torch.int8"),
+                        (mask.t().contiguous().t(), "not contiguous, not")]:
+        with pytest.raises(ValueError, match=said):
             graph_kernels.relu_backward(upstream, wrong, bias_grad=True)
-    with pytest.raises(ValueError, match="float32"):
+    with pytest.raises(ValueError, match=r"upstream gradient is cpu torch.float64, not"):
         graph_kernels.relu_backward(upstream.double(), mask, bias_grad=True)
+    with pytest.raises(ValueError, match=r"float32, not contiguous, not"):
+        graph_kernels.relu_backward(upstream.t().contiguous().t(), mask, bias_grad=True)
+    with pytest.raises(ValueError, match=r"\(20, 10, 1\) is not \(n, batch\)"):
+        graph_kernels.relu_backward(upstream.unsqueeze(2), mask, bias_grad=True)
 
 
 @needs_compiler

@@ -56,26 +56,25 @@ typedef int32_t index_t;
 /* Row r's mask bytes start at r * mask_stride(batch). */
 static inline int64_t mask_stride(int64_t batch) { return (batch + 7) / 8; }
 
-/* relu(y_row) in place; bit c of mask_row set where y_row[c] is kept: !(y <= 0), so a
- * NaN is kept, as torch.relu keeps it. */
+/* relu(y_row) in place, as torch.relu: y < 0 becomes 0, so NaN and -0.0 stay as they
+ * are.  Bit c % 8 of mask_row[c / 8] is set where the gradient passes, !(y <= 0) as in
+ * torch's threshold_backward: set for NaN, not for either zero. */
 static void relu_row(int64_t batch, float *y_row, uint8_t *mask_row) {
     int64_t c = 0;
 #if RELU_INTRINSICS
     const __m256 zero = _mm256_setzero_ps();
     for (; c + 8 <= batch; c += 8) {
         const __m256 v = _mm256_loadu_ps(y_row + c);
-        const __m256 keep = _mm256_cmp_ps(v, zero, _CMP_NLE_UQ);
-        _mm256_storeu_ps(y_row + c, _mm256_and_ps(v, keep));
-        mask_row[c / 8] = (uint8_t)_mm256_movemask_ps(keep);
+        _mm256_storeu_ps(y_row + c, _mm256_andnot_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ), v));
+        mask_row[c / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_NLE_UQ));
     }
 #endif
     for (; c < batch; c += 8) {
         unsigned bits = 0;
         for (int64_t j = 0; j < 8 && c + j < batch; j++) {
             const float v = y_row[c + j];
-            const int keep = !(v <= 0.0f);
-            y_row[c + j] = keep ? v : 0.0f;
-            bits |= (unsigned)keep << j;
+            y_row[c + j] = v < 0.0f ? 0.0f : v;
+            bits |= (unsigned)!(v <= 0.0f) << j;
         }
         mask_row[c / 8] = (uint8_t)bits;
     }

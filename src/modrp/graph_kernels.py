@@ -216,9 +216,10 @@ def forward_relu(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """relu(S x_t + bias), and the mask of the outputs it kept, for ``relu_backward``.
 
-    The mask holds one bit per output, uint8 (n, ceil(batch / 8)): output (r, c) is bit
-    c % 8 of byte (r, c // 8), set where the output is kept (> 0, or NaN, as torch.relu
-    keeps NaN).
+    The output is torch.relu's, bit for bit (NaN and -0.0 kept).  The mask holds one bit
+    per output, uint8 (n, ceil(batch / 8)): output (r, c) is bit c % 8 of byte
+    (r, c // 8), set where the gradient passes (the output > 0, or NaN, as in torch's
+    threshold_backward).
     """
     return _forward(crow, col, weight, bias, x_t, relu=True)
 
@@ -247,15 +248,24 @@ def relu_backward(upstream_t: torch.Tensor, mask: torch.Tensor, bias_grad: bool
     result is it where ``mask`` says the output was kept, 0 elsewhere (torch's
     threshold_backward), the second its row sums.
     """
+    if upstream_t.dim() != 2:
+        raise ValueError(f"graph kernels: the upstream gradient {tuple(upstream_t.shape)} "
+                         "is not (n, batch)")
     n, batch = upstream_t.shape
-    if not (upstream_t.dtype == torch.float32 and mask.dtype == torch.uint8
-            and tuple(mask.shape) == (n, mask_bytes(batch))
-            and upstream_t.device.type == mask.device.type == "cpu"
-            and upstream_t.is_contiguous() and mask.is_contiguous()):
-        raise ValueError(f"graph kernels: the ReLU mask of a contiguous CPU float32 "
-                         f"({n}, {batch}) gradient is a contiguous uint8 ({n}, "
-                         f"{mask_bytes(batch)}); got {mask.dtype} {tuple(mask.shape)} for "
-                         f"{upstream_t.dtype} {tuple(upstream_t.shape)}")
+    problems = []
+    if not applies_to(upstream_t) or upstream_t.dtype != torch.float32:
+        problems.append(f"the upstream gradient is {upstream_t.device.type} "
+                        f"{upstream_t.dtype}"
+                        f"{'' if upstream_t.is_contiguous() else ', not contiguous'}, "
+                        "not contiguous CPU float32")
+    if mask.dtype != torch.uint8 or mask.device.type != "cpu" or not mask.is_contiguous() \
+            or tuple(mask.shape) != (n, mask_bytes(batch)):
+        problems.append(f"the ReLU mask is {mask.device.type} {mask.dtype} "
+                        f"{tuple(mask.shape)}"
+                        f"{'' if mask.is_contiguous() else ', not contiguous'}, not "
+                        f"contiguous CPU uint8 ({n}, {mask_bytes(batch)})")
+    if problems:
+        raise ValueError("graph kernels: " + "; ".join(problems))
     grad_t = torch.empty_like(upstream_t)
     grad_bias = upstream_t.new_empty(n) if bias_grad else None
     library().graph_relu_backward(n, batch, _pointer(upstream_t), _pointer(mask),

@@ -175,13 +175,13 @@ class _GraphAffine(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_t):
-        x_t, weight, crow, col, transpose_perm = ctx.saved_tensors[:5]
+        x_t, weight, crow, col, transpose_perm, *relu_mask = ctx.saved_tensors
         grad_t = grad_t.contiguous()  # already is when the layers after keep the layout
         grad_x_t = grad_weight = grad_bias = None
         if ctx.relu:
             # the gradient before the ReLU, and the bias gradient, from one pass
             grad_t, grad_bias = graph_kernels.relu_backward(
-                grad_t, ctx.saved_tensors[5], bias_grad=ctx.needs_input_grad[2])
+                grad_t, *relu_mask, bias_grad=ctx.needs_input_grad[2])
         elif ctx.needs_input_grad[2]:
             grad_bias = grad_t.sum(dim=1)
         if ctx.compiled:
@@ -220,6 +220,15 @@ def _index_dtype(nnz: int) -> torch.dtype:
 
 
 # --- eq. 3 and eq. 4: embeddings ----------------------------------------------------------
+
+def _is_plain_relu(activation: nn.Module) -> bool:
+    """Whether calling ``activation`` does nothing but torch.relu: an nn.ReLU itself (not
+    a subclass, which may do more), with no forward hooks on it or on every module."""
+    return (type(activation) is nn.ReLU and not activation._forward_hooks
+            and not activation._forward_pre_hooks
+            and not nn.modules.module._global_forward_hooks
+            and not nn.modules.module._global_forward_pre_hooks)
+
 
 class GraphEmbedding(nn.Module):
     """Eq. 4: y = f((W o A)^T x + b), one weight per nonzero of A; output size = input size.
@@ -278,10 +287,10 @@ class GraphEmbedding(nn.Module):
         operands = (x_t, self.weight, self.bias, self.crow_indices, self.col_indices,
                     self.transpose_perm)
         compiled = self.uses_compiled_kernels(*operands)
-        if compiled and type(self.activation) is nn.ReLU:
+        if compiled and _is_plain_relu(self.activation):
             # the compiled forward applies the ReLU itself (see graph_kernels.c)
-            return _GraphAffine.apply(*operands, True, True).t()
-        y_t = _GraphAffine.apply(*operands, compiled)
+            return _GraphAffine.apply(*operands, compiled, True).t()
+        y_t = _GraphAffine.apply(*operands, compiled, False)
         return self.activation(y_t).t()
 
     def uses_compiled_kernels(self, *operands: torch.Tensor) -> bool:
