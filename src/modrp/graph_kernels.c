@@ -6,7 +6,8 @@
  * feature i for every sample of the batch.
  *
  *   graph_forward   y_t = S x_t + bias (per row)                          (SpMM)
- *                   and, when asked, y_t = relu(y_t) with its mask of kept outputs
+ *                   and, when asked, y_t = relu(y_t) and a mask of where its
+ *                   gradient passes
  *   graph_relu_backward
  *                   grad_t = upstream where the mask is set, else 0; grad_bias = its
  *                   row sums
@@ -23,7 +24,7 @@
  * The ReLU of eq. 4 runs on each output row while it is still in cache, and keeps one
  * bit per output (row r's bits in bytes r * ceil(batch / 8) on, output c in bit c % 8
  * of byte c / 8), so its backward reads 1/32 of what torch's threshold_backward reads
- * to find the kept outputs, and adds the bias gradient in the same pass.  Where the
+ * to find where the gradient passes, and adds the bias gradient in the same pass.  Where the
  * compiler targets AVX2 these two run on intrinsics: compilers vectorise the packing of
  * bits poorly, and the scalar loops cost more than the ReLU pass they replace.  Elsewhere
  * they run on those plain loops, to the same results up to the order of the bias
@@ -51,7 +52,6 @@ typedef int32_t index_t;
 /* Four entries of a row at a time: one pass over the batch updates the output row
  * for four gathered rows, so it is loaded and stored a quarter as often. */
 #define UNROLL 4
-
 
 /* Row r's mask bytes start at r * mask_stride(batch). */
 static inline int64_t mask_stride(int64_t batch) { return (batch + 7) / 8; }
@@ -101,7 +101,7 @@ static void forward_row(int64_t batch, const index_t *col, const float *weight,
 }
 
 /* relu_mask may be NULL: no ReLU.  Otherwise y_t = relu(S x_t + bias), and relu_mask
- * (n * mask_stride(batch) bytes) says which outputs were kept. */
+ * (n * mask_stride(batch) bytes) says where its gradient passes (see relu_row). */
 void graph_forward(int64_t n, int64_t batch, const index_t *crow, const index_t *col,
                    const float *weight, const float *bias, const float *x_t, float *y_t,
                    uint8_t *relu_mask, int threads) {

@@ -214,7 +214,7 @@ def forward(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
 def forward_relu(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor,
                  bias: torch.Tensor | None, x_t: torch.Tensor
                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """relu(S x_t + bias), and the mask of the outputs it kept, for ``relu_backward``.
+    """relu(S x_t + bias), and the mask of where its gradient passes, for ``relu_backward``.
 
     The output is torch.relu's, bit for bit (NaN and -0.0 kept).  The mask holds one bit
     per output, uint8 (n, ceil(batch / 8)): output (r, c) is bit c % 8 of byte
@@ -245,8 +245,8 @@ def relu_backward(upstream_t: torch.Tensor, mask: torch.Tensor, bias_grad: bool
     """(The gradient before the ReLU, the bias gradient or None), in one pass.
 
     ``upstream_t`` (n, batch) is the gradient of ``forward_relu``'s output; the first
-    result is it where ``mask`` says the output was kept, 0 elsewhere (torch's
-    threshold_backward), the second its row sums.
+    result is it where ``mask`` is set, 0 elsewhere (torch's threshold_backward), the
+    second its row sums.
     """
     if upstream_t.dim() != 2:
         raise ValueError(f"graph kernels: the upstream gradient {tuple(upstream_t.shape)} "
