@@ -359,21 +359,20 @@ def main() -> None:
                      args.repeats, device)
     load = os.getloadavg()[0]
 
-    def total(names) -> list[float]:
-        return [sum(round_ms) for round_ms in zip(*(ms[k] for k in names), strict=True)]
+    def summed(per_call) -> list[float]:
+        """Round by round, the sum of several calls' ms (one list of rounds per call)."""
+        return [sum(round_ms) for round_ms in zip(*per_call, strict=True)]
 
     ordered = {name: ms[name] for name in [*candidates, *kernels]}
-    ordered["(c) sum of torch's three kernels"] = total(kernels)
+    ordered["(c) sum of torch's three kernels"] = summed(ms[name] for name in kernels)
     ordered["(c') the three, back to back"] = ms["(c') the three, back to back"]
     cold = time_out_of_cache(kernels, args.repeats, device)
-    ordered["(c'') the three, each out of cache"] = [
-        sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
+    ordered["(c'') the three, each out of cache"] = summed(cold.values())
     if compiled:
         ordered.update({name: ms[name] for name in own})
-        ordered["(d) sum of the two compiled kernels"] = total(own)
+        ordered["(d) sum of the two compiled kernels"] = summed(ms[name] for name in own)
         cold = time_out_of_cache(own, args.repeats, device)
-        ordered["(d'') the two, each out of cache"] = [
-            sum(round_ms) for round_ms in zip(*cold.values(), strict=True)]
+        ordered["(d'') the two, each out of cache"] = summed(cold.values())
         split = time_inside_step(sparse_columns_step, args.repeats)
         ordered["    column-major step, clocked"] = split["step"]
         ordered["(d''') its sparse calls, inside it"] = split["inside"]
