@@ -4,7 +4,10 @@ checkpoints that refuse pickled payloads."""
 from __future__ import annotations
 
 import copy
+import logging
 import pickle
+import re
+import shutil
 import subprocess
 import sys
 
@@ -80,8 +83,8 @@ def config():
     })
 
 
-def run_fold(root, fold=0, protocol="strict"):
-    cfg = config()
+def run_fold(root, fold=0, protocol="strict", cfg=None):
+    cfg = cfg or config()
     metas = {}
     for omic, kind in (("mut", "graph"), ("exp", "dense")):
         metas[omic] = pretrain_subnetwork(
@@ -113,9 +116,29 @@ def test_outputs_have_the_documented_columns(clean_run):
     attention = pd.read_parquet(root / "fusion" / "attention.parquet")
     assert attention.columns.tolist() == ["drug", "omic", "weight", "fold", "repeat"]
     assert np.allclose(attention.groupby("drug")["weight"].sum(), 1.0)
-    history = pd.read_parquet(root / "single" / "exp" / "history.parquet")
-    assert history["best"].sum() == 1
+    for part in ("single/exp", "fusion"):
+        history = pd.read_parquet(root / part / "history.parquet")
+        assert history.columns.tolist() == ["epoch", "train_mse", "validation_mse", "seconds",
+                                            "best"]
+        assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+        assert history["best"].sum() == 1
+    assert history.loc[history["best"], "epoch"].item() == metas["fusion"]["best_epoch"]
     assert metas["mut"]["n_test"] == 30
+
+
+def test_training_logs_a_progress_line_every_log_every_epochs(tmp_path, caplog):
+    cfg = config()
+    cfg["train"]["log_every"] = 7
+    write_study(tmp_path)
+    with caplog.at_level(logging.INFO, logger="modrp.train"):
+        run_fold(tmp_path, cfg=cfg)
+    for label, part in (("exp-dense r0 f0", "single/exp"), ("mut-graph r0 f0", "single/mut"),
+                        ("attention exp-mut r0 f0", "fusion")):
+        epochs = len(pd.read_parquet(tmp_path / part / "history.parquet"))
+        pattern = re.compile(rf"{re.escape(label)} epoch (\d+): train MSE [\d.]+, "
+                             r"validation MSE [\d.]+ \(best [\d.]+ at \d+\)$")
+        progress = [pattern.match(r.getMessage()) for r in caplog.records]
+        assert [int(m.group(1)) for m in progress if m] == list(range(7, epochs + 1, 7))
 
 
 def test_models_learn_the_planted_genes(clean_run):
@@ -128,13 +151,34 @@ def test_models_learn_the_planted_genes(clean_run):
         assert model_mse < 0.85 * mean_mse, omic
 
 
-def test_test_lines_cannot_change_what_is_learned(clean_run, tmp_path):
-    root, metas = clean_run
-    write_study(tmp_path, alter_test_fold=0)
-    altered = run_fold(tmp_path)
+def live_stopping_config():
+    """config() with a learning rate at which both subnetworks stop early on this study,
+    so the epoch they stop at is something test lines could move."""
+    cfg = config()
+    cfg["train"]["lr"] = 0.01
+    return cfg
+
+
+HISTORY_VALUES = ["epoch", "train_mse", "validation_mse", "best"]  # all but the seconds
+
+
+def test_test_lines_cannot_change_what_is_learned(tmp_path):
+    """Test lines' omics and responses altered: standardization, every weight, every
+    epoch's training and validation (early-stopping) loss and the epoch kept are
+    bit-identical, for both subnetworks and the fusion."""
+    cfg = live_stopping_config()
+    runs = {}
+    for name, alter in (("clean", None), ("altered", 0)):
+        write_study(tmp_path / name, alter_test_fold=alter)
+        runs[name] = run_fold(tmp_path / name, cfg=cfg)
+    for omic in ("mut", "exp"):  # the premise: both stop early, past their first epoch
+        history = pd.read_parquet(tmp_path / "clean" / "single" / omic / "history.parquet")
+        assert runs["clean"][omic]["best_epoch"] > 1
+        assert len(history) < cfg["train"]["max_epochs"]["graph"] == 80
     for part in ("single/mut", "single/exp", "fusion"):
-        before = load_checkpoint(root / part / "model.pt")
-        after = load_checkpoint(tmp_path / part / "model.pt")
+        before = load_checkpoint(tmp_path / "clean" / part / "model.pt")
+        after = load_checkpoint(tmp_path / "altered" / part / "model.pt")
+        assert before["state_dict"].keys() == after["state_dict"].keys()
         for key, tensor in before["state_dict"].items():
             assert torch.equal(tensor, after["state_dict"][key]), f"{part}: {key}"
         if "standardization" in before:
@@ -142,12 +186,44 @@ def test_test_lines_cannot_change_what_is_learned(clean_run, tmp_path):
                                after["standardization"]["mean"])
             assert torch.equal(before["standardization"]["scale"],
                                after["standardization"]["scale"])
+        histories = [pd.read_parquet(tmp_path / run / part / "history.parquet")[HISTORY_VALUES]
+                     for run in ("clean", "altered")]
+        pd.testing.assert_frame_equal(*histories, check_exact=True, obj=part)
     for name in ("mut", "exp", "fusion"):
-        assert metas[name]["best_epoch"] == altered[name]["best_epoch"]
+        assert runs["clean"][name]["best_epoch"] == runs["altered"][name]["best_epoch"]
     # the test predictions themselves do change: the inputs did
-    clean = pd.read_parquet(root / "single" / "exp" / "predictions.parquet")
-    moved = pd.read_parquet(tmp_path / "single" / "exp" / "predictions.parquet")
+    clean = pd.read_parquet(tmp_path / "clean" / "single" / "exp" / "predictions.parquet")
+    moved = pd.read_parquet(tmp_path / "altered" / "single" / "exp" / "predictions.parquet")
     assert not np.allclose(clean["predicted"], moved["predicted"])
+
+
+def test_the_fusion_learns_from_the_validation_lines_only(clean_run, tmp_path):
+    """The fusion is fit on lines no subnetwork trained on: with the fold's subnetworks
+    fixed, altering the training lines' responses leaves the fusion bit-identical, and
+    altering the validation lines' changes it."""
+    root, metas = clean_run
+    cfg = config()
+    folds = pd.read_parquet(root / "splits" / "r0.parquet")
+    response = pd.read_parquet(root / "data" / "response.parquet")
+    held_out = validation_lines(folds, 0, cfg["train"]["validation_fraction"], cfg["cv"]["seed"])
+    not_test = set(folds.loc[folds["fold"] != 0, "cell_line"])
+    fit_on = {"training": sorted(not_test - set(held_out)),
+              "validation": sorted(not_test & set(held_out))}
+    assert metas["fusion"]["n_fit"] + metas["fusion"]["n_stop"] == len(fit_on["validation"])
+    subnetworks = {o: root / "single" / o / "model.pt" for o in ("exp", "mut")}
+    fusions = {}
+    for name, lines in fit_on.items():
+        data = tmp_path / name / "data"
+        shutil.copytree(root / "data", data)
+        altered = response.copy()
+        altered.loc[lines] = altered.loc[lines] * -2.0 + 3.0
+        altered.to_parquet(data / "response.parquet")
+        fuse_combination(["exp", "mut"], subnetworks, {"mut": root / "graph" / "mut.npz"},
+                         data, root / "splits" / "r0.parquet", 0, cfg, tmp_path / name / "fusion")
+        fusions[name] = load_checkpoint(tmp_path / name / "fusion" / "model.pt")["state_dict"]
+    clean = load_checkpoint(root / "fusion" / "model.pt")["state_dict"]
+    assert all(torch.equal(clean[key], fusions["training"][key]) for key in clean)
+    assert not all(torch.equal(clean[key], fusions["validation"][key]) for key in clean)
 
 
 def test_paper_protocol_audit_trains_on_the_test_lines(clean_run, tmp_path):
@@ -293,6 +369,11 @@ def test_masked_mse_ignores_missing_pairs():
     observed = torch.tensor([[1.0, 0.0], [5.0, 4.0]])
     measured = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
     assert masked_mse(predicted, observed, measured).item() == pytest.approx(4.0 / 3)
+    # a batch with nothing measured: a loss of 0 and a zero gradient, not 0 / 0
+    predicted.requires_grad_()
+    loss = masked_mse(predicted, observed, torch.zeros_like(measured))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.equal(predicted.grad, torch.zeros_like(predicted))
 
 
 def test_standardization_fit_on_given_rows_only():

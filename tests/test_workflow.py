@@ -64,6 +64,23 @@ def test_real_data_dag_is_planned(tmp_path):
         assert not any(name in block for block in downloads), name
 
 
+def test_fusion_combinations_follow_the_configured_omics(tmp_path):
+    """Every subset of two or more configured omics is fused, per repeat and fold; the
+    audit fuses only all of them."""
+    output = dry_run_of_changed_config(tmp_path, lambda c: c.update(omics=["exp", "mut", "cnv"]),
+                                       base=ROOT / "config" / "config.yaml", check=True).stdout
+    jobs = {}
+    for block in planned_jobs(output, "fuse"):
+        wildcards = dict(item.split("=") for item in
+                         re.search(r"wildcards: (.*)", block).group(1).split(", "))
+        key = (wildcards["tree"], wildcards["combination"])
+        jobs[key] = jobs.get(key, 0) + 1
+    folds_x_repeats = 3 * 3  # config.yaml: 3 folds, 3 repeats
+    assert jobs == {**{("models", c): folds_x_repeats
+                       for c in ("exp-mut", "exp-cnv", "mut-cnv", "exp-mut-cnv")},
+                    ("audit-paper-protocol", "exp-mut-cnv"): folds_x_repeats}, output
+
+
 def planned_jobs(output: str, rule: str) -> list[str]:
     """The blocks a dry run prints for each job of ``rule``."""
     return [block for block in output.split("\n\n") if f"rule {rule}:" in block]

@@ -214,7 +214,8 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
         def outputs(rows):
             return frozen_outputs(fusion_model, scalers, matrices, response, rows, device)
 
-        settings = fusion_settings(fusion_cfg, len(fit_lines), seed)
+        settings = fusion_settings(fusion_cfg, len(fit_lines), seed,
+                                   train_cfg["log_every"])
         history = fit(ReadsInput(fusion_model.fusion, "z"), outputs(fit_lines),
                       outputs(stop_lines), settings, label=f"final attention "
                       f"{'-'.join(combination)}")

@@ -504,11 +504,12 @@ def frozen_outputs(model, scalers: dict, matrices: dict, response: pd.DataFrame,
     return Batch({"z": z}, inputs.observed, inputs.measured)
 
 
-def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int) -> FitSettings:
-    """Fusion fits: full-batch Adam on the fit lines, early stopping on the stop lines."""
+def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int, log_every: int) -> FitSettings:
+    """Fusion fits: full-batch Adam on the fit lines, early stopping on the stop lines, a
+    progress line every ``log_every`` epochs (``train.log_every``; 0: none)."""
     return FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
                        patience=fusion_cfg["patience"], batch_size=n_fit, seed=seed,
-                       log_every=0)
+                       log_every=log_every)
 
 
 def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
@@ -522,7 +523,8 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     omics' predictions so both layers start from the same point.
     The fold's pretrained subnetworks are frozen; only the fusion parameters learn,
     on the validation lines, which no subnetwork was trained on (a share of them stops
-    the fit early).  Writes ``model.pt``, ``predictions.parquet`` and, for attention,
+    the fit early).  Writes ``model.pt``, ``predictions.parquet``, ``history.parquet``
+    (per epoch: MSE on the fit lines and on the stop lines) and, for attention,
     ``attention.parquet``.
     """
     from modrp.model import AttentionFusion, ConcatenationModel, FusionModel
@@ -571,7 +573,7 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     def outputs(rows):
         return frozen_outputs(model, scalers, matrices, response, rows, device)
 
-    settings = fusion_settings(fusion_cfg, len(fit_lines), seed)
+    settings = fusion_settings(fusion_cfg, len(fit_lines), seed, train_cfg["log_every"])
     history = fit(ReadsInput(model.fusion, "z"), outputs(fit_lines), outputs(stop_lines), settings,
                   label=f"{layer} {'-'.join(combination)} r{repeat} f{fold}")
     test = outputs(lines.test)
@@ -589,7 +591,8 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
             "repeat": repeat, "fold": fold, "protocol": protocols.pop(),
             "seed": seed, "best_epoch": int(history.loc[history["best"], "epoch"].iloc[0]),
             "n_fit": len(fit_lines), "n_stop": len(stop_lines), "n_test": len(lines.test)}
-    _write_job_outputs(out_dir, model.fusion, meta, None, predictions, attention=attention)
+    _write_job_outputs(out_dir, model.fusion, meta, None, predictions, history=history,
+                       attention=attention)
     return meta
 
 

@@ -109,11 +109,11 @@ def model_outputs():
     fused = [
         f"{RESULTS}/models/fusion/{c}/r{r}-f{f}/{name}"
         for c in COMBINATIONS for r in REPEATS for f in FOLDS
-        for name in ("predictions.parquet", "attention.parquet")
+        for name in ("predictions.parquet", "attention.parquet", "history.parquet")
     ]
     concatenated = [
-        f"{RESULTS}/models/concatenation/{ALL_OMICS_COMBINATION}/r{r}-f{f}/predictions.parquet"
-        for r in REPEATS for f in FOLDS
+        f"{RESULTS}/models/concatenation/{ALL_OMICS_COMBINATION}/r{r}-f{f}/{name}"
+        for r in REPEATS for f in FOLDS for name in ("predictions.parquet", "history.parquet")
     ] if len(OMICS) > 1 else []
     return single + fused + concatenated
 

@@ -42,6 +42,7 @@ rule fuse:
         model=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
         predictions=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
         attention=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/attention.parquet",
+        history=f"{RESULTS}/{{tree}}/fusion/{{combination}}/r{{repeat}}-f{{fold}}/history.parquet",
     wildcard_constraints:
         tree=f"models|{AUDIT_TREE}",
         combination="|".join(COMBINATIONS) or "no-combinations",
@@ -69,6 +70,7 @@ rule concatenate:
     output:
         model=f"{RESULTS}/models/concatenation/{{combination}}/r{{repeat}}-f{{fold}}/model.pt",
         predictions=f"{RESULTS}/models/concatenation/{{combination}}/r{{repeat}}-f{{fold}}/predictions.parquet",
+        history=f"{RESULTS}/models/concatenation/{{combination}}/r{{repeat}}-f{{fold}}/history.parquet",
     wildcard_constraints:
         combination=ALL_OMICS_COMBINATION,
         repeat=r"\d+",
