@@ -10,7 +10,7 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from modrp.config import validate_config  # noqa: E402
+from modrp.config import read_config_file, validate_config  # noqa: E402
 from modrp.errors import ConfigError  # noqa: E402
 
 
@@ -23,6 +23,8 @@ if not workflow.overwrite_configfiles:
 
 
 try:
+    for path in workflow.configfiles:  # Snakemake keeps the last of a repeated key silently
+        read_config_file(path)
     config.update(validate_config(config))
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None

@@ -48,6 +48,8 @@ def test_defaults_are_filled():
     ({"cv": {"seed": -1}}, r"config key cv\.seed: -1 is less than the minimum of 0"),
     ({"typo_key": 1}, r"config key \(top level\): Additional properties"),
     ({"cv": {"folds": 3.0}}, r"config key cv\.folds: 3\.0 is not of type 'integer'"),
+    ({"train": {"device": "gpu"}}, r"config key train\.device: 'gpu' does not match"),
+    ({"train": {"device": "cuda:x"}}, r"config key train\.device: 'cuda:x' does not match"),
     ({"data": {"source": "download", "urls": {1: "x", "expression": ["y"]}}},
      r"config key data\.urls"),
     ({"data": {"source": "demo", "files": {"expression": "a.csv", "mutations": "a.csv"}}},
@@ -119,6 +121,23 @@ def test_unreadable_yaml(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("dataset: [unclosed\n")
     with pytest.raises(ConfigError, match="config file"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("text, key, lines", [
+    ("dataset: x\ndata: {source: demo}\ncv: {repeats: 1}\ncv: {folds: 5}\n", "cv", (3, 4)),
+    ("dataset: x\ndata: {source: demo}\ntrain:\n  lr: 0.1\n  patience: 3\n  lr: 0.2\n", "lr",
+     (4, 6)),
+])
+def test_a_key_given_twice_is_a_config_error_not_the_last_one_kept(tmp_path, text, key, lines):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"key '{key}' appears again" in str(caught.value)
+    assert all(f"line {line}," in str(caught.value) for line in lines)
+    path.write_text(text.replace(f"{key}:", f"other_{key}:", 1))  # once each: read as YAML
+    with pytest.raises(ConfigError, match=r"config key .*Additional properties"):
         load_config(path)
 
 

@@ -34,6 +34,7 @@ from modrp.train import (
     load_subnetwork,
     masked_mse,
     pretrain_subnetwork,
+    resolve_device,
 )
 
 N_LINES, N_DRUGS = 90, 4
@@ -362,6 +363,17 @@ def test_checkpoint_with_pickled_payload_is_refused(tmp_path):
     torch.save({"state_dict": {}, "meta": _Payload()}, path)
     with pytest.raises(pickle.UnpicklingError):
         load_checkpoint(path)
+
+
+def test_a_device_this_machine_cannot_give_is_an_input_error_naming_train_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    for name in ("gpu", "mps", "meta"):
+        with pytest.raises(InputError, match=rf"train\.device: '{name}' is not"):
+            resolve_device(name)
+    missing = "cuda" if not torch.cuda.is_available() else f"cuda:{torch.cuda.device_count()}"
+    with pytest.raises(InputError, match=rf"train\.device is '{missing}', but"):
+        resolve_device(missing)
 
 
 def test_masked_mse_ignores_missing_pairs():

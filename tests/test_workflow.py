@@ -135,6 +135,14 @@ def test_invalid_config_stops_with_the_key(tmp_path):
         result.stdout + result.stderr
 
 
+def test_a_config_file_naming_a_section_twice_stops_the_workflow(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text((ROOT / "config" / "demo.yaml").read_text() + "cv: {folds: 5}\n")
+    result = snakemake("-n", "--configfile", str(path), cwd=tmp_path, check=False)
+    assert result.returncode != 0
+    assert "key 'cv' appears again" in result.stdout + result.stderr
+
+
 def test_a_given_config_is_used_alone_not_merged_into_the_default(tmp_path):
     # config/config.yaml has a dataset: a merge would plan results/paper
     result = dry_run_of_changed_config(tmp_path, lambda c: c.pop("dataset"))

@@ -219,13 +219,35 @@ def job_config(declared: str, config: dict) -> dict:
     return nested
 
 
-def load_config(path: str | Path) -> dict:
-    """Read a YAML config file and validate it."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader refusing a mapping that names a key twice, which PyYAML (and
+    Snakemake's --configfile) would otherwise settle silently by keeping the last."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    "while reading a mapping", seen[key],
+                    f"key {key!r} appears again (a section or key may be given once)",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep)
+
+
+def read_config_file(path: str | Path) -> dict:
+    """The YAML config file at ``path`` as a dict, unvalidated; a ConfigError when it cannot
+    be read or parsed, or names a key twice in one mapping."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:  # bytes: YAML detects the encoding, or says why not
-            raw = yaml.safe_load(handle) or {}
+            return yaml.load(handle, Loader=_UniqueKeyLoader) or {}
     except (OSError, yaml.YAMLError) as err:
         reason = " ".join(str(err).split())  # PyYAML's messages span several lines
         raise ConfigError(f"config file {path}: {reason}") from err
-    return validate_config(raw)
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config file and validate it."""
+    return validate_config(read_config_file(path))

@@ -23,10 +23,29 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; otherwise the named device."""
+    """``auto`` -> CUDA when available, else CPU; otherwise the named device (``cpu``,
+    ``cuda``, ``cuda:N``), refused with an InputError naming ``train.device`` when this
+    machine cannot give it."""
+    from modrp.errors import InputError
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise InputError(f"train.device: {name!r} is not a device; use auto, cpu, cuda or "
+                         "cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise InputError(f"train.device: {name!r} is not supported; use auto, cpu, cuda or "
+                         "cuda:N")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"train.device is {name!r}, but torch finds no CUDA device on "
+                             f"this machine (torch {torch.__version__}); use auto or cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise InputError(f"train.device is {name!r}, but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    return device
 
 
 # glibc mallopt parameters (malloc.h).
