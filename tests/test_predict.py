@@ -29,6 +29,7 @@ from modrp.predict import (
     predict_lines,
     predict_with_report,
     read_new_profiles,
+    report_lines,
     train_final_model,
     write_ranking,
 )
@@ -220,6 +221,31 @@ def test_missing_features_and_nan_get_the_training_mean_and_are_counted(study):
     assert not np.allclose(zeros.to_numpy(), expected.to_numpy(), atol=1e-4)
 
 
+def test_values_far_outside_the_training_data_are_warned_about(study):
+    """Expression given unlogged (TPM, not log2(TPM + 1)) and one mutation coded 7 are
+    predicted, but the report warns about those lines and that value; the study's own
+    profiles raise no warning."""
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    _, clean = predict_with_report(model, omics)
+    assert all(c["lines_far_from_training"] == c["values_far_from_training"] == 0
+               for c in clean["omics"].values())
+    assert not any("WARNING" in line for line in report_lines(model, clean))
+    unlogged = omics["exp"].copy()
+    unlogged.iloc[:4] = 2.0 ** unlogged.iloc[:4] - 1
+    mutated = omics["mut"].copy()
+    rare = mutated.columns[mutated.mean().between(0.05, 0.2).to_numpy()][0]
+    mutated.iloc[0, mutated.columns.get_loc(rare)] = 7.0
+    _, report = predict_with_report(model, {**omics, "exp": unlogged, "mut": mutated})
+    exp, mut = report["omics"]["exp"], report["omics"]["mut"]
+    assert exp["lines_far_from_training"] == 4
+    assert exp["far_line_examples"][0].startswith(f"{omics['exp'].index[0]} (median |z| ")
+    assert mut["lines_far_from_training"] == 0 and mut["values_far_from_training"] == 1
+    warnings = [line for line in report_lines(model, report) if "WARNING" in line]
+    assert len(warnings) == 3 and "4 line(s) lie far outside" in warnings[0]
+
+
 def test_too_many_missing_features_is_an_error(study):
     root, meta = study
     model = load_final_model(root / "results" / "final")
@@ -259,8 +285,18 @@ def test_lines_missing_from_an_omic_are_left_out_and_reported(study):
                                                     "rppa": omics["rppa"].drop(index=gone)})
     assert not set(gone) & set(predicted.index)
     assert set(gone) <= set(report["dropped_lines"])
-    with pytest.raises(InputError, match="no cell line is present in every omic"):
+    with pytest.raises(InputError, match=r"no cell line is present in every omic .*; use "
+                                         r"the same ids in every file$"):
         predict_lines(model, {**omics, "rppa": omics["rppa"].rename(index=lambda i: f"x{i}")})
+    # the likely causes are named: a matrix with no line, one written transposed, DepMap ids
+    with pytest.raises(InputError, match=r"^input 'rppa': the matrix holds no cell line$"):
+        predict_lines(model, {**omics, "rppa": omics["rppa"].iloc[:0]})
+    with pytest.raises(InputError, match=r"the 'exp' matrix looks transposed"):
+        predict_lines(model, {**omics, "exp": omics["exp"].T})
+    depmap = omics["mut"].rename(index=lambda i: f"ACH-{i}")
+    with pytest.raises(InputError, match=r"DepMap ids \(ACH-\.\.\.\) are matched .* through "
+                                         r"sample_info\.csv"):
+        predict_lines(model, {**omics, "mut": depmap})
 
 
 def test_cli_reports_input_errors_with_exit_status_2(study, tmp_path, capsys):

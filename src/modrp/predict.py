@@ -538,7 +538,10 @@ def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
       training mean (0 after standardization) and counted per omic; more than
       ``max_missing_features`` (default: the model's ``max_missing_features``) of an
       omic's features missing overall, or for one line, is an error;
-    - extra features are ignored (counted); non-numeric or infinite values are errors.
+    - extra features are ignored (counted); non-numeric or infinite values are errors;
+    - lines far outside the training data (median |z| over an omic's features above
+      ``FAR_MEDIAN_Z``: other units or scale) and single values beyond ``FAR_VALUE_Z``
+      training standard deviations are counted, for a warning, not refused.
 
     Returns the predictions and the report ``{"lines", "dropped_lines", "ignored_omics",
     "omics": {omic: counts}}``.
@@ -561,10 +564,14 @@ def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
         common = common[common.isin(matrices[omic].index)]
     every = pd.Index(sorted(set().union(*(set(m.index) for m in matrices.values()))))
     dropped = sorted(set(every) - set(common))
+    empty = [o for o in combination if matrices[o].empty]
+    if empty:
+        raise InputError(f"input {empty[0]!r}: the matrix holds no cell line")
     if len(common) == 0:
         examples = {o: m.index[:3].tolist() for o, m in matrices.items()}
         raise InputError(f"no cell line is present in every omic the model needs {combination} "
-                         f"(ids per omic, e.g. {examples}); use the same ids in every file")
+                         f"(ids per omic, e.g. {examples}); use the same ids in every file"
+                         f"{_id_hint(model, matrices)}")
     report = {"lines": int(len(common)), "dropped_lines": dropped, "ignored_omics": ignored,
               "omics": {}}
     inputs = {}
@@ -575,6 +582,20 @@ def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
     frame = pd.DataFrame(predicted.astype(np.float64), index=pd.Index(common, name="cell_line"),
                          columns=pd.Index(model.drugs, name="drug"))
     return frame, report
+
+
+def _id_hint(model: FinalModel, matrices: dict[str, pd.DataFrame]) -> str:
+    """A likely cause of ids that differ between omics: a matrix written transposed, or
+    real source files read without sample_info.csv (DepMap ids, CCLE names, COSMIC ids)."""
+    for omic, matrix in matrices.items():
+        genes = set(model.features(omic))
+        if len(matrix) and sum(i in genes for i in matrix.index) > len(matrix) / 2:
+            return (f"; the {omic!r} matrix looks transposed: its row ids are the model's "
+                    "features, and its rows must be cell lines")
+    if any(str(i).startswith("ACH-") for m in matrices.values() for i in m.index[:20]):
+        return ("; DepMap ids (ACH-...) are matched to the other files' lines through "
+                "sample_info.csv: pass it as one more --omics item, or in the folder")
+    return ""
 
 
 def _as_numeric_matrix(frame: pd.DataFrame, omic: str) -> pd.DataFrame:
@@ -636,7 +657,31 @@ def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: fl
             "the limit")
     values = model.scalers[omic].transform(aligned)
     values[nan] = 0.0  # the training mean, standardized
+    counts.update(_far_from_training(values, matrix.index))
     return values.astype(np.float32), counts
+
+
+#: A line whose median |z| over an omic's features exceeds this is reported as far outside
+#: the training data: more than half its features would lie beyond 5 standard deviations.
+#: On the demo's training lines the largest median |z| of any omic is 1.24 (RPPA); a 0/1
+#: feature kept by the preprocessing filters (at least 5% of lines mutated) is at most 4.4
+#: standard deviations from its mean.  The demo's expression given as TPM instead of
+#: log2(TPM + 1) gives 10 or more.
+FAR_MEDIAN_Z = 5.0
+#: A single standardized value beyond this is counted as far outside the training data.
+FAR_VALUE_Z = 20.0
+
+
+def _far_from_training(z: np.ndarray, lines: pd.Index) -> dict:
+    """Counts of what lies far outside the training data in a standardized (lines,
+    features) array: whole lines (median |z| > FAR_MEDIAN_Z: other units or scale) and
+    single values (|z| > FAR_VALUE_Z)."""
+    magnitude = np.abs(z)
+    median = np.median(magnitude, axis=1) if z.shape[1] else np.zeros(len(lines))
+    far = np.flatnonzero(median > FAR_MEDIAN_Z)
+    return {"lines_far_from_training": int(len(far)),
+            "far_line_examples": [f"{lines[i]} (median |z| {median[i]:.1f})" for i in far[:3]],
+            "values_far_from_training": int((magnitude > FAR_VALUE_Z).sum())}
 
 
 @torch.no_grad()
@@ -865,6 +910,16 @@ def report_lines(model: FinalModel, report: dict) -> list[str]:
         if c["missing_examples"]:
             text += f" (missing e.g. {', '.join(c['missing_examples'][:3])})"
         lines.append(text)
+        if c.get("lines_far_from_training"):
+            lines.append(
+                f"  WARNING {omic}: {c['lines_far_from_training']} line(s) lie far outside the "
+                f"training data (median |z| over the features > {FAR_MEDIAN_Z:g}, e.g. "
+                f"{', '.join(c['far_line_examples'])}): check that the values are in the "
+                "training data's units and scale; their predictions are not to be trusted")
+        if c.get("values_far_from_training"):
+            lines.append(
+                f"  WARNING {omic}: {c['values_far_from_training']} value(s) more than "
+                f"{FAR_VALUE_Z:g} training standard deviations from the feature's training mean")
     if report["ignored_omics"]:
         lines.append(f"  ignored omics (not read by this model): "
                      f"{', '.join(report['ignored_omics'])}")
