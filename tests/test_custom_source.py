@@ -183,3 +183,24 @@ def test_tissues_are_read_for_custom_data(tmp_path):
                        [["cell_line", "tissue"], ["001", "lung"], ["001", "skin"]], ",")
     with pytest.raises(InputError, match=r"twice\.csv has duplicated cell-line ids"):
         custom.read_tissues(twice)
+
+
+@pytest.mark.parametrize("name, text, expected, found", [
+    ("exp.csv", "id;G1;G2\nA;1;2\n", "comma", "semicolon"),
+    ("exp.csv", "id\tG1\tG2\nA\t1\t2\n", "comma", "tab"),
+    ("exp.tsv", "id,G1,G2\nA,1,2\n", "tab", "comma"),
+])
+def test_a_matrix_split_by_another_separator_than_its_suffix_says_is_named(
+        tmp_path, name, text, expected, found):
+    path = tmp_path / name
+    path.write_text(text)
+    message = (f"expected an id column and at least one feature column; expected a {expected}"
+               f"-separated file, but its header line is {found}-separated")
+    with pytest.raises(InputError, match=message):
+        custom.read_omic_matrix(path, "exp")
+    with pytest.raises(InputError, match=message):  # modrp predict reads it the same way
+        read_new_profiles([f"exp={path}"])
+    one_column = tmp_path / f"one{path.suffix}"
+    one_column.write_text("id\nA\n")
+    with pytest.raises(InputError, match=r"feature column$"):
+        custom.read_omic_matrix(one_column, "exp")

@@ -10,6 +10,7 @@ from conftest import write_csv
 from modrp.config import validate_config
 from modrp.errors import InputError
 from modrp.preprocess import (
+    _drugs_left_out,
     drop_mostly_zero_features,
     load_custom_files,
     load_source_files,
@@ -93,6 +94,23 @@ def test_drug_selection_boundary_and_duplicate_ids():
     # The cap keeps the best-covered drugs: 20, 19 and 17 of 20 lines, not 15 or 12.
     table = _responses({(10, "P"): 19, (11, "Q"): 17, (12, "R"): 15, (13, "S"): 12})
     assert select_drugs(table, 0.5, max_drugs=3)["drug"].tolist() == ["everywhere", "P", "Q"]
+
+
+def test_drugs_left_out_are_named_with_their_coverage(caplog):
+    table = _responses({(1, "A"): 19, (2, "B"): 20, (3, "C"): 18, (4, "Ox"): 20, (5, "Ox"): 5})
+    # B (id 2), Ox (ids 4, 5) and "everywhere" (id 998) cover every line: the cap of 2
+    # keeps the lower ids, B and Ox
+    chosen = select_drugs(table, min_coverage=0.95, max_drugs=2)
+    assert chosen["drug"].tolist() == ["B", "Ox"]
+    with caplog.at_level("INFO", logger="modrp.preprocess"):
+        left_out = _drugs_left_out(table, chosen, 0.95)
+    # each name once, at its best id's coverage; Ox's poorly covered id 5 is not listed
+    assert left_out == {"below_min_coverage": {"A": 0.95, "C": 0.9, "filler": 0.05},
+                        "beyond_max_drugs": {"everywhere": 1.0}}
+    assert "drugs left out, measured on at most 95% of the lines (drugs.min_coverage): 3, " \
+        "best covered A (95.0%), C (90.0%), filler (5.0%)" in caplog.text
+    assert "drugs left out, beyond drugs.max_drugs: 1, best covered everywhere (100.0%)" \
+        in caplog.text
 
 
 def test_map_by_cosmic_then_name_and_ambiguous_names_left_out():

@@ -123,6 +123,27 @@ def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: in
     return passed.sort_values("drug", key=lambda names: names.str.lower()).reset_index(drop=True)
 
 
+def _drugs_left_out(response_long: pd.DataFrame, chosen: pd.DataFrame,
+                    min_coverage: float) -> dict:
+    """The drug names select_drugs did not keep, with their best coverage: below
+    ``min_coverage``, or above it but beyond ``max_drugs``.  Logged, for the summary."""
+    best = (drug_coverage(response_long).sort_values("coverage", ascending=False)
+            .drop_duplicates("drug").set_index("drug")["coverage"])
+    best = best.drop(chosen["drug"], errors="ignore").sort_values(ascending=False)
+    below = best[best <= min_coverage + 1e-12]
+    beyond = best[best > min_coverage + 1e-12]
+    for names, why in ((below, f"measured on at most {min_coverage:.0%} of the lines "
+                               "(drugs.min_coverage)"),
+                       (beyond, "beyond drugs.max_drugs")):
+        if len(names):
+            shown = ", ".join(f"{name} ({coverage:.1%})" for name, coverage in
+                              names.head(5).items())
+            log.info("drugs left out, %s: %d, best covered %s%s", why, len(names), shown,
+                     " ..." if len(names) > 5 else "")
+    return {"below_min_coverage": {k: round(float(v), 4) for k, v in below.items()},
+            "beyond_max_drugs": {k: round(float(v), 4) for k, v in beyond.items()}}
+
+
 # --------------------------------------------------------------------------- id mapping
 
 
@@ -378,6 +399,7 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         "drug_ids_in_table": int(response_long["drug_id"].nunique()),
         "lines_in_table": int(response_long["cell_line"].nunique()),
         "kept": chosen["drug"].tolist(),
+        **_drugs_left_out(response_long, chosen, drugs_cfg.get("min_coverage", 0.95)),
     }
     kept = response_long[response_long["drug_id"].isin(chosen["drug_id"])]
     repeated = int(kept.loc[kept.duplicated(["cell_line", "drug_id"]), ["cell_line", "drug_id"]]

@@ -60,8 +60,21 @@ def header_hint(path, missing: list[str], rows: list[list] | None = None) -> str
     for k, line in enumerate(lines[1:], start=2):
         if all(m in line for m in names):
             return f"; the header must be the first line, but it is line {k}"
+    return _separator_hint(separator, lines[0])
+
+
+def separator_hint(path) -> str:
+    """"; expected a tab-separated file, but its header line is comma-separated" (or the
+    like) when a text file's first line is split by another separator than its suffix
+    says; empty otherwise."""
+    separator = text_separator(path)
+    lines = _first_lines(path, 1) if separator else []
+    return _separator_hint(separator, lines[0]) if lines else ""
+
+
+def _separator_hint(separator: str, header: str) -> str:
     for other in (",", "\t", ";"):
-        if other != separator and lines[0].count(other) > lines[0].count(separator):
+        if other != separator and header.count(other) > header.count(separator):
             return (f"; expected a {_SEPARATOR_NAMES[separator]}-separated file, but its "
                     f"header line is {_SEPARATOR_NAMES[other]}-separated")
     return ""

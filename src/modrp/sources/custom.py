@@ -17,6 +17,7 @@ from modrp.sources._common import (
     csv_header,
     require_columns,
     require_finite,
+    separator_hint,
     text_separator,
     to_numeric_matrix,
 )
@@ -83,7 +84,8 @@ def read_omic_matrix(path, omic: str, what: str | None = None,
     if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
         frame = frame.reset_index()
     if frame.shape[1] < 2:
-        raise InputError(f"{what}: {path}: expected an id column and at least one feature column")
+        raise InputError(f"{what}: {path}: expected an id column and at least one feature "
+                         f"column{separator_hint(path)}")
     ids = _text_ids(frame.iloc[:, 0], what, path, str(frame.columns[0]), "a cell-line id")
     frame = frame.iloc[:, 1:]
     frame.index = pd.Index(ids.to_numpy(dtype=object), name="cell_line")
