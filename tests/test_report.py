@@ -48,6 +48,10 @@ def summary():
 
 def test_mean_std():
     assert mean_std(pd.Series([1.0, 3.0])) == "2.00 ± 1.00"
+    assert mean_std(pd.Series([-0.004, -0.001])) == "0.00 ± 0.00"  # not "-0.00"
+    assert mean_std(pd.Series([-0.5, -0.3])) == "-0.40 ± 0.10"
+    assert mean_std(pd.Series([np.nan, np.nan])) == "n/a"
+    assert mean_std(pd.Series([np.nan, 2.0])) == "2.00 ± 0.00"
 
 
 def expected_cell(values) -> str:
@@ -68,7 +72,7 @@ def test_table1_has_each_single_model_with_paper_values():
     assert len(table) == 8
     assert table["omics"].tolist()[:2] == ["exp", "exp"]
     row = table[(table["omics"] == "mut") & (table["embedding"] == "graph")].iloc[0]
-    assert row["paper R2"] == "−0.02 ± 0.01"
+    assert row["paper R2"] == "-0.02 ± 0.01"
     assert row["per-drug mean R2"] == "-0.02 ± 0.00"
     scores = summary()
     for _, row in table.iterrows():

@@ -16,13 +16,13 @@ from modrp.preprocess import OMICS
 
 # Paper, Table 1: single omics, (MSE, R^2) as "mean ± std".
 PAPER_TABLE1 = {
-    ("exp", "dense"): ("7.69 ± 4.05", "−1.94 ± 1.76"),
+    ("exp", "dense"): ("7.69 ± 4.05", "-1.94 ± 1.76"),
     ("exp", "graph"): ("2.37 ± 0.16", "0.24 ± 0.02"),
-    ("mut", "dense"): ("11.41 ± 1.86", "−3.42 ± 0.93"),
-    ("mut", "graph"): ("3.25 ± 0.13", "−0.02 ± 0.01"),
-    ("cnv", "dense"): ("13.32 ± 2.23", "−4.23 ± 0.93"),
-    ("cnv", "graph"): ("3.32 ± 0.14", "−0.04 ± 0.03"),
-    ("rppa", "dense"): ("3.11 ± 0.19", "−0.02 ± 0.05"),
+    ("mut", "dense"): ("11.41 ± 1.86", "-3.42 ± 0.93"),
+    ("mut", "graph"): ("3.25 ± 0.13", "-0.02 ± 0.01"),
+    ("cnv", "dense"): ("13.32 ± 2.23", "-4.23 ± 0.93"),
+    ("cnv", "graph"): ("3.32 ± 0.14", "-0.04 ± 0.03"),
+    ("rppa", "dense"): ("3.11 ± 0.19", "-0.02 ± 0.05"),
     ("metabolites", "dense"): ("2.97 ± 0.13", "0.07 ± 0.01"),
 }
 
@@ -98,8 +98,17 @@ TABLE8_NAMES = {"exp": "mRNA expression", "mut": "gene mutations", "cnv": "CNV",
 
 
 def mean_std(values: pd.Series, digits: int = 2) -> str:
-    """``"0.27 ± 0.01"`` over repeats x folds (population std, as for a set of folds)."""
-    return f"{values.mean():.{digits}f} ± {values.std(ddof=0):.{digits}f}"
+    """``"0.27 ± 0.01"`` over repeats x folds (population std, as for a set of folds);
+    ``"n/a"`` where no value is defined (the Pearson correlation of a constant prediction,
+    such as the per-drug mean's), and no minus sign on a number that rounds to zero."""
+    if values.isna().all():
+        return "n/a"
+    return f"{_fixed(values.mean(), digits)} ± {_fixed(values.std(ddof=0), digits)}"
+
+
+def _fixed(value: float, digits: int) -> str:
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _scored(summary: pd.DataFrame, kind: str):
