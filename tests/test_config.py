@@ -50,6 +50,7 @@ def test_defaults_are_filled():
     ({"cv": {"folds": 3.0}}, r"config key cv\.folds: 3\.0 is not of type 'integer'"),
     ({"train": {"device": "gpu"}}, r"config key train\.device: 'gpu' does not match"),
     ({"train": {"device": "cuda:x"}}, r"config key train\.device: 'cuda:x' does not match"),
+    ({"train": {"device": "cuda:01"}}, r"config key train\.device: 'cuda:01' does not match"),
     ({"data": {"source": "download", "urls": {1: "x", "expression": ["y"]}}},
      r"config key data\.urls"),
     ({"data": {"source": "demo", "files": {"expression": "a.csv", "mutations": "a.csv"}}},
@@ -139,6 +140,24 @@ def test_a_key_given_twice_is_a_config_error_not_the_last_one_kept(tmp_path, tex
     path.write_text(text.replace(f"{key}:", f"other_{key}:", 1))  # once each: read as YAML
     with pytest.raises(ConfigError, match=r"config key .*Additional properties"):
         load_config(path)
+
+
+def test_merge_keys_and_json_config_files_are_read_as_snakemake_reads_them(tmp_path):
+    merged = tmp_path / "merged.yaml"
+    merged.write_text("dataset: x\ndata: {source: demo}\n"
+                      "train:\n  <<: {lr: 0.1, patience: 3}\n  lr: 0.01\n")
+    config = load_config(merged)  # a key beside a merge overrides it: no duplicate
+    assert (config["train"]["lr"], config["train"]["patience"]) == (0.01, 3)
+    tabbed = tmp_path / "c.json"
+    tabbed.write_text('{\n\t"dataset": "x",\n\t"data": {"source": "demo"}\n}')
+    assert load_config(tabbed)["dataset"] == "x"
+    tabbed.write_text('{"dataset": "x", "data": {"source": "demo"}, "cv": {}, "cv": {}}')
+    with pytest.raises(ConfigError, match=r"c\.json: key\(s\) \['cv'\] appear more than once"):
+        load_config(tabbed)
+    unhashable = tmp_path / "u.yaml"
+    unhashable.write_text("dataset: x\n? [1, 2]\n: 3\n")
+    with pytest.raises(ConfigError, match="found unhashable key"):
+        load_config(unhashable)
 
 
 @pytest.mark.parametrize("demo, message", [

@@ -226,8 +226,14 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults": keys written beside it override, as YAML says
             key = self.construct_object(key_node, deep=True)
-            if key in seen:
+            try:
+                again = key in seen
+            except TypeError:
+                continue  # an unhashable key: the parent method says so
+            if again:
                 raise yaml.MarkedYAMLError(
                     "while reading a mapping", seen[key],
                     f"key {key!r} appears again (a section or key may be given once)",
@@ -236,14 +242,28 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def _unique_json_object(pairs: list) -> dict:
+    keys = [key for key, _ in pairs]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ConfigError(f"key(s) {twice} appear more than once in one JSON object (a "
+                          "section or key may be given once)")
+    return dict(pairs)
+
+
 def read_config_file(path: str | Path) -> dict:
     """The YAML config file at ``path`` as a dict, unvalidated; a ConfigError when it cannot
     be read or parsed, or names a key twice in one mapping."""
     path = Path(path)
     try:
+        if path.suffix.lower() == ".json":  # as Snakemake reads it: JSON allows tabs, YAML not
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle, object_pairs_hook=_unique_json_object) or {}
         with open(path, "rb") as handle:  # bytes: YAML detects the encoding, or says why not
             return yaml.load(handle, Loader=_UniqueKeyLoader) or {}
-    except (OSError, yaml.YAMLError) as err:
+    except ConfigError as err:
+        raise ConfigError(f"config file {path}: {err}") from None
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
         reason = " ".join(str(err).split())  # PyYAML's messages span several lines
         raise ConfigError(f"config file {path}: {reason}") from err
 
