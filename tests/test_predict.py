@@ -25,6 +25,7 @@ from modrp.errors import InputError
 from modrp.predict import (
     ABSENT_IS_ZERO,
     drug_ranking,
+    far_value_z,
     load_final_model,
     predict_lines,
     predict_with_report,
@@ -222,9 +223,9 @@ def test_missing_features_and_nan_get_the_training_mean_and_are_counted(study):
 
 
 def test_values_far_outside_the_training_data_are_warned_about(study):
-    """Expression given unlogged (TPM, not log2(TPM + 1)) and one mutation coded 7 are
-    predicted, but the report warns about those lines and that value; the study's own
-    profiles raise no warning."""
+    """Expression given unlogged (TPM, not log2(TPM + 1)) and a mutation value 25 training
+    SDs from its mean are predicted, but the report warns about those lines and that
+    value (not one 19 SDs away); the study's own profiles raise no warning."""
     root, _ = study
     model = load_final_model(root / "results" / "final")
     omics = study_omics(root)
@@ -235,8 +236,10 @@ def test_values_far_outside_the_training_data_are_warned_about(study):
     unlogged = omics["exp"].copy()
     unlogged.iloc[:4] = 2.0 ** unlogged.iloc[:4] - 1
     mutated = omics["mut"].copy()
-    rare = mutated.columns[mutated.mean().between(0.05, 0.2).to_numpy()][0]
-    mutated.iloc[0, mutated.columns.get_loc(rare)] = 7.0
+    scaler, feature = model.scalers["mut"], model.features("mut")[3]
+    assert far_value_z(model, "mut") == 20  # the floor: sqrt(n - 1) is smaller here
+    mutated.iloc[0, mutated.columns.get_loc(feature)] = scaler.mean[3] + 25 * scaler.scale[3]
+    mutated.iloc[1, mutated.columns.get_loc(feature)] = scaler.mean[3] + 19 * scaler.scale[3]
     _, report = predict_with_report(model, {**omics, "exp": unlogged, "mut": mutated})
     exp, mut = report["omics"]["exp"], report["omics"]["mut"]
     assert exp["lines_far_from_training"] == 4
@@ -293,10 +296,18 @@ def test_lines_missing_from_an_omic_are_left_out_and_reported(study):
         predict_lines(model, {**omics, "rppa": omics["rppa"].iloc[:0]})
     with pytest.raises(InputError, match=r"the 'exp' matrix looks transposed"):
         predict_lines(model, {**omics, "exp": omics["exp"].T})
-    depmap = omics["mut"].rename(index=lambda i: f"ACH-{i}")
-    with pytest.raises(InputError, match=r"DepMap ids \(ACH-\.\.\.\) are matched .* through "
-                                         r"sample_info\.csv"):
-        predict_lines(model, {**omics, "mut": depmap})
+    depmap = {o: m.rename(index=lambda i: f"ACH-{i}") for o, m in omics.items()}
+    with pytest.raises(InputError, match=r"\['mut'\] use DepMap ids \(ACH-\.\.\.\) and the "
+                                         r"others do not: .* through sample_info\.csv"):
+        predict_lines(model, {**omics, "mut": depmap["mut"]})
+    # a variant table whose lines carry no counted variant: lines, no columns, all wild type
+    no_variants = omics["mut"].iloc[:, :0].copy()
+    no_variants.attrs[ABSENT_IS_ZERO] = True
+    _, report = predict_with_report(model, {**omics, "mut": no_variants})
+    assert report["omics"]["mut"]["features_absent_set_to_zero"] == len(model.features("mut"))
+    # all on DepMap ids, but other lines: no hint about sample_info
+    with pytest.raises(InputError, match=r"every file$"):
+        predict_lines(model, {**depmap, "rppa": depmap["rppa"].rename(index=lambda i: i + "x")})
 
 
 def test_cli_reports_input_errors_with_exit_status_2(study, tmp_path, capsys):

@@ -166,7 +166,9 @@ HISTORY_VALUES = ["epoch", "train_mse", "validation_mse", "best"]  # all but the
 def test_test_lines_cannot_change_what_is_learned(tmp_path):
     """Test lines' omics and responses altered: standardization, every weight, every
     epoch's training and validation (early-stopping) loss and the epoch kept are
-    bit-identical, for both subnetworks and the fusion."""
+    bit-identical, for both subnetworks and the fusion.  Both subnetworks stop early
+    here, past their first epoch; the fusion, on its few held-out lines, keeps its first
+    epoch, so for it the per-epoch losses are what could show a leak."""
     cfg = live_stopping_config()
     runs = {}
     for name, alter in (("clean", None), ("altered", 0)):

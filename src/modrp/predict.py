@@ -540,8 +540,9 @@ def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
       omic's features missing overall, or for one line, is an error;
     - extra features are ignored (counted); non-numeric or infinite values are errors;
     - lines far outside the training data (median |z| over an omic's features above
-      ``FAR_MEDIAN_Z``: other units or scale) and single values beyond ``FAR_VALUE_Z``
-      training standard deviations are counted, for a warning, not refused.
+      ``FAR_MEDIAN_Z``: other units or scale) and single values beyond ``far_value_z``
+      training standard deviations (at least 20, and farther than any training value can
+      lie) are counted, for a warning, not refused.
 
     Returns the predictions and the report ``{"lines", "dropped_lines", "ignored_omics",
     "omics": {omic: counts}}``.
@@ -564,7 +565,7 @@ def predict_with_report(model: FinalModel, omics: dict[str, pd.DataFrame],
         common = common[common.isin(matrices[omic].index)]
     every = pd.Index(sorted(set().union(*(set(m.index) for m in matrices.values()))))
     dropped = sorted(set(every) - set(common))
-    empty = [o for o in combination if matrices[o].empty]
+    empty = [o for o in combination if len(matrices[o].index) == 0]  # no rows (columns may)
     if empty:
         raise InputError(f"input {empty[0]!r}: the matrix holds no cell line")
     if len(common) == 0:
@@ -592,9 +593,13 @@ def _id_hint(model: FinalModel, matrices: dict[str, pd.DataFrame]) -> str:
         if len(matrix) and sum(i in genes for i in matrix.index) > len(matrix) / 2:
             return (f"; the {omic!r} matrix looks transposed: its row ids are the model's "
                     "features, and its rows must be cell lines")
-    if any(str(i).startswith("ACH-") for m in matrices.values() for i in m.index[:20]):
-        return ("; DepMap ids (ACH-...) are matched to the other files' lines through "
-                "sample_info.csv: pass it as one more --omics item, or in the folder")
+    depmap = [o for o, m in matrices.items()
+              if len(m) and all(str(i).startswith("ACH-") for i in m.index[:20])]
+    if depmap and len(depmap) < len(matrices):
+        return (f"; {depmap} use DepMap ids (ACH-...) and the others do not: real CCLE "
+                "files are mapped to the other files' ids through sample_info.csv (pass it as "
+                "one more --omics item, or in the folder); matrices of your own must all use "
+                "the same ids")
     return ""
 
 
@@ -657,7 +662,7 @@ def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: fl
             "the limit")
     values = model.scalers[omic].transform(aligned)
     values[nan] = 0.0  # the training mean, standardized
-    counts.update(_far_from_training(values, matrix.index))
+    counts.update(_far_from_training(values, matrix.index, far_value_z(model, omic)))
     return values.astype(np.float32), counts
 
 
@@ -668,20 +673,31 @@ def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: fl
 #: standard deviations from its mean.  The demo's expression given as TPM instead of
 #: log2(TPM + 1) gives 10 or more.
 FAR_MEDIAN_Z = 5.0
-#: A single standardized value beyond this is counted as far outside the training data.
+#: The least |z| at which a single value is counted as far outside the training data.
 FAR_VALUE_Z = 20.0
 
 
-def _far_from_training(z: np.ndarray, lines: pd.Index) -> dict:
+def far_value_z(model: FinalModel, omic: str) -> float:
+    """The |z| beyond which a single value of ``omic`` is counted as far outside the training
+    data: FAR_VALUE_Z, or sqrt(n - 1) for the n lines its standardization was fit on when
+    larger.  With the population standard deviation no value among n can lie farther from
+    their mean than sqrt(n - 1) of them, so an ordinary training-like outlier never counts."""
+    spec = model.meta["omics"][omic]
+    n = int(spec.get("n_train", 0)) + int(spec.get("n_validation", 0))
+    return max(FAR_VALUE_Z, float(np.sqrt(max(n - 1, 0))))
+
+
+def _far_from_training(z: np.ndarray, lines: pd.Index, value_z: float) -> dict:
     """Counts of what lies far outside the training data in a standardized (lines,
     features) array: whole lines (median |z| > FAR_MEDIAN_Z: other units or scale) and
-    single values (|z| > FAR_VALUE_Z)."""
+    single values (|z| > ``value_z``)."""
     magnitude = np.abs(z)
     median = np.median(magnitude, axis=1) if z.shape[1] else np.zeros(len(lines))
     far = np.flatnonzero(median > FAR_MEDIAN_Z)
     return {"lines_far_from_training": int(len(far)),
             "far_line_examples": [f"{lines[i]} (median |z| {median[i]:.1f})" for i in far[:3]],
-            "values_far_from_training": int((magnitude > FAR_VALUE_Z).sum())}
+            "values_far_from_training": int((magnitude > value_z).sum()),
+            "far_value_z": round(value_z, 1)}
 
 
 @torch.no_grad()
@@ -919,7 +935,8 @@ def report_lines(model: FinalModel, report: dict) -> list[str]:
         if c.get("values_far_from_training"):
             lines.append(
                 f"  WARNING {omic}: {c['values_far_from_training']} value(s) more than "
-                f"{FAR_VALUE_Z:g} training standard deviations from the feature's training mean")
+                f"{c['far_value_z']:g} training standard deviations from the feature's "
+                "training mean, farther than any training value")
     if report["ignored_omics"]:
         lines.append(f"  ignored omics (not read by this model): "
                      f"{', '.join(report['ignored_omics'])}")
