@@ -252,8 +252,9 @@ def _unique_json_object(pairs: list) -> dict:
 
 
 def read_config_file(path: str | Path) -> dict:
-    """The YAML config file at ``path`` as a dict, unvalidated; a ConfigError when it cannot
-    be read or parsed, or names a key twice in one mapping."""
+    """The YAML config file at ``path`` (JSON when its suffix is .json, as Snakemake reads
+    it) as a dict, unvalidated; a ConfigError when it cannot be read or parsed, or names a
+    key twice in one mapping."""
     path = Path(path)
     try:
         if path.suffix.lower() == ".json":  # as Snakemake reads it: JSON allows tabs, YAML not
@@ -269,5 +270,5 @@ def read_config_file(path: str | Path) -> dict:
 
 
 def load_config(path: str | Path) -> dict:
-    """Read a YAML config file and validate it."""
+    """Read a YAML (or JSON) config file and validate it."""
     return validate_config(read_config_file(path))
