@@ -926,13 +926,13 @@ def report_lines(model: FinalModel, report: dict) -> list[str]:
         if c["missing_examples"]:
             text += f" (missing e.g. {', '.join(c['missing_examples'][:3])})"
         lines.append(text)
-        if c.get("lines_far_from_training"):
+        if c["lines_far_from_training"]:
             lines.append(
                 f"  WARNING {omic}: {c['lines_far_from_training']} line(s) lie far outside the "
                 f"training data (median |z| over the features > {FAR_MEDIAN_Z:g}, e.g. "
                 f"{', '.join(c['far_line_examples'])}): check that the values are in the "
                 "training data's units and scale; their predictions are not to be trusted")
-        if c.get("values_far_from_training"):
+        if c["values_far_from_training"]:
             lines.append(
                 f"  WARNING {omic}: {c['values_far_from_training']} value(s) more than "
                 f"{c['far_value_z']:g} training standard deviations from the feature's "
