@@ -6,10 +6,12 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from modrp.report import (
     PAPER_TABLE1,
     PAPER_TABLE3,
+    baselines_table,
     mean_std,
     table1,
     table2,
@@ -157,6 +159,48 @@ def test_paper_values_stand_only_beside_a_fusion_of_the_paper_s_five_omics():
     assert table2(small)["paper R2"].tolist() == ["", ""]
     # the five omics fused keep the paper's values
     assert table5(summary(), dict.fromkeys(OMICS, "dense"))["paper top-3 (%)"].iloc[-1] == 98
+
+
+def scored(kind: str, model: str, quality: float, baseline_mse: float = 3.0) -> list[dict]:
+    """Three folds of one model's metrics, per-drug R2 ``quality`` + 0.01 x fold."""
+    return [{"kind": kind, "model": model, "repeat": 0, "fold": fold, "mse": 2.0 - quality,
+             "r2_per_drug_mean": quality + 0.01 * fold, "r2_per_drug_median": quality,
+             "r2_pooled": 0.7, "pearson_per_drug_mean": 0.6, "top1": 0.4, "top3": 0.9,
+             **{f"baseline_{key}": value for key, value in (
+                 ("mse", baseline_mse), ("r2_per_drug_mean", -0.02),
+                 ("r2_per_drug_median", -0.01), ("r2_pooled", 0.5),
+                 ("pearson_per_drug_mean", 0.0), ("top1", 0.3), ("top3", 0.9))}}
+            for fold in range(3)]
+
+
+def test_baselines_table_puts_the_fusion_of_all_omics_beside_the_comparators():
+    full = "exp-mut-cnv"
+    rows = [*scored("fusion", full, 0.5, baseline_mse=3.5), *scored("fusion", "exp-mut", 0.45),
+            *scored("concatenation", full, 0.4), *scored("single", "exp-graph", 0.3),
+            *scored("baseline", f"elastic_net:{full}", 0.35), *scored("baseline", "mkl:exp", 0.1),
+            *scored("baseline", "deepdr:exp-mut", 0.2)]
+    table = baselines_table(pd.DataFrame(rows)).set_index("model")
+    assert table.index.tolist() == [
+        f"attention fusion ({full})", f"concatenation, no attention ({full})",
+        "DeepDR-style autoencoder network (exp-mut; on the test lines with exp, mut)",
+        f"elastic net per drug ({full})",
+        "per-drug mean (training lines; on the fusion's pairs)"]  # mkl:exp is Table 6's
+    assert table.iloc[0]["R2 per drug"] == "0.51 ± 0.01"
+    assert table.iloc[-1]["MSE"] == "3.50 ± 0.00"  # the fusion's own baseline
+
+
+def test_baselines_table_with_one_omic_puts_its_single_models_beside_the_comparators():
+    rows = [*scored("single", "rppa-dense", 0.3, baseline_mse=3.25),
+            *scored("single", "rppa-graph", 0.2), *scored("baseline", "elastic_net:rppa", 0.25),
+            *scored("baseline", "tissue_drug_mean:rppa", 0.05)]
+    table = baselines_table(pd.DataFrame(rows)).set_index("model")
+    assert table.index.tolist() == [
+        "dense embedding (rppa)", "graph embedding (rppa)", "elastic net per drug (rppa)",
+        "tissue x drug mean (rppa)", "per-drug mean (training lines; on rppa-dense's pairs)"]
+    assert table.loc["graph embedding (rppa)", "R2 per drug"] == "0.21 ± 0.01"
+    assert table.iloc[-1]["MSE"] == "3.25 ± 0.00"
+    with pytest.raises(ValueError, match=r"one omic \(found \['exp', 'rppa'\]\)"):
+        baselines_table(pd.DataFrame([*rows, *scored("single", "exp-dense", 0.3)]))
 
 
 def test_table8_sizes_as_found():

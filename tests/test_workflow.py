@@ -81,6 +81,14 @@ def test_fusion_combinations_follow_the_configured_omics(tmp_path):
                     ("audit-paper-protocol", "exp-mut-cnv"): folds_x_repeats}, output
 
 
+def test_one_omic_plans_no_fusion_and_still_tables_its_comparators(tmp_path):
+    output = dry_run_of_changed_config(
+        tmp_path, lambda c: c.update(omics=["exp"], embedding={"exp": "graph"}), check=True).stdout
+    assert not planned_jobs(output, "fuse") and planned_jobs(output, "baseline"), output
+    [tables] = planned_jobs(output, "tables")
+    assert "tables/baselines.csv" in tables and "tables/table2.csv" not in tables, tables
+
+
 def planned_jobs(output: str, rule: str) -> list[str]:
     """The blocks a dry run prints for each job of ``rule``."""
     return [block for block in output.split("\n\n") if f"rule {rule}:" in block]

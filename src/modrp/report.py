@@ -358,12 +358,29 @@ def _row(label: str, group: pd.DataFrame, baseline: bool = False) -> dict[str, s
 
 
 def baselines_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Our models and every comparator on the lines with all omics, the per-drug mean last."""
-    full = _all_omics(summary)
-    rows = [_row(f"attention fusion ({full})", _group(summary, "fusion", full))]
-    concatenated = _group(summary, "concatenation", full)
-    if not concatenated.empty:
-        rows.append(_row(f"concatenation, no attention ({full})", concatenated))
+    """Our models and every comparator on the lines with all omics, the per-drug mean last.
+
+    Ours are the attention fusion of all omics and its concatenation; with one omic
+    configured (no fusion), the single-omics models of that omic, whose test lines are
+    then the comparators' too.
+    """
+    if (summary["kind"] == "fusion").any():
+        full = _all_omics(summary)
+        ours = [(f"attention fusion ({full})", _group(summary, "fusion", full)),
+                (f"concatenation, no attention ({full})",
+                 _group(summary, "concatenation", full))]
+        mean_label = "per-drug mean (training lines; on the fusion's pairs)"
+    else:
+        singles = sorted(summary.loc[summary["kind"] == "single", "model"].unique())
+        omics = {model.rsplit("-", 1)[0] for model in singles}
+        if len(omics) != 1:
+            raise ValueError("the baselines table needs a fused model, or the single-omics "
+                             f"models of one omic (found {sorted(omics) or 'none'})")
+        full = omics.pop()
+        ours = [(f"{model.rsplit('-', 1)[1]} embedding ({full})",
+                 _group(summary, "single", model)) for model in singles]
+        mean_label = f"per-drug mean (training lines; on {singles[0]}'s pairs)"
+    rows = [_row(label, group) for label, group in ours if not group.empty]
     comparators = summary[summary["kind"] == "baseline"]
     for model, group in comparators.groupby("model", sort=True):
         method, omics = model.split(":")
@@ -372,8 +389,7 @@ def baselines_table(summary: pd.DataFrame) -> pd.DataFrame:
         label = COMPARATOR_LABELS.get(method, method)
         rows.append(_row(f"{label} ({omics})" if omics == full
                          else _own_lines_label(label, omics), group))
-    rows.append(_row("per-drug mean (training lines; on the fusion's pairs)",
-                     _group(summary, "fusion", full), baseline=True))
+    rows.append(_row(mean_label, ours[0][1], baseline=True))
     return pd.DataFrame(rows)
 
 

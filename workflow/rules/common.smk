@@ -204,7 +204,9 @@ TABLE_CAPTIONS = {
     "those, more lines than the fusion's.",
     "table8": "Table 8. The datasets as found in our files: as parsed, after alignment and "
     "the paper's 95% filters, in the interactome graph, and as the paper describes them.",
-    "baselines": "Baselines. Our fused models beside every comparator, each fit per fold on "
+    "baselines": ("Baselines. Our fused models" if len(OMICS) > 1 else
+                  f"Baselines. Our single-omics models of {OMICS[0]}")
+    + " beside every comparator, each fit per fold on "
     "the training lines only and scored on the test lines with all omics (a comparator "
     "that reads fewer omics, such as the DeepDR-style one, on every test line with its omics, "
     "as its label says); the per-drug mean "
@@ -227,7 +229,7 @@ def report_tables():
         if any(m == "deepdr" for m, _ in comparator_runs()):
             tables.append("table7")
     tables.append("table8")
-    if len(OMICS) > 1 and BASELINES["methods"]:
+    if BASELINES["methods"]:
         tables.append("baselines")
     if AUDIT:
         tables.append("leakage_audit")
