@@ -196,7 +196,8 @@ def test_baselines_table_with_one_omic_puts_its_single_models_beside_the_compara
     table = baselines_table(pd.DataFrame(rows)).set_index("model")
     assert table.index.tolist() == [
         "dense embedding (rppa)", "graph embedding (rppa)", "elastic net per drug (rppa)",
-        "tissue x drug mean (rppa)", "per-drug mean (training lines; on rppa-dense's pairs)"]
+        "tissue x drug mean (tissue, no omics)",
+        "per-drug mean (training lines; on rppa-dense's pairs)"]
     assert table.loc["graph embedding (rppa)", "R2 per drug"] == "0.21 ± 0.01"
     assert table.iloc[-1]["MSE"] == "3.25 ± 0.00"
     with pytest.raises(ValueError, match=r"one omic \(found \['exp', 'rppa'\]\)"):

@@ -273,6 +273,13 @@ COMPARATOR_LABELS = {
 }
 
 
+def comparator_label(method: str, omics: str) -> str:
+    """A comparator's label: its method and the omics it reads ("-" joins them), none
+    for the tissue x drug mean, which reads each line's tissue only."""
+    label = COMPARATOR_LABELS.get(method, method.replace("_", " "))
+    return f"{label} ({'tissue, no omics' if method == 'tissue_drug_mean' else omics})"
+
+
 def _group(summary: pd.DataFrame, kind: str, model: str) -> pd.DataFrame:
     return summary[(summary["kind"] == kind) & (summary["model"] == model)]
 
@@ -386,9 +393,9 @@ def baselines_table(summary: pd.DataFrame) -> pd.DataFrame:
         method, omics = model.split(":")
         if omics != full and method != "deepdr":
             continue  # single-omic MKL runs belong to Table 6
-        label = COMPARATOR_LABELS.get(method, method)
-        rows.append(_row(f"{label} ({omics})" if omics == full
-                         else _own_lines_label(label, omics), group))
+        rows.append(_row(comparator_label(method, omics) if omics == full else
+                         _own_lines_label(COMPARATOR_LABELS.get(method, method), omics),
+                         group))
     rows.append(_row(mean_label, ours[0][1], baseline=True))
     return pd.DataFrame(rows)
 

@@ -257,7 +257,7 @@ def write_figures(metrics_dir: Path, drugs_path: Path, attention_paths: list[str
                   combination: str, embedding: dict[str, str], protocol: str = "strict") -> None:
     """The paper's Fig. 1 (attention heatmap) and the evaluation figures, PNG and PDF."""
     from modrp import figures
-    from modrp.report import COMPARATOR_LABELS
+    from modrp.report import comparator_label
 
     metrics_dir, figures_dir = Path(metrics_dir), Path(figures_dir)
     summary = pd.read_parquet(metrics_dir / "summary.parquet")
@@ -280,8 +280,8 @@ def write_figures(metrics_dir: Path, drugs_path: Path, attention_paths: list[str
     for model in sorted(per_drug.loc[per_drug["kind"] == "baseline", "model"].unique()):
         method, omics = model.split(":")
         if omics == combination or method == "deepdr":
-            label = COMPARATOR_LABELS.get(method, method.replace("_", " "))
-            compared.append(("baseline", model, f"{label} ({omics.replace('-', '+')})"))
+            compared.append(("baseline", model,
+                             comparator_label(method, omics.replace("-", "+"))))
     compared.append(("reference", "per-drug mean", "per-drug mean"))
 
     figures.attention_heatmap(attention, figures_dir / "attention_heatmap",
