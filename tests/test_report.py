@@ -222,7 +222,12 @@ def test_table8_sizes_as_found():
         "280 cell lines, 1470 features"
     assert table.loc["IC50 responses", "study (aligned, filtered)"] == "330 cell lines, 22 drugs"
     assert table.loc["interactome", "as parsed"] == "5,000 unique gene pairs"
-    assert table.loc["all configured omics", "paper"] == "522 cell lines"
+    # the paper's 522 lines are those with its five omics, not with exp and mut
+    assert table.loc["all configured omics", "paper"] == ""
+    five = {**data_summary, "raw": dict.fromkeys(OMICS, [300, 100]),
+            "features": dict.fromkeys(OMICS, {"lines": 280, "kept": 90})}
+    assert table8(five, graphs).set_index("dataset").loc["all configured omics", "paper"] == \
+        "522 cell lines"
 
 
 def test_write_table_formats(tmp_path):
