@@ -7,7 +7,9 @@
     eq. 7  AttentionFusion    W(d,m,i) = exp(W3(d,m,i)) k(d,i) / sum_m exp(W3(d,m,i))
 
 The paper writes the activation f without naming it; we use ReLU.  It says the
-embedding and dense layer biases start at zero, so every bias here does.
+embedding and dense layer biases start at zero, so those here do; the per-drug
+head's bias, which the paper does not have (see OmicsSubnetwork), is set by training
+to each drug's training-line mean (modrp.train.start_at_training_means).
 
 How the graph embedding is computed.  Only the nonzeros of W1 o A exist: one
 weight per edge of A, kept in A's CSR order with rows as *output* features, so
