@@ -29,6 +29,7 @@ from modrp.train import (
     evaluate,
     fuse_combination,
     fusion_holdout,
+    fusion_settings,
     job_seed,
     load_checkpoint,
     load_subnetwork,
@@ -150,6 +151,35 @@ def test_models_learn_the_planted_genes(clean_run):
         model_mse = ((predictions["observed"] - predictions["predicted"]) ** 2).mean()
         mean_mse = ((predictions["observed"] - baseline) ** 2).mean()
         assert model_mse < 0.85 * mean_mse, omic
+
+
+def test_each_fusion_layer_learns_at_its_own_rate(clean_run, tmp_path):
+    """fusion.lr moves the attention layer only, fusion.concatenation_lr the concatenation
+    layer only: each held at a negligible rate stays at its start, the plain average of
+    the omics' predictions, while the other rate is large."""
+    root, _ = clean_run
+    assert (config()["fusion"]["lr"], config()["fusion"]["concatenation_lr"]) == (0.1, 0.01)
+
+    def fuse(layer, lr, concatenation_lr):
+        cfg = config()
+        cfg["fusion"].update(lr=lr, concatenation_lr=concatenation_lr)
+        fuse_combination(["exp", "mut"], {o: root / "single" / o / "model.pt"
+                                          for o in ("exp", "mut")},
+                         {"mut": root / "graph" / "mut.npz"}, root / "data",
+                         root / "splits" / "r0.parquet", 0, cfg, tmp_path / f"{layer}-{lr}",
+                         layer=layer)
+        return pd.read_parquet(tmp_path / f"{layer}-{lr}" / "predictions.parquet")
+
+    attention_held = fuse("attention", 1e-12, 0.5)
+    concatenation_held = fuse("concatenation", 0.5, 1e-12)
+    np.testing.assert_allclose(attention_held["predicted"], concatenation_held["predicted"],
+                               rtol=1e-5, atol=1e-5)
+    weights = pd.read_parquet(tmp_path / "attention-1e-12" / "attention.parquet")["weight"]
+    np.testing.assert_allclose(weights, 0.5, atol=1e-6)
+    attention_moved = fuse("attention", 0.5, 1e-12)
+    assert np.abs(attention_moved["predicted"] - attention_held["predicted"]).max() > 1e-3
+    with pytest.raises(ValueError, match="neither attention nor concatenation"):
+        fusion_settings(config()["fusion"], 10, 0, 0, layer="gating")
 
 
 def live_stopping_config():

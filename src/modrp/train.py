@@ -523,10 +523,16 @@ def frozen_outputs(model, scalers: dict, matrices: dict, response: pd.DataFrame,
     return Batch({"z": z}, inputs.observed, inputs.measured)
 
 
-def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int, log_every: int) -> FitSettings:
+def fusion_settings(fusion_cfg: dict, n_fit: int, seed: int, log_every: int,
+                    layer: str = "attention") -> FitSettings:
     """Fusion fits: full-batch Adam on the fit lines, early stopping on the stop lines, a
-    progress line every ``log_every`` epochs (``train.log_every``; 0: none)."""
-    return FitSettings(lr=fusion_cfg["lr"], max_epochs=fusion_cfg["max_epochs"],
+    progress line every ``log_every`` epochs (``train.log_every``; 0: none).  The
+    attention layer learns at ``fusion.lr``, the concatenation layer at
+    ``fusion.concatenation_lr``."""
+    if layer not in ("attention", "concatenation"):
+        raise ValueError(f"fusion layer {layer!r} is neither attention nor concatenation")
+    lr = fusion_cfg["lr"] if layer == "attention" else fusion_cfg["concatenation_lr"]
+    return FitSettings(lr=lr, max_epochs=fusion_cfg["max_epochs"],
                        patience=fusion_cfg["patience"], batch_size=n_fit, seed=seed,
                        log_every=log_every)
 
@@ -592,7 +598,7 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     def outputs(rows):
         return frozen_outputs(model, scalers, matrices, response, rows, device)
 
-    settings = fusion_settings(fusion_cfg, len(fit_lines), seed, train_cfg["log_every"])
+    settings = fusion_settings(fusion_cfg, len(fit_lines), seed, train_cfg["log_every"], layer)
     history = fit(ReadsInput(model.fusion, "z"), outputs(fit_lines), outputs(stop_lines), settings,
                   label=f"{layer} {'-'.join(combination)} r{repeat} f{fold}")
     test = outputs(lines.test)
