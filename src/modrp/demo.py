@@ -1,8 +1,8 @@
 """Synthetic demo dataset: the raw CCLE / DepMap / GDSC / HINT files, with a planted signal.
 
 ``write_demo_dataset(outdir)`` writes small copies of the eleven source files the
-pipeline downloads for a real run (same names, columns and quirks as described
-in ``shared/data-sources.md``) plus ``truth.json``, so that the parsers,
+pipeline downloads for a real run (same names, columns and quirks as the real
+files) plus ``truth.json``, so that the parsers,
 the cell-line mapping, the filters and the models all run on a known answer,
 offline, in seconds.  Everything is drawn from one seed; the same seed gives
 byte-identical CSV/TXT files and truth.json.
