@@ -357,6 +357,14 @@ def test_a_changed_config_value_reruns_the_jobs_it_affects(demo_run):
 
     fusion = planned(lambda c: c["fusion"].update(holdout_fraction=0.4))
     assert fusion["fuse"] == (26 + 1) * 3 and fusion["pretrain"] == 0
+    assert fusion["concatenate"] == 3 and fusion["final_model"] == 1
+    # each fusion layer's learning rate re-runs that layer's fits alone
+    attention_lr = planned(lambda c: c["fusion"].update(lr=0.05))
+    assert attention_lr["fuse"] == (26 + 1) * 3 and attention_lr["final_model"] == 1
+    assert attention_lr["concatenate"] == 0
+    concatenation_lr = planned(lambda c: c["fusion"].update(concatenation_lr=0.02))
+    assert concatenation_lr["concatenate"] == 3
+    assert concatenation_lr["fuse"] == concatenation_lr["final_model"] == 0
 
     seed = planned(lambda c: c["cv"].update(seed=7))
     assert seed["split"] == 1 and seed["baseline"] > 0 and seed["preprocess"] == 0

@@ -66,6 +66,11 @@ COMBINATIONS = [
     "-".join(c) for n in range(2, len(OMICS) + 1) for c in _combinations(OMICS, n)
 ]
 ALL_OMICS_COMBINATION = "-".join(OMICS)
+# The fusion settings a fusion fit reads: the shared ones and its layer's learning rate,
+# so a change to one layer's rate re-runs only that layer's fits.
+FUSION_SHARED = ("fusion.max_epochs", "fusion.patience", "fusion.holdout_fraction")
+FUSION_VALUES = {"attention": (*FUSION_SHARED, "fusion.lr"),
+                 "concatenation": (*FUSION_SHARED, "fusion.concatenation_lr")}
 
 
 # Model trees: "models" holds the pipeline's models (config protocol, strict by default);

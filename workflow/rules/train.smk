@@ -50,7 +50,7 @@ rule fuse:
         fold=r"\d+",
     params:
         layer="attention",
-        config_values=config_values("train", "fusion", "cv.seed"),
+        config_values=config_values("train", *FUSION_VALUES["attention"], "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/{{tree}}/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
@@ -77,7 +77,7 @@ rule concatenate:
         fold=r"\d+",
     params:
         layer="concatenation",
-        config_values=config_values("train", "fusion", "cv.seed"),
+        config_values=config_values("train", *FUSION_VALUES["concatenation"], "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/concatenate/{{combination}}/r{{repeat}}-f{{fold}}.log",
