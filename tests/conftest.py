@@ -1,4 +1,4 @@
-"""Tiny source files in the exact layouts of the real ones (data-sources.md), built per test."""
+"""Tiny source files in the exact layouts of the real ones, built per test."""
 
 from __future__ import annotations
 

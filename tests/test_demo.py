@@ -380,7 +380,7 @@ def test_rejects_impossible_sizes(tmp_path, bad):
 
 
 def test_paper_scale_matches_the_real_files_in_expectation():
-    """The paper scale's mixes give the sizes of data-sources.md (in expectation)."""
+    """The paper scale's mixes give the real files' sizes (in expectation)."""
     paper = SCALES["paper"]
     both, gdsc_only, ccle_only = (paper.n_lines * r for r in paper.roles)
     exp, mut, cnv, rppa, met = paper.profiled

@@ -216,7 +216,8 @@ def test_name_normalisation(name, expected):
     assert normalise_cell_line_name(name) == expected
 
 
-# ---- the facts data-sources.md marks [M] or [I]: checked, with a message naming the fact
+# ---- facts about the real files known from memory or inferred, each checked with a
+# message naming the fact
 
 
 def test_expression_ids_must_be_depmap_ids(tmp_path):

@@ -87,6 +87,12 @@ def test_one_omic_plans_no_fusion_and_still_tables_its_comparators(tmp_path):
     assert not planned_jobs(output, "fuse") and planned_jobs(output, "baseline"), output
     [tables] = planned_jobs(output, "tables")
     assert "tables/baselines.csv" in tables and "tables/table2.csv" not in tables, tables
+    # a comparator that reads none of the configured omics runs nowhere: no table for it
+    output = dry_run_of_changed_config(
+        tmp_path, lambda c: c.update(omics=["rppa"], embedding={"rppa": "dense"},
+                                     baselines={"methods": ["deepdr"]}), check=True).stdout
+    [tables] = planned_jobs(output, "tables")
+    assert not planned_jobs(output, "baseline") and "baselines.csv" not in tables, tables
 
 
 def planned_jobs(output: str, rule: str) -> list[str]:

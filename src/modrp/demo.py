@@ -591,7 +591,7 @@ class DemoScale:
 PROFILED_OMICS = ("exp", "mut", "cnv", "rppa", "metabolites")  # the order of DemoScale.profiled
 SCALES = {
     "demo": DemoScale(),
-    # The real files' sizes (data-sources.md): 1,210 x 19,144 expression, 1,656 mutation
+    # The real files' sizes: 1,210 x 19,144 expression, 1,656 mutation
     # lines, 899 RPPA x 214, 928 metabolomics x 225, 810 GDSC2 lines x 175 DRUG_IDs
     # (118,595 rows), ~1,000 x 25,638 copy number (the paper's 987 x 25,638), 62,345 pairs.
     "paper": DemoScale(n_lines=1770, n_genes=25_638, n_edges=62_345, n_coding_genes=19_144,

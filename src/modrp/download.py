@@ -100,7 +100,7 @@ class Expected:
 
 XLSX = Expected(magic=b"PK\x03\x04")  # an .xlsx workbook is a zip archive
 
-#: Per file key of ``data.files``: the start of the real source file (data-sources.md).
+#: Per file key of ``data.files``: the start of the real source file.
 EXPECTED_START: dict[str, Expected] = {
     "expression": Expected(first_field=""),  # DepMap ids in an unnamed first column
     "mutations": Expected(first_field="Hugo_Symbol"),

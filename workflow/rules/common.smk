@@ -234,7 +234,7 @@ def report_tables():
         if any(m == "deepdr" for m, _ in comparator_runs()):
             tables.append("table7")
     tables.append("table8")
-    if BASELINES["methods"]:
+    if comparator_runs():
         tables.append("baselines")
     if AUDIT:
         tables.append("leakage_audit")

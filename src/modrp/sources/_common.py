@@ -14,7 +14,7 @@ import pandas as pd
 from modrp.errors import InputError
 from modrp.io import read_table, require_file
 
-#: DepMap cell-line ids (data-sources.md 1a, 1c, 1f).
+#: DepMap cell-line ids (ACH- and six digits).
 DEPMAP_ID = re.compile(r"ACH-\d{6}")
 #: CCLE names: the stripped name, ``_``, the upper-case tissue (``NCIH508_LARGE_INTESTINE``).
 CCLE_NAME = re.compile(r"[^_\s]+_[A-Z][A-Z0-9_]*")

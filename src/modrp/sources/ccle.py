@@ -1,6 +1,6 @@
 """Legacy CCLE 2019 files: RPPA (with its antibody table) and metabolomics.
 
-Layouts are those of data-sources.md sections 1d, 1e and 1g.
+Layouts are those of the files as the Broad and DepMap serve them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """DepMap 19Q3 files: ``CCLE_expression.csv``, ``CCLE_mutations.csv``, ``sample_info.csv``.
 
-Layouts are those of data-sources.md sections 1a, 1c and 1f; the parsers check the
+Layouts are those of the 19Q3 release as published; the parsers check the
 facts they rely on (id formats, column layouts, value scales) and say which one a file
 breaks.
 """

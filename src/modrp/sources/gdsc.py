@@ -128,7 +128,7 @@ LN_IC50_MARGIN = 7.0
 
 
 def _check_ln_ic50_units(frame: pd.DataFrame, ln_ic50: pd.Series, what: str, path) -> None:
-    """LN_IC50 is ln(IC50 / uM), like MIN_CONC/MAX_CONC in uM (data-sources.md 2a): most
+    """LN_IC50 is ln(IC50 / uM), like MIN_CONC/MAX_CONC in uM: most
     values lie within a few ln units of the screened range (extrapolation allowed)."""
     if not {"MIN_CONC", "MAX_CONC"} <= set(frame.columns):
         return

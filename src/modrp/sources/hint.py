@@ -1,5 +1,5 @@
-"""HINT binary high-quality interactome (``HomoSapiens_binary_hq.txt``), section 3 of
-data-sources.md.  Both the current and the pre-2019 layouts carry ``Gene_A``/``Gene_B``."""
+"""HINT binary high-quality interactome (``HomoSapiens_binary_hq.txt``).  Both the
+current and the pre-2019 layouts carry ``Gene_A``/``Gene_B``."""
 
 from __future__ import annotations
 
