@@ -35,6 +35,7 @@ from scipy import stats
 
 from modrp import metrics
 from modrp.io import atomic_path
+from modrp.report import decimals
 
 DPI = 300
 DOUBLE_COLUMN = 7.2  # inches
@@ -392,11 +393,10 @@ def drug_scores(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(value: float) -> str:
-    """Two decimals, without a "-0.00"."""
+    """Two decimals, without a "-0.00"; "n/a" for NaN."""
     if value != value:  # NaN: constant observed or predicted values
         return "n/a"
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text
+    return decimals(value)
 
 
 def grid_figsize(n_panels: int) -> tuple[float, float]:

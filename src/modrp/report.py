@@ -103,10 +103,12 @@ def mean_std(values: pd.Series, digits: int = 2) -> str:
     such as the per-drug mean's), and no minus sign on a number that rounds to zero."""
     if values.isna().all():
         return "n/a"
-    return f"{_fixed(values.mean(), digits)} ± {_fixed(values.std(ddof=0), digits)}"
+    return f"{decimals(values.mean(), digits)} ± {decimals(values.std(ddof=0), digits)}"
 
 
-def _fixed(value: float, digits: int) -> str:
+def decimals(value: float, digits: int = 2) -> str:
+    """``value`` to ``digits`` decimals, without a minus sign when it rounds to zero
+    (no "-0.00"); for the tables and the figures' annotations."""
     text = f"{value:.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
@@ -278,8 +280,12 @@ COMPARATOR_LABELS = {
 def comparator_label(method: str, omics: str) -> str:
     """A comparator's label: its method and the omics it reads ("-" joins them), none
     for the tissue x drug mean, which reads each line's tissue only."""
-    label = COMPARATOR_LABELS.get(method, method.replace("_", " "))
-    return f"{label} ({'tissue, no omics' if method == 'tissue_drug_mean' else omics})"
+    reads = "tissue, no omics" if method == "tissue_drug_mean" else omics
+    return f"{_method_label(method)} ({reads})"
+
+
+def _method_label(method: str) -> str:
+    return COMPARATOR_LABELS.get(method, method.replace("_", " "))
 
 
 def _group(summary: pd.DataFrame, kind: str, model: str) -> pd.DataFrame:
@@ -396,7 +402,7 @@ def baselines_table(summary: pd.DataFrame) -> pd.DataFrame:
         if omics != full and method != "deepdr":
             continue  # single-omic MKL runs belong to Table 6
         rows.append(_row(comparator_label(method, omics) if omics == full else
-                         _own_lines_label(COMPARATOR_LABELS.get(method, method), omics),
+                         _own_lines_label(_method_label(method), omics),
                          group))
     rows.append(_row(mean_label, ours[0][1], baseline=True))
     return pd.DataFrame(rows)
