@@ -108,6 +108,12 @@ def drug_coverage(response_long: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def _covered(coverage: pd.Series, min_coverage: float) -> pd.Series:
+    """Measured on more than ``min_coverage`` of the lines (a share of exactly
+    ``min_coverage``, up to float rounding, is not more)."""
+    return coverage > min_coverage + 1e-12
+
+
 def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: int) -> pd.DataFrame:
     """Drugs measured on more than ``min_coverage`` of the lines, at most ``max_drugs``.
 
@@ -117,7 +123,7 @@ def select_drugs(response_long: pd.DataFrame, min_coverage: float, max_drugs: in
     of :func:`drug_coverage` for the kept ids, ordered by drug name.
     """
     table = drug_coverage(response_long)
-    passed = table[table["coverage"] > min_coverage + 1e-12]
+    passed = table[_covered(table["coverage"], min_coverage)]
     passed = passed.sort_values(["coverage", "drug_id"], ascending=[False, True])
     passed = passed.drop_duplicates("drug", keep="first").head(max_drugs)
     return passed.sort_values("drug", key=lambda names: names.str.lower()).reset_index(drop=True)
@@ -130,8 +136,8 @@ def _drugs_left_out(response_long: pd.DataFrame, chosen: pd.DataFrame,
     best = (drug_coverage(response_long).sort_values("coverage", ascending=False)
             .drop_duplicates("drug").set_index("drug")["coverage"])
     best = best.drop(chosen["drug"], errors="ignore").sort_values(ascending=False)
-    below = best[best <= min_coverage + 1e-12]
-    beyond = best[best > min_coverage + 1e-12]
+    covered = _covered(best, min_coverage)
+    below, beyond = best[~covered], best[covered]
     for names, why in ((below, f"measured on at most {min_coverage:.0%} of the lines "
                                "(drugs.min_coverage)"),
                        (beyond, "beyond drugs.max_drugs")):
