@@ -7,7 +7,7 @@
 # that every non-local job went through sbatch and COMPLETED (pretraining with a GPU
 # request), runs the same config locally and checks both runs wrote identical numbers.
 # Stops every daemon it started, by PID, however it ends.  Needs root and apt (Debian 12:
-# SLURM 22.05, munge 0.5).  The recipe and its pitfalls: ../shared/slurm-recipe.md.
+# SLURM 22.05, munge 0.5).  Each pitfall of such a cluster is commented where it is handled.
 #
 # Writes /etc/slurm/slurm.conf and gres.conf (refuses to replace files it did not write).
 # Environment: MODRP_SLURM_STATE (cluster state and logs; /var/tmp/modrp-slurm),
@@ -266,7 +266,7 @@ mkdir -p "$WORK/slurm" "$WORK/local"
 "$PY" .ci/slurm_check.py profile profiles/slurm/config.yaml .ci/slurm-profile.yaml "$WORK/profile"
 log "workflow through SLURM: $TARGET of $(basename "$CONFIG") in $WORK/slurm"
 t0=$(date +%s)
-# -s KILL: a Snakemake whose status queries fail ignores SIGTERM (recipe, pitfall 1)
+# -s KILL: a Snakemake whose status queries fail (sacct without slurmdbd) ignores SIGTERM
 if ! timeout -s KILL "$RUN_TIMEOUT" "$SNAKEMAKE" -s "$ROOT/Snakefile" -d "$WORK/slurm" \
         --profile "$WORK/profile" --workflow-profile none \
         --configfile "$CONFIG" -- "$TARGET" > "$WORK/slurm.log" 2>&1; then
