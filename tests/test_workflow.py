@@ -361,6 +361,15 @@ def test_a_changed_config_value_reruns_the_jobs_it_affects(demo_run):
     assert lr["concatenate"] == 3 and lr["final_model"] == 1
     assert lr["preprocess"] == lr["split"] == lr["baseline"] == 0
 
+    # an embedding's epoch cap re-runs the subnetworks of that embedding alone, and the
+    # fusions that hold one: 3 graph models of Table 1 and 3 of the audit (exp, mut, cnv
+    # graph-embedded), 5 dense and 2; 25 of 26 combinations hold a graph omic, 22 a dense one
+    graph_cap = planned(lambda c: c["train"].setdefault("max_epochs", {}).update(graph=2))
+    assert graph_cap["pretrain"] == (3 + 3) * 3 and graph_cap["fuse"] == (25 + 1) * 3
+    dense_cap = planned(lambda c: c["train"].setdefault("max_epochs", {}).update(dense=2))
+    assert dense_cap["pretrain"] == (5 + 2) * 3 and dense_cap["fuse"] == (22 + 1) * 3
+    assert graph_cap["final_model"] == dense_cap["final_model"] == 1
+
     fusion = planned(lambda c: c["fusion"].update(holdout_fraction=0.4))
     assert fusion["fuse"] == (26 + 1) * 3 and fusion["pretrain"] == 0
     assert fusion["concatenate"] == 3 and fusion["final_model"] == 1

@@ -71,6 +71,15 @@ ALL_OMICS_COMBINATION = "-".join(OMICS)
 FUSION_SHARED = ("fusion.max_epochs", "fusion.patience", "fusion.holdout_fraction")
 FUSION_VALUES = {"attention": (*FUSION_SHARED, "fusion.lr"),
                  "concatenation": (*FUSION_SHARED, "fusion.concatenation_lr")}
+# What a subnetwork's training reads of the train section: the shared settings and the
+# epoch cap of its own embedding, so a change to the graph models' cap re-runs no dense
+# model (nor a fusion of dense ones only).  A fusion fit reads train.validation_fraction
+# alone: its lines are the fold's validation lines.
+TRAIN_SHARED = ("train.lr", "train.batch_size", "train.patience", "train.validation_fraction")
+
+
+def training_values(*embeddings):
+    return (*TRAIN_SHARED, *[f"train.max_epochs.{e}" for e in sorted(set(embeddings))])
 
 
 # Model trees: "models" holds the pipeline's models (config protocol, strict by default);

@@ -17,7 +17,8 @@ rule final_model:
         # What model.json records, too: only the final combination's embeddings, and the
         # graph settings only when one of its omics is graph-embedded.
         config_values=config_values(
-            "dataset", "train", *FUSION_VALUES["attention"], "cv.seed", "preprocess",
+            "dataset", *training_values(*(EMBEDDING[o] for o in FINAL_COMBINATION)),
+            *FUSION_VALUES["attention"], "cv.seed", "preprocess",
             *[f"embedding.{o}" for o in FINAL_COMBINATION],
             *(["graph"] if any(EMBEDDING[o] == "graph" for o in FINAL_COMBINATION) else []),
         ),

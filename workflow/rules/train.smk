@@ -22,7 +22,7 @@ rule pretrain:
         fold=r"\d+",
     params:
         protocol=lambda w: protocol_of(w.tree),
-        config_values=config_values("train", "cv.seed"),
+        config_values=lambda w: config_values(*training_values(w.embedding), "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/{{tree}}/pretrain/{{omic}}-{{embedding}}/r{{repeat}}-f{{fold}}.log",
@@ -50,7 +50,8 @@ rule fuse:
         fold=r"\d+",
     params:
         layer="attention",
-        config_values=config_values("train", *FUSION_VALUES["attention"], "cv.seed"),
+        config_values=config_values("train.validation_fraction", *FUSION_VALUES["attention"],
+                                    "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/{{tree}}/fuse/{{combination}}/r{{repeat}}-f{{fold}}.log",
@@ -77,7 +78,8 @@ rule concatenate:
         fold=r"\d+",
     params:
         layer="concatenation",
-        config_values=config_values("train", *FUSION_VALUES["concatenation"], "cv.seed"),
+        config_values=config_values("train.validation_fraction", *FUSION_VALUES["concatenation"],
+                                    "cv.seed"),
     threads: config["train"]["threads"]
     log:
         f"{RESULTS}/logs/concatenate/{{combination}}/r{{repeat}}-f{{fold}}.log",
