@@ -42,6 +42,22 @@ def test_defaults_are_filled():
 @pytest.mark.parametrize("change, message", [
     ({"omics": ["exp", "proteomics"]}, r"config key omics\.1: 'proteomics' is not one of"),
     ({"drugs": {"min_coverage": 1.5}}, r"config key drugs\.min_coverage: 1\.5 is greater"),
+    # a drug is kept when measured on *more* than this share: 1 could keep none
+    ({"drugs": {"min_coverage": 1}}, r"config key drugs\.min_coverage: 1 is greater than or "
+                                     r"equal to the maximum of 1"),
+    ({"dataset": ".."}, r"config key dataset: '\.\.' names no folder of its own"),
+    ({"dataset": "."}, r"config key dataset: '\.' names no folder of its own"),
+    ({"baselines": {"settings": {"mkl": {"bogus": 1}}}},
+     r"config key baselines\.settings\.mkl: Additional properties are not allowed "
+     r"\('bogus' was unexpected\)"),
+    ({"baselines": {"settings": {"elastic_net": {"l1_ratio": "x"}}}},
+     r"config key baselines\.settings\.elastic_net\.l1_ratio"),
+    ({"baselines": {"settings": {"elastic_net": {"l1_ratio": [0.5, 0]}}}},
+     r"config key baselines\.settings\.elastic_net\.l1_ratio"),
+    ({"baselines": {"settings": {"random_forest": {"max_features": 1.5}}}},
+     r"config key baselines\.settings\.random_forest\.max_features"),
+    ({"baselines": {"settings": {"deepdr": {"encoder_sizes": []}}}},
+     r"config key baselines\.settings\.deepdr\.encoder_sizes"),
     ({"protocol": "loose"}, r"config key protocol: 'loose' is not one of"),
     ({"embedding": {"metabolites": "graph"}}, r"config key embedding\.metabolites"),
     ({"cv": {"folds": 1}}, r"config key cv\.folds: 1 is less than the minimum of 2"),
@@ -330,3 +346,24 @@ def test_cli_preprocess_reports_an_unwritable_results_dir(tmp_path, capsys, rest
     err = capsys.readouterr().err  # the log, then the error line
     assert err.splitlines()[-1].startswith("error: cannot write or read: ")
     assert "taken" in err.splitlines()[-1] and "Traceback" not in err
+
+
+def test_baseline_settings_in_the_schema_are_those_the_comparators_take():
+    """The schema checks each comparator's settings at config time; its names must be
+    the comparators' own (baselines.DEFAULT_SETTINGS), and their defaults pass it."""
+    import yaml
+
+    from modrp.baselines import DEFAULT_SETTINGS
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    settings = schema["properties"]["baselines"]["properties"]["settings"]["properties"]
+    assert {m: set(s["properties"]) for m, s in settings.items()} == {
+        m: set(d) for m, d in DEFAULT_SETTINGS.items() if d}
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "baselines": {"settings": {m: dict(d) for m, d in
+                                                         DEFAULT_SETTINGS.items() if d}}})
+    assert config["baselines"]["settings"]["mkl"] == DEFAULT_SETTINGS["mkl"]
+    # a share and a count of features are both valid for the random forest
+    for value in (0.5, 1.0, 3, "log2"):
+        validate_config({"dataset": "x", "data": {"source": "demo"},
+                         "baselines": {"settings": {"random_forest": {"max_features": value}}}})

@@ -93,6 +93,9 @@ def check_consistency(config: dict) -> None:
     make; the final model's combination is among the omics; graphs need an interactome."""
     omics = config["omics"]
     source = config["data"]["source"]
+    if config["dataset"] in (".", ".."):
+        raise ConfigError(f"config key dataset: {config['dataset']!r} names no folder of its own; "
+                          "results go to results/<dataset>/, so give a name such as 'paper'")
     names = list(config["data"]["files"].values())
     clashes = sorted({n for n in names if names.count(n) > 1}
                      | ({"truth.json", "MANIFEST.tsv"} & set(names)))
