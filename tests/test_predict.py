@@ -223,9 +223,10 @@ def test_missing_features_and_nan_get_the_training_mean_and_are_counted(study):
 
 
 def test_values_far_outside_the_training_data_are_warned_about(study):
-    """Expression given unlogged (TPM, not log2(TPM + 1)) and a mutation value 25 training
-    SDs from its mean are predicted, but the report warns about those lines and that
-    value (not one 19 SDs away); the study's own profiles raise no warning."""
+    """Expression given unlogged (TPM, not log2(TPM + 1)) or standardized per gene, and a
+    mutation value 25 training SDs from its mean are predicted, but the report warns about
+    those lines and that value (not one 19 SDs away); the study's own profiles raise no
+    warning."""
     root, _ = study
     model = load_final_model(root / "results" / "final")
     omics = study_omics(root)
@@ -247,6 +248,11 @@ def test_values_far_outside_the_training_data_are_warned_about(study):
     assert mut["lines_far_from_training"] == 0 and mut["values_far_from_training"] == 1
     warnings = [line for line in report_lines(model, report) if "WARNING" in line]
     assert len(warnings) == 3 and "4 line(s) lie far outside" in warnings[0]
+
+    # expression standardized per gene (z-scores) instead of log2(TPM + 1): every line
+    zscored = (omics["exp"] - omics["exp"].mean()) / omics["exp"].std()
+    predicted, report = predict_with_report(model, {**omics, "exp": zscored})
+    assert report["omics"]["exp"]["lines_far_from_training"] == len(predicted) > 30
 
 
 def test_too_many_missing_features_is_an_error(study):
