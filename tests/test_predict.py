@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import pickle
 import re
 import shutil
@@ -82,6 +83,10 @@ def test_final_model_folder_holds_everything_it_needs(study):
                  "predictions.parquet", "attention.parquet"):
         assert (folder / name).is_file(), name
     assert not (folder / "graph" / "rppa.npz").exists()  # dense embedding: no graph
+    # the folder is made private while it is written, and opened up as mkdir would
+    umask = os.umask(0)
+    os.umask(umask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask
     on_disk = json.loads((folder / "model.json").read_text())
     assert on_disk == json.loads(json.dumps(meta))
     response = pd.read_parquet(root / "data" / "response.parquet")

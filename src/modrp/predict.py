@@ -140,6 +140,11 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
     held_out = _held_out_lines(list(study), train_cfg["validation_fraction"], base_seed)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=_parent(out_dir)))
+    # mkdtemp makes the folder private; give it the permissions a plain mkdir would, so
+    # the model is readable wherever the rest of the results are.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
         omics_meta, subnetworks = {}, {}
         for omic in combination:
