@@ -116,7 +116,14 @@ def test_custom_data_without_tissues_cannot_split_by_tissue_nor_run_the_tissue_m
     with_tissues = {**config, "data": {"source": "custom",
                                        "custom": {**custom, "tissues": "t.csv"}}}
     assert "tissue_drug_mean" in validate_config(with_tissues)["baselines"]["methods"]
-    assert validate_config({**with_tissues, "cv": {"split": "tissue"}})["cv"]["split"] == "tissue"
+    tissue_blind = validate_config({**with_tissues, "cv": {"split": "tissue"}})
+    assert tissue_blind["cv"]["split"] == "tissue"
+    # tissue-blind folds: no test line's tissue is among the training lines', so the
+    # tissue mean would be the per-drug mean; on the real sources too
+    assert "tissue_drug_mean" not in tissue_blind["baselines"]["methods"]
+    real = validate_config({"dataset": "x", "data": {"source": "download"},
+                            "cv": {"split": "tissue"}})
+    assert real["baselines"]["methods"] == ["elastic_net", "random_forest", "mkl", "deepdr"]
 
 
 def test_an_embedding_map_naming_some_omics_keeps_the_defaults_of_the_others():

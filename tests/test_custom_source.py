@@ -116,7 +116,7 @@ def test_response_ids_are_kept_as_written(tmp_path):
         custom.read_response(path)
 
 
-def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path):
+def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path, caplog):
     rng = np.random.default_rng(0)
     ids = [f"{i:09d}" for i in range(1, 31)]
     exp = pd.DataFrame(rng.normal(size=(30, 3)), index=pd.Index(ids, name="id"),
@@ -136,9 +136,12 @@ def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path):
     pd.DataFrame({"cell_line": ids[:20], "tissue": ["lung", "skin"] * 10}).to_csv(
         tmp_path / "tissues.csv", index=False)
     config["data"]["custom"]["tissues"] = str(tmp_path / "tissues.csv")
-    data = load_custom_files(config["data"]["custom"], config)
+    with caplog.at_level("WARNING", logger="modrp.preprocess"):
+        data = load_custom_files(config["data"]["custom"], config)
     tissue = data.cell_lines.set_index("cell_line")["tissue"]
     assert tissue[ids[0]] == "lung" and tissue[ids[1]] == "skin" and tissue[ids[25]] == "unknown"
+    # lines the tissue table leaves out are named, not silently one more "tissue"
+    assert "10 of 30 study line(s) have no tissue in the tissue table" in caplog.text
 
 
 def test_an_omic_sharing_no_line_with_the_response_is_an_error(tmp_path):

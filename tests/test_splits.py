@@ -69,8 +69,26 @@ def test_tissue_blind_balances_folds_largest_tissue_first(repeat):
 
 
 def test_too_few_tissues():
-    with pytest.raises(InputError, match="only 2 tissue"):
+    with pytest.raises(InputError, match=r"only 2 tissue\(s\)$"):
         make_folds(lines(tissues=("a", "b")), {**CV, "split": "tissue"}, 0)
+
+
+@pytest.mark.parametrize("repeat", [0, 1])
+def test_lines_of_unknown_tissue_are_placed_one_by_one(repeat, caplog):
+    """Lines without a tissue are not one tissue: held together, 15 of them would make a
+    fold of their own; placed one by one they fill the folds up to 12, 12, 12."""
+    tissues = ["lung"] * 12 + ["skin"] * 9 + ["unknown"] * 14 + [""]
+    table = pd.DataFrame({"cell_line": [f"{1000 + i}" for i in range(len(tissues))],
+                          "tissue": tissues})
+    with caplog.at_level("WARNING", logger="modrp.splits"):
+        folds = make_folds(table, {**CV, "split": "tissue"}, repeat).merge(table, on="cell_line")
+    assert "15 of 36 line(s) have no tissue" in caplog.text
+    known = folds[folds["tissue"].isin(["lung", "skin"])]
+    assert (known.groupby("tissue")["fold"].nunique() == 1).all()
+    assert sorted(folds["fold"].value_counts().tolist()) == [12, 12, 12]
+    assert folds.loc[~folds["tissue"].isin(["lung", "skin"]), "fold"].nunique() >= 2
+    with pytest.raises(InputError, match=r"only 1 tissue\(s\) and 1 line\(s\) of unknown"):
+        make_folds(table.iloc[[*range(12), 21]], {**CV, "split": "tissue"}, repeat)
 
 
 def test_validation_lines_come_from_training_folds_and_are_seeded():

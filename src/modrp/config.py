@@ -76,16 +76,22 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
 
 
 def _leave_out_comparators_without_data(config: dict) -> None:
-    """Custom data without tissues: the tissue x drug mean would be the per-drug mean
-    under another name, so it is not run (and a note says so)."""
+    """Where the tissue x drug mean would be the per-drug mean under another name, it is
+    not run (and a note says so): custom data without tissues, and tissue-blind folds,
+    whose test lines' tissues are never among the training lines'."""
     custom = config["data"].get("custom") or {}
     methods = config["baselines"]["methods"]
-    if config["data"]["source"] == "custom" and not custom.get("tissues") \
-            and "tissue_drug_mean" in methods:
+    if "tissue_drug_mean" not in methods:
+        return
+    why = None
+    if config["data"]["source"] == "custom" and not custom.get("tissues"):
+        why = "data.custom.tissues gives no tissues"
+    elif config["cv"]["split"] == "tissue":
+        why = "cv.split 'tissue' leaves no test line's tissue among the training lines"
+    if why:
         config["baselines"]["methods"] = [m for m in methods if m != "tissue_drug_mean"]
         logging.getLogger(__name__).warning(
-            "baselines: tissue_drug_mean left out: data.custom.tissues gives no tissues, so it "
-            "would equal the per-drug mean")
+            "baselines: tissue_drug_mean left out: %s, so it would equal the per-drug mean", why)
 
 
 def check_consistency(config: dict) -> None:

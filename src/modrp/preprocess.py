@@ -500,6 +500,11 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         lines["depmap_id"] = lines.index.map(by_cosmic["depmap_id"])
         lines["matched_by"] = lines.index.map(by_cosmic["matched_by"])
     lines["tissue"] = lines.index.map(tissue) if tissue is not None else "unknown"
+    if tissue is not None and lines["tissue"].isna().any():
+        lacking = lines.index[lines["tissue"].isna()]
+        log.warning("cell lines: %d of %d study line(s) have no tissue in the tissue table, "
+                    "labelled 'unknown' (e.g. %s)", len(lacking), len(lines),
+                    ", ".join(map(str, lacking[:3])))
     lines["tissue"] = lines["tissue"].fillna("unknown")
     for omic in OMICS:
         lines[f"has_{omic}"] = lines.index.isin(kept_omics[omic].index) if omic in kept_omics \

@@ -9,10 +9,14 @@ lines it has data for, so their test predictions can be compared pair by pair.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
+
+log = logging.getLogger(__name__)
 
 
 def repeat_seed(seed: int, repeat: int) -> int:
@@ -31,16 +35,32 @@ def cell_line_folds(cell_lines: pd.Series, n_folds: int, seed: int) -> pd.Series
     return pd.Series(folds, index=pd.Index(lines, name="cell_line"), name="fold")
 
 
+#: What data/cell_lines.parquet says of a line without a tissue annotation.
+UNKNOWN_TISSUES = ("unknown", "")
+
+
 def tissue_folds(tissues: pd.Series, n_folds: int, seed: int) -> pd.Series:
     """Assign whole tissues to folds: largest first, each to the currently smallest fold.
 
-    Ties between equally large tissues are broken at random (seeded).
+    Ties between equally large tissues are broken at random (seeded).  A line without a
+    tissue ("unknown") is placed on its own, as in a cell-line split: lines whose
+    tissue nobody recorded are not one tissue, and held together they would fill a fold.
     """
-    tissues = tissues.astype(str)
-    sizes = tissues.value_counts()
+    tissues = tissues.astype(object)
+    unknown = tissues.isna() | tissues.astype(str).isin(UNKNOWN_TISSUES)
+    if unknown.any():
+        log.warning("cv.split 'tissue': %d of %d line(s) have no tissue; each is placed in a "
+                    "fold on its own", int(unknown.sum()), len(tissues))
+    # a group per tissue, and one per line of unknown tissue (names no tissue can have)
+    groups = tissues.astype(str).where(~unknown, "\0" + tissues.index.astype(str))
+    sizes = groups.value_counts()
     if len(sizes) < n_folds:
+        known = int(groups[~unknown].nunique())
         raise InputError(f"cv.split is 'tissue' with {n_folds} folds, but the data has only "
-                         f"{len(sizes)} tissue(s)")
+                         f"{known} tissue(s)"
+                         + (f" and {int(unknown.sum())} line(s) of unknown tissue"
+                            if unknown.any() else ""))
+    tissues = groups
     rng = np.random.default_rng(seed)
     order = sorted(sizes.index, key=lambda t: (-sizes[t], rng.random()))
     load = np.zeros(n_folds, dtype=int)
