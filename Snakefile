@@ -1,5 +1,5 @@
 # modrp: multi-omics drug response prediction (Wang et al., BMC Bioinformatics 2022),
-# reproduced under a leakage-free protocol.  See README.md and ../shared/DESIGN.md.
+# reproduced under a leakage-free protocol.  See README.md.
 import os
 import sys
 from pathlib import Path
