@@ -321,6 +321,26 @@ def test_cli_check_config(tmp_path, capsys):
     assert out == "" and err.startswith("error: config file ") and err.count("\n") == 1
 
 
+def test_cli_check_config_finds_custom_files_missing(tmp_path, capsys, monkeypatch):
+    """A custom source's files are looked for where the workflow would read them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp.csv").write_text("id,TP53\nc1,1\n")
+    config = tmp_path / "custom.yaml"
+    config.write_text("dataset: mine\nomics: [exp]\nembedding: {exp: dense}\n"
+                      "data: {source: custom, custom: {omics: {exp: exp.csv}, "
+                      "response: ic50.tsv, drugs: /absent/drugs.csv}}\n")
+    assert main(["check-config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        f"error: {config}: no such file(s), relative paths taken from {Path.cwd()} as the "
+        "workflow takes them: data.custom.response: ic50.tsv; data.custom.drugs: "
+        "/absent/drugs.csv\n")
+    (tmp_path / "ic50.tsv").write_text("cell_line\tdrug\tln_ic50\n")
+    (tmp_path / "drugs.csv").write_text("drug\n")
+    config.write_text(config.read_text().replace("/absent/drugs.csv", "drugs.csv"))
+    assert main(["check-config", str(config)]) == 0
+
+
 def _custom_config(tmp_path, results_dir) -> Path:
     rows = [[f"c{i}", float(i % 3), float(i % 2)] for i in range(6)]
     with open(tmp_path / "exp.csv", "w") as handle:
