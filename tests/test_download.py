@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pandas as pd
 import pytest
 
 from modrp.download import (
@@ -436,10 +437,10 @@ def test_record_existing_adds_a_hand_placed_file(tmp_path):
         record_existing(tmp_path / "missing.csv", manifest)
 
 
-def test_preprocessing_records_the_files_placed_by_hand(tmp_path):
+def test_the_raw_files_check_records_the_files_placed_by_hand(tmp_path):
     from modrp.config import validate_config
     from modrp.demo import write_demo_dataset
-    from modrp.steps import preprocess
+    from modrp.steps import check_raw_files
 
     raw = tmp_path / "raw"
     write_demo_dataset(raw, seed=0, n_lines=60, n_genes=300, n_edges=600)
@@ -449,9 +450,15 @@ def test_preprocessing_records_the_files_placed_by_hand(tmp_path):
     downloaded = raw / files["sample_info"]  # as if the download rule had fetched it
     update_manifest(manifest, downloaded.name, "http://example.org/sample_info.csv",
                     downloaded.stat().st_size, "0" * 64)
-    preprocess(config, raw, tmp_path / "data")
+    checked = check_raw_files(config, raw, raw / "CHECKED.tsv")
     rows = {row["file"]: row for row in read_manifest(manifest)}
     assert sorted(rows) == sorted(files.values())
+    # what was checked: every file, with the digest its manifest row records, no pins
+    on_disk = pd.read_csv(raw / "CHECKED.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert on_disk.to_dict("records") == checked.astype(str).to_dict("records")
+    assert sorted(on_disk["file"]) == sorted(files.values()) and (on_disk["pin"] == "").all()
+    assert on_disk.set_index("file")["sha256"].to_dict() == {
+        name: row["sha256"] for name, row in rows.items()}
     assert rows[downloaded.name]["url"] == "http://example.org/sample_info.csv"  # kept
     placed = raw / files["rppa"]
     assert rows[placed.name] == {

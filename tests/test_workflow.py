@@ -45,8 +45,53 @@ def test_scripts_read_the_config_only_through_their_rules_declared_values():
     assert readers == {"download.py"}
     declared = {path.name for path in (ROOT / "workflow" / "scripts").glob("*.py")
                 if "declared_config(smk)" in path.read_text()}
-    assert declared == {"baseline.py", "demo_data.py", "final_model.py", "fuse.py",
-                        "preprocess.py", "pretrain.py", "split.py"}
+    assert declared == {"baseline.py", "check_raw_files.py", "demo_data.py", "final_model.py",
+                        "fuse.py", "preprocess.py", "pretrain.py", "split.py"}
+
+
+def test_a_pin_added_after_preprocessing_is_checked_and_reruns_nothing_else(tmp_path):
+    """The real sources' files placed by hand are held to their pins before preprocessing.
+    A pin added later re-runs that check alone (the files did not change); a wrong one
+    stops the run, naming the file, and leaves the data stage as it was."""
+    from modrp.demo import write_demo_dataset
+
+    raw = tmp_path / "results" / "placed" / "raw"
+    write_demo_dataset(raw, seed=0, n_lines=60, n_genes=220, n_edges=600)
+    config = {"dataset": "placed", "data": {"source": "download"}, "omics": ["exp", "mut"],
+              "embedding": {"exp": "dense", "mut": "dense"}}
+    summary = "results/placed/data/summary.json"
+
+    def run(*args, pins=None, check=True):
+        path = tmp_path / "placed.yaml"
+        path.write_text(yaml.safe_dump({**config, "data": {**config["data"],
+                                                            "sha256": pins or {}}}))
+        return snakemake("--cores", "1", *args, summary, "--configfile", str(path),
+                         cwd=tmp_path, check=check)
+
+    run()
+    checked = pd.read_csv(raw / "CHECKED.tsv", sep="\t").set_index("key")
+    assert "copy_number" not in checked.index  # not configured: neither read nor checked
+    assert checked["pin"].isna().all()  # no pins yet
+    manifest = (raw / "MANIFEST.tsv").read_text()
+    assert "placed by hand" in manifest and "CCLE_expression.csv" in manifest
+    written = (tmp_path / summary).stat().st_mtime_ns
+
+    right = {"expression": checked.loc["expression", "sha256"]}
+    planned = run("-n", pins=right).stdout
+    assert planned_jobs(planned, "check_raw_files") and not planned_jobs(planned, "preprocess")
+    run(pins=right)
+    assert pd.read_csv(raw / "CHECKED.tsv", sep="\t").set_index("key").loc[
+        "expression", "pin"] == right["expression"]
+    # nothing left to do: preprocessing does not depend on the pins (planned only once
+    # the check has run, were it to)
+    again = run("-n", pins=right).stdout
+    assert not planned_jobs(again, "preprocess") and not planned_jobs(again, "check_raw_files")
+    assert (tmp_path / summary).stat().st_mtime_ns == written
+    failed = run(pins={"expression": "e" * 64}, check=False)
+    assert failed.returncode != 0
+    assert ("sha256 mismatch for CCLE_expression.csv in results/placed/raw: expected "
+            f"{'e' * 64} (config data.sha256.expression)") in failed.stdout + failed.stderr
+    assert (tmp_path / summary).stat().st_mtime_ns == written
 
 
 def test_real_data_dag_is_planned(tmp_path):

@@ -94,6 +94,10 @@ def _leave_out_comparators_without_data(config: dict) -> None:
             "baselines: tissue_drug_mean left out: %s, so it would equal the per-drug mean", why)
 
 
+#: Files the workflow writes beside the raw files (results/<dataset>/raw/).
+RESERVED_RAW_NAMES = ("truth.json", "MANIFEST.tsv", "CHECKED.tsv")
+
+
 def check_consistency(config: dict) -> None:
     """Cross-key rules: custom inputs cover the omics; demo sizes the generator can
     make; the final model's combination is among the omics; graphs need an interactome."""
@@ -104,10 +108,11 @@ def check_consistency(config: dict) -> None:
                           "results go to results/<dataset>/, so give a name such as 'paper'")
     names = list(config["data"]["files"].values())
     clashes = sorted({n for n in names if names.count(n) > 1}
-                     | ({"truth.json", "MANIFEST.tsv"} & set(names)))
+                     | (set(RESERVED_RAW_NAMES) & set(names)))
     if clashes:
         raise ConfigError(f"config key data.files: {clashes} named twice or reserved "
-                          "(truth.json, MANIFEST.tsv); every raw file needs its own name")
+                          f"({', '.join(RESERVED_RAW_NAMES)}); every raw file needs its own "
+                          "name")
     if source == "custom":
         custom = config["data"].get("custom")
         if not custom:

@@ -84,19 +84,36 @@ def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
     return paths
 
 
+def check_raw_files(config: dict, raw_dir: Path, out_path: Path) -> pd.DataFrame:
+    """Hold the download source's raw files to their pins (``data.sha256``), record those
+    placed by hand in MANIFEST.tsv, and write what was checked to ``out_path`` (TSV: key,
+    file, bytes, sha256, pin)."""
+    from modrp.config import raw_files
+    from modrp.download import read_manifest, record_placed_files
+    from modrp.io import atomic_path
+
+    files, pins = raw_files(config), config["data"].get("sha256") or {}
+    manifest = Path(raw_dir) / "MANIFEST.tsv"
+    record_placed_files(raw_dir, files, manifest, pins)
+    rows = {row["file"]: row for row in read_manifest(manifest)}
+    table = pd.DataFrame([{"key": key, "file": name, "bytes": int(rows[name]["bytes"]),
+                           "sha256": rows[name]["sha256"], "pin": pins.get(key, "").lower()}
+                          for key, name in files.items()])
+    with atomic_path(out_path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False)
+    log.info("%d raw file(s) checked, %d against a pin", len(table),
+             int((table["pin"] != "").sum()))
+    return table
+
+
 def preprocess(config: dict, raw_dir: Path, data_dir: Path) -> dict:
-    """Parse, filter and align the inputs; write ``data_dir``; return the summary."""
+    """Parse, filter and align the inputs; write ``data_dir``; return the summary.  The
+    download source's files are held to their pins before, by :func:`check_raw_files`."""
     from modrp import preprocess as pp
 
     if config["data"]["source"] == "custom":
         data = pp.load_custom_files(config["data"]["custom"], config)
     else:
-        if config["data"]["source"] == "download":  # hand-placed files get a row; pins hold
-            from modrp.config import raw_files
-            from modrp.download import record_placed_files
-
-            record_placed_files(raw_dir, raw_files(config), Path(raw_dir) / "MANIFEST.tsv",
-                                config["data"].get("sha256"))
         data = pp.load_source_files(raw_file_paths(config, raw_dir), config)
     pp.write_study_data(data, data_dir)
     log.info("aligned: %s", data.summary.get("lines"))

@@ -43,20 +43,40 @@ if SOURCE == "download":
         script:
             "../scripts/download.py"
 
+    rule check_raw_files:
+        """Hold every raw file to its sha256 pin (data.sha256) and record in MANIFEST.tsv
+        each file placed by hand; CHECKED.tsv lists what was checked.  Preprocessing waits
+        for this check but is not re-run after it (ancient input): adding a pin later
+        checks the files again and re-runs nothing else, as the files did not change."""
+        input:
+            raw_inputs(),
+        output:
+            f"{RAW}/CHECKED.tsv",
+        params:
+            config_values=config_values("omics", "data.files", "data.sha256"),
+        log:
+            f"{RESULTS}/logs/check_raw_files.log",
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/check_raw_files.py"
+
     localrules:
         download,
+        check_raw_files,
 
 
 rule preprocess:
     """Filter features and drugs with the paper's 95% rules and align lines by COSMIC id."""
     input:
         raw=raw_inputs(),
+        checked=[ancient(f"{RAW}/CHECKED.tsv")] if SOURCE == "download" else [],
     output:
         study_data_files(),
         summary=f"{DATA}/summary.json",
     params:
         config_values=config_values("omics", "drugs", "preprocess", "data.source",
-                                    "data.files", "data.sha256", "data.custom"),
+                                    "data.files", "data.custom"),
     log:
         f"{RESULTS}/logs/preprocess.log",
     conda:
