@@ -91,6 +91,17 @@ def test_table3_has_one_row_per_combination_ranked():
     for _, row in table.iterrows():
         assert_own_scores(row, scores[(scores["kind"] == "fusion")
                                       & (scores["model"] == row["omics combination"])])
+    assert (table["paper R2"] != "").all()
+    # omics configured in another order name the combinations in that order: the
+    # paper's numbers are still found
+    reordered = summary()
+    fused = reordered["kind"] == "fusion"
+    reordered.loc[fused, "model"] = reordered.loc[fused, "model"].map(
+        lambda m: "-".join(reversed(m.split("-"))))
+    found = table3(reordered).set_index("omics combination")["paper R2"]
+    assert "rppa-mut" in found.index
+    assert {frozenset(m.split("-")): r for m, r in found.items()} == {
+        frozenset(m.split("-")): value[1] for m, value in PAPER_TABLE3.items()}
 
 
 def test_table2_without_and_with_attention():

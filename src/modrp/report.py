@@ -252,13 +252,21 @@ def table3(summary: pd.DataFrame) -> pd.DataFrame:
     """Every fused combination, ranked by per-drug R^2 (paper Table 3)."""
     rows = []
     for model, group in _scored(summary, "fusion"):
-        paper = PAPER_TABLE3.get(model, ("", ""))
+        paper = _paper_table3(model)
         rows.append({
             "omics combination": model, "_rank": group["r2_per_drug_mean"].mean(),
             **_scores(group), "paper MSE": paper[0], "paper R2": paper[1],
         })
     table = pd.DataFrame(rows).sort_values("_rank", ascending=False).drop(columns="_rank")
     return table.reset_index(drop=True)
+
+
+def _paper_table3(combination: str) -> tuple[str, str]:
+    """The paper's (MSE, R2) of a fused combination, whatever order its omics are named
+    in (the configured order of ``omics`` names the combinations); blanks if none."""
+    omics = frozenset(combination.split("-"))
+    return next((value for name, value in PAPER_TABLE3.items()
+                 if frozenset(name.split("-")) == omics), ("", ""))
 
 
 # Paper, Table 6: ours vs BEMKL, (MSE, R^2) per dataset.

@@ -61,7 +61,8 @@ def single_models():
 
 
 SINGLE_MODELS = single_models()
-# Every combination of two or more configured omics, in the paper's omic order (26 for five).
+# Every combination of two or more configured omics, named in their configured order (26
+# for five; the paper's numbers are looked up whatever the order, report._paper_table3).
 COMBINATIONS = [
     "-".join(c) for n in range(2, len(OMICS) + 1) for c in _combinations(OMICS, n)
 ]
