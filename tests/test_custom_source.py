@@ -207,3 +207,28 @@ def test_a_matrix_split_by_another_separator_than_its_suffix_says_is_named(
     one_column.write_text("id\nA\n")
     with pytest.raises(InputError, match=r"feature column$"):
         custom.read_omic_matrix(one_column, "exp")
+
+
+def test_drugs_the_drug_table_does_not_name_are_warned_about(tmp_path, caplog):
+    rng = np.random.default_rng(1)
+    ids = [f"line{i}" for i in range(20)]
+    pd.DataFrame(rng.normal(size=(20, 3)), index=pd.Index(ids, name="id"),
+                 columns=["TP53", "KRAS", "EGFR"]).to_csv(tmp_path / "exp.csv")
+    pd.DataFrame([{"cell_line": c, "drug": d, "ln_ic50": rng.normal()}
+                  for c in ids for d in ("Nutlin-3a", "PLX-4720")]).to_csv(
+        tmp_path / "resp.csv", index=False)
+    # named in another spelling: no match
+    pd.DataFrame({"drug": ["Nutlin-3a", "PLX4720"], "target": ["MDM2", "BRAF"],
+                  "pathway": ["p53 pathway", "ERK MAPK signaling"]}).to_csv(
+        tmp_path / "drugs.csv", index=False)
+    config = validate_config({
+        "dataset": "t", "omics": ["exp"], "embedding": {"exp": "dense"},
+        "data": {"source": "custom", "custom": {"omics": {"exp": str(tmp_path / "exp.csv")},
+                                                "response": str(tmp_path / "resp.csv"),
+                                                "drugs": str(tmp_path / "drugs.csv")}}})
+    with caplog.at_level("WARNING", logger="modrp.preprocess"):
+        data = load_custom_files(config["data"]["custom"], config)
+    targets = data.drugs.set_index("drug")["target"]
+    assert targets.to_dict() == {"Nutlin-3a": "MDM2", "PLX-4720": "unknown"}
+    assert "drugs: 1 of 2 selected drug(s) not in the drug table" in caplog.text
+    assert caplog.text.rstrip().endswith("'unknown': PLX-4720")

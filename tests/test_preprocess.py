@@ -108,8 +108,8 @@ def test_drugs_left_out_are_named_with_their_coverage(caplog):
     assert left_out == {"below_min_coverage": {"A": 0.95, "C": 0.9, "filler": 0.05},
                         "beyond_max_drugs": {"everywhere": 1.0}}
     assert "drugs left out, measured on at most 95% of the lines (drugs.min_coverage): 3, " \
-        "best covered A (95.0%), C (90.0%), filler (5.0%)" in caplog.text
-    assert "drugs left out, beyond drugs.max_drugs: 1, best covered everywhere (100.0%)" \
+        "best covered A (95.00%), C (90.00%), filler (5.00%)" in caplog.text
+    assert "drugs left out, beyond drugs.max_drugs: 1, best covered everywhere (100.00%)" \
         in caplog.text
 
 

@@ -142,7 +142,7 @@ def _drugs_left_out(response_long: pd.DataFrame, chosen: pd.DataFrame,
                                "(drugs.min_coverage)"),
                        (beyond, "beyond drugs.max_drugs")):
         if len(names):
-            shown = ", ".join(f"{name} ({coverage:.1%})" for name, coverage in
+            shown = ", ".join(f"{name} ({coverage:.2%})" for name, coverage in
                               names.head(5).items())
             log.info("drugs left out, %s: %d, best covered %s%s", why, len(names), shown,
                      " ..." if len(names) > 5 else "")
@@ -477,6 +477,12 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         annot = compounds.drop_duplicates("drug_name").set_index("drug_name")
         drugs["target"] = drugs["drug"].map(annot["target"])
         drugs["pathway"] = drugs["drug"].map(annot["pathway"])
+        absent = drugs.loc[~drugs["drug"].isin(annot.index), "drug"].tolist()
+        if absent:
+            log.warning("drugs: %d of %d selected drug(s) not in the drug table (names must "
+                        "match the response's exactly), their target and pathway taken from "
+                        "the response table or 'unknown': %s%s", len(absent), len(drugs),
+                        ", ".join(absent[:5]), " ..." if len(absent) > 5 else "")
     for column, source in (("target", "putative_target"), ("pathway", "pathway_name")):
         fallback = (response_long.drop_duplicates("drug_id").set_index("drug_id")[source]
                     if source in response_long else None)
