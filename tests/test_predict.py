@@ -381,7 +381,7 @@ def test_genes_absent_from_a_variant_table_count_as_not_mutated(study):
     assert report["omics"]["mut"]["features_absent_set_to_zero"] == 1
 
 
-def test_new_profile_paths_name_their_omic(tmp_path):
+def test_new_profile_paths_name_their_omic(tmp_path, caplog):
     frame = pd.DataFrame({"id": ["a", "b"], "G1": [1.0, np.nan], "G2": [0.5, 2.0]})
     frame.to_csv(tmp_path / "expr_values.csv", index=False)
     frame.to_csv(tmp_path / "exp.csv", index=False)
@@ -397,6 +397,16 @@ def test_new_profile_paths_name_their_omic(tmp_path):
     pd.concat([frame, frame.iloc[[0]]]).to_csv(tmp_path / "rppa.csv", index=False)
     with pytest.raises(InputError, match=r"duplicated cell-line ids, e.g. \['a'\]"):
         read_new_profiles(tmp_path / "rppa.csv")
+    # a folder's files that name no omic are not read, and said so
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    frame.to_csv(folder / "exp.csv", index=False)
+    (folder / "exp.xlsx").write_bytes(b"PK")
+    frame.to_csv(folder / "proteome.csv", index=False)
+    with caplog.at_level("WARNING", logger="modrp.predict"):
+        assert list(read_new_profiles(folder)) == ["exp"]
+    assert "2 file(s) not read, not named as an omic" in caplog.text
+    assert caplog.text.rstrip().endswith("exp.xlsx, proteome.csv")
 
 
 def test_final_model_never_overwrites_a_folder_that_is_not_a_model(study, tmp_path):

@@ -787,10 +787,12 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
             continue
         path = Path(text)
         if path.is_dir():
-            found = False
+            found, skipped = False, []
             for child in sorted(path.iterdir()):
                 kind = _classify(child)
                 if kind is None:
+                    if child.is_file() and not child.name.startswith("."):
+                        skipped.append(child.name)
                     continue
                 found = True
                 if kind == ("sample_info", None):
@@ -801,6 +803,10 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                 raise InputError(f"{path}: no omics file recognised; expected <omic>.csv/.tsv/"
                                  f".parquet (omics {list(_omic_order())}) or the source files "
                                  f"{sorted(REAL_FILES.values())}")
+            if skipped:  # said, so that a file misnamed is not silently left out
+                log.warning("%s: %d file(s) not read, not named as an omic (<omic>.csv, "
+                            ".tsv, .txt, .parquet) or a source file: %s", path, len(skipped),
+                            ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
             continue
         if not path.exists():
             raise InputError(f"omics input {path}: file not found")
