@@ -123,7 +123,7 @@ def test_table4_orders_drugs_by_mse_with_annotations():
     per_drug = pd.DataFrame({
         "kind": "fusion", "model": "exp-mut", "fold": [0, 1, 0, 1],
         "drug": ["LGK974", "LGK974", "Camptothecin", "Camptothecin"],
-        "mse": [2.0, 4.0, 1.0, 1.0], "r2": 0.1, "baseline_mse": 3.0,
+        "mse": [2.0, 4.0, 1.0, 1.0], "r2": [0.1, 0.2, 0.333, 0.333], "baseline_mse": 3.0,
     })
     drugs = pd.DataFrame({"drug": ["LGK974", "Camptothecin"], "target": ["PORCN", "TOP1"],
                           "pathway": ["WNT signalling", "DNA replication"]})
@@ -132,6 +132,8 @@ def test_table4_orders_drugs_by_mse_with_annotations():
     assert table["MSE"].tolist() == [1.0, 3.0] and table["MSE std"].tolist() == [0.0, 1.0]
     assert table["putative target"].tolist() == ["TOP1", "PORCN"]
     assert table["paper MSE"].tolist() == [4.8, 1.1]
+    # the drug's R2, mean over folds, to two decimals as in the other tables
+    assert table["R2"].tolist() == [0.33, 0.15]
 
 
 def test_table5_rows_and_percentages():

@@ -175,7 +175,7 @@ def table4(per_drug: pd.DataFrame, drugs: pd.DataFrame, combination: str) -> pd.
     table["paper MSE"] = table["drug"].map(PAPER_TABLE4_MSE)
     columns = ["drug", "putative target", "pathway", "MSE", "MSE std", "R2",
                "per-drug mean MSE", "paper MSE"]
-    return table[columns].round(3).reset_index(drop=True)
+    return table[columns].round(2).reset_index(drop=True)
 
 
 def table5(summary: pd.DataFrame, embedding: dict[str, str]) -> pd.DataFrame:
@@ -196,7 +196,7 @@ def table5(summary: pd.DataFrame, embedding: dict[str, str]) -> pd.DataFrame:
         paper = PAPER_TABLE5.get(label, ("", "")) \
             if kind == "single" or _is_paper_fusion(model) else ("", "")
         rows.append({
-            "model": label if kind == "single" else TABLE2_LABELS[kind], "as trained": model,
+            "model": label if kind == "single" else TABLE2_LABELS[kind], "name in results": model,
             "top-1 (%)": mean_std(100 * group["top1"], 0),
             "top-3 (%)": mean_std(100 * group["top3"], 0),
             "per-drug mean top-1 (%)": mean_std(100 * group["baseline_top1"], 0),
