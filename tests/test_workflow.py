@@ -49,6 +49,38 @@ def test_scripts_read_the_config_only_through_their_rules_declared_values():
                         "fuse.py", "preprocess.py", "pretrain.py", "split.py"}
 
 
+def test_a_job_given_fewer_threads_than_train_threads_says_so(caplog):
+    """The rules that run train.threads torch threads are those steps.THREADED_RULES
+    names; a job of one given fewer by Snakemake warns, another job does not."""
+    from types import SimpleNamespace
+
+    from modrp.config import declared_values, validate_config
+    from modrp.steps import THREADED_RULES, declared_config
+
+    threaded = set()
+    for path in (ROOT / "workflow" / "rules").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", path.read_text(),
+                                     flags=re.M | re.S):
+            if 'threads: config["train"]["threads"]' in body:
+                threaded.add(rule)
+    assert threaded == set(THREADED_RULES)
+
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "train": {"threads": 4}})
+
+    def job(rule, threads):
+        return SimpleNamespace(rule=rule, threads=threads, config=config,
+                               params=SimpleNamespace(config_values=declared_values(
+                                   config, "train.lr")))
+
+    with caplog.at_level("WARNING", logger="modrp"):
+        assert declared_config(job("preprocess", 1))["train"]["threads"] == 4
+        assert declared_config(job("pretrain", 4))["train"]["lr"] == 0.001
+        assert not caplog.text
+        declared_config(job("fuse", 2))
+    assert "train.threads is 4 but this job was given 2 thread(s) (--cores)" in caplog.text
+
+
 def test_a_pin_added_after_preprocessing_is_checked_and_reruns_nothing_else(tmp_path):
     """The real sources' files placed by hand are held to their pins before preprocessing.
     A pin added later re-runs that check alone (the files did not change); a wrong one

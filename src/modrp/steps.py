@@ -50,12 +50,26 @@ def run_script(step: Callable, snakemake) -> None:
     end_process(0)
 
 
+#: The rules whose jobs run ``train.threads`` torch threads (their ``threads:``).
+THREADED_RULES = ("baseline", "concatenate", "final_model", "fuse", "pretrain")
+
+
 def declared_config(snakemake) -> dict:
     """A job's config: the values its rule declares in ``params.config_values`` (those
-    whose change re-runs it) and the run-only ones; see :func:`modrp.config.job_config`."""
+    whose change re-runs it) and the run-only ones; see :func:`modrp.config.job_config`.
+
+    A job of :data:`THREADED_RULES` given fewer threads than ``train.threads`` (Snakemake
+    lowers a rule's threads to ``--cores``) still runs ``train.threads``, so that its
+    numbers do not depend on ``--cores``, and says so: the CPUs are oversubscribed."""
     from modrp.config import job_config
 
-    return job_config(snakemake.params.config_values, snakemake.config)
+    config = job_config(snakemake.params.config_values, snakemake.config)
+    wanted = config["train"]["threads"]
+    if snakemake.rule in THREADED_RULES and snakemake.threads < wanted:
+        log.warning("train.threads is %d but this job was given %d thread(s) (--cores): it "
+                    "runs %d, so that its results do not depend on --cores; give --cores %d "
+                    "or lower train.threads", wanted, snakemake.threads, wanted, wanted)
+    return config
 
 
 def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
