@@ -224,8 +224,8 @@ TABLE_CAPTIONS = {
                   f"Baselines. Our single-omics models of {OMICS[0]}")
     + " beside every comparator, each fit per fold on "
     "the training lines only and scored on the test lines with all omics (a comparator "
-    "that reads fewer omics, such as the DeepDR-style one, on every test line with its omics, "
-    "as its label says); the per-drug mean "
+    "that reads fewer omics, as its label shows, on every test line with its omics); the "
+    "per-drug mean "
     "(training lines) last. Per-drug R2 is eq. 2; pooled R2 pools all pairs and so credits "
     "the spread between drug means.",
     "leakage_audit": "Leakage audit (NOT a result). The same subnetworks and fusion under our "
