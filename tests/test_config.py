@@ -366,6 +366,27 @@ def test_cli_preprocess_writes_under_results_dir(tmp_path, capsys, restore_loggi
     assert response.loc["c3", "D1"] == 1.5
 
 
+def test_cli_preprocess_holds_downloaded_files_to_their_pins(tmp_path, capsys,
+                                                             restore_logging):
+    """As the workflow's check_raw_files before its preprocessing."""
+    from modrp.demo import write_demo_dataset
+
+    raw = tmp_path / "out" / "placed" / "raw"
+    write_demo_dataset(raw, seed=0, n_lines=60, n_genes=220, n_edges=600)
+    config = tmp_path / "placed.yaml"
+    text = (f"dataset: placed\nresults_dir: {tmp_path / 'out'}\nomics: [exp]\n"
+            "embedding: {exp: dense}\ndata: {source: download, sha256: {expression: %s}}\n")
+    config.write_text(text % ("e" * 64))
+    assert main(["preprocess", str(config)]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("error: sha256 mismatch for CCLE_expression.csv, placed by hand")
+    assert not (raw.parent / "data").exists() and not (raw / "CHECKED.tsv").exists()
+    config.write_text(text.replace("sha256: {expression: %s}", "sha256: {}"))
+    assert main(["preprocess", str(config)]) == 0
+    assert (raw / "CHECKED.tsv").is_file()
+    assert "placed by hand" in (raw / "MANIFEST.tsv").read_text()
+
+
 def test_cli_preprocess_reports_an_unwritable_results_dir(tmp_path, capsys, restore_logging):
     (tmp_path / "taken").write_text("a file where the results folder should be")
     config = _custom_config(tmp_path, tmp_path / "taken")

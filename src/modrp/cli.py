@@ -61,11 +61,13 @@ def _check_config(args) -> None:
 
 def _preprocess(args) -> None:
     from modrp.config import load_config
-    from modrp.steps import preprocess, setup_logging
+    from modrp.steps import check_raw_files, preprocess, setup_logging
 
     setup_logging()
     config = load_config(args.config)
     results = Path(config["results_dir"]) / config["dataset"]
+    if config["data"]["source"] == "download":  # as the workflow's check before it
+        check_raw_files(config, results / "raw", results / "raw" / "CHECKED.tsv")
     summary = preprocess(config, results / "raw", results / "data")
     print(json.dumps(summary, indent=2))
 
