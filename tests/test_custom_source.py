@@ -232,3 +232,23 @@ def test_drugs_the_drug_table_does_not_name_are_warned_about(tmp_path, caplog):
     assert targets.to_dict() == {"Nutlin-3a": "MDM2", "PLX-4720": "unknown"}
     assert "drugs: 1 of 2 selected drug(s) not in the drug table" in caplog.text
     assert caplog.text.rstrip().endswith("'unknown': PLX-4720")
+
+
+def test_a_semicolon_file_with_decimal_commas_is_named_as_such(tmp_path):
+    """Split at its decimal commas, the file seems to have columns; the error about the
+    number it cannot read still says what the header shows."""
+    path = tmp_path / "exp.csv"
+    path.write_text("id;TP53;KRAS\nc1;0,5;1,25\nc2;1,0;2,5\n")
+    with pytest.raises(InputError, match=r"non-numeric value .*; expected a comma-separated "
+                                         r"file, but its header line is semicolon-separated"):
+        custom.read_omic_matrix(path, "exp")
+
+
+def test_an_empty_id_under_an_empty_header_cell_names_the_first_column(tmp_path):
+    """``DataFrame.to_csv`` leaves the header of an unnamed index empty; pandas reads it
+    back as 'Unnamed: 0', a name the file does not hold."""
+    path = tmp_path / "exp.csv"
+    path.write_text(",TP53,KRAS\nc1,0.5,1.25\n,1.0,2.5\n")
+    with pytest.raises(InputError, match=r"exp\.csv: the first column \(its header is empty\) "
+                                         r"is empty in row 2 \(line 3 of the file\)"):
+        custom.read_omic_matrix(path, "exp")

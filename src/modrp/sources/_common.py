@@ -127,7 +127,7 @@ def to_numeric_matrix(frame: pd.DataFrame, what: str, path) -> pd.DataFrame:
             row = int(np.flatnonzero(introduced)[0])
             raise InputError(
                 f"{what}: {path} has a non-numeric value {column.iloc[row]!r} at row "
-                f"{frame.index[row]!r}, column {frame.columns[i]!r}"
+                f"{frame.index[row]!r}, column {frame.columns[i]!r}{separator_hint(path)}"
             )
         out.isetitem(i, converted)
     return out.astype(np.float64)

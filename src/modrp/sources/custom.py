@@ -36,12 +36,15 @@ def _text_ids(values: pd.Series, what: str, path, column: str, noun: str) -> pd.
     Text files are read with the column as raw text, so ``001003095`` stays as it is;
     a Parquet column keeps its own type: integers are written out, floats must be
     whole numbers (NaN, a missing id, is an error)."""
+    # pandas names a header cell left empty "Unnamed: 0": not a name the file holds
+    column = ("the first column (its header is empty)" if column.startswith("Unnamed: ")
+              else f"the column {column!r}")
     if pd.api.types.is_float_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{what}: {path}: the column {column!r} holds floating-point "
+            raise InputError(f"{what}: {path}: {column} holds floating-point "
                              f"numbers and {_where(path, row)} holds {float(numbers[row])}; "
                              f"expected {noun} (text or a whole number) in every row")
         return pd.Series([str(int(v)) for v in numbers], index=values.index, dtype=object)
@@ -51,7 +54,7 @@ def _text_ids(values: pd.Series, what: str, path, column: str, noun: str) -> pd.
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         others = int(empty.sum()) - 1
-        raise InputError(f"{what}: {path}: the column {column!r} is empty in "
+        raise InputError(f"{what}: {path}: {column} is empty in "
                          f"{_where(path, row)}"
                          f"{f' and {others} other row(s)' if others else ''}; expected "
                          f"{noun} in every row")
