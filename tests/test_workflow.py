@@ -49,9 +49,10 @@ def test_scripts_read_the_config_only_through_their_rules_declared_values():
                         "fuse.py", "preprocess.py", "pretrain.py", "split.py"}
 
 
-def test_a_job_given_fewer_threads_than_train_threads_says_so(caplog):
+def test_a_job_config_follows_the_threads_and_gpus_snakemake_gives_it(caplog):
     """The rules that run train.threads torch threads are those steps.THREADED_RULES
-    names; a job of one given fewer by Snakemake warns, another job does not."""
+    names; a job of one given fewer by Snakemake warns, another job does not.  A fusion
+    job given no GPU runs train.device auto on the CPU."""
     from types import SimpleNamespace
 
     from modrp.config import declared_values, validate_config
@@ -68,8 +69,9 @@ def test_a_job_given_fewer_threads_than_train_threads_says_so(caplog):
     config = validate_config({"dataset": "x", "data": {"source": "demo"},
                               "train": {"threads": 4}})
 
-    def job(rule, threads):
+    def job(rule, threads, resources=None):
         return SimpleNamespace(rule=rule, threads=threads, config=config,
+                               resources=resources or {},
                                params=SimpleNamespace(config_values=declared_values(
                                    config, "train.lr")))
 
@@ -79,6 +81,13 @@ def test_a_job_given_fewer_threads_than_train_threads_says_so(caplog):
         assert not caplog.text
         declared_config(job("fuse", 2))
     assert "train.threads is 4 but this job was given 2 thread(s) (--cores)" in caplog.text
+    # a fusion job runs device auto on the CPU unless it was given a GPU
+    assert declared_config(job("fuse", 4))["train"]["device"] == "cpu"
+    assert declared_config(job("concatenate", 4))["train"]["device"] == "cpu"
+    assert declared_config(job("fuse", 4, {"gpu": 1}))["train"]["device"] == "auto"
+    assert declared_config(job("pretrain", 4))["train"]["device"] == "auto"
+    config["train"]["device"] = "cuda"  # named by the user: kept
+    assert declared_config(job("fuse", 4))["train"]["device"] == "cuda"
 
 
 def test_a_pin_added_after_preprocessing_is_checked_and_reruns_nothing_else(tmp_path):

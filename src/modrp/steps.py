@@ -52,6 +52,8 @@ def run_script(step: Callable, snakemake) -> None:
 
 #: The rules whose jobs run ``train.threads`` torch threads (their ``threads:``).
 THREADED_RULES = ("baseline", "concatenate", "final_model", "fuse", "pretrain")
+#: The fusion fits: a few thousand parameters over the frozen subnetworks' outputs.
+FUSION_RULES = ("concatenate", "fuse")
 
 
 def declared_config(snakemake) -> dict:
@@ -60,10 +62,16 @@ def declared_config(snakemake) -> dict:
 
     A job of :data:`THREADED_RULES` given fewer threads than ``train.threads`` (Snakemake
     lowers a rule's threads to ``--cores``) still runs ``train.threads``, so that its
-    numbers do not depend on ``--cores``, and says so: the CPUs are oversubscribed."""
+    numbers do not depend on ``--cores``, and says so: the CPUs are oversubscribed.
+    A fusion job (:data:`FUSION_RULES`) given no ``gpu`` resource runs ``train.device:
+    auto`` on the CPU: the profiles give GPUs to pretraining and the final model only,
+    and ``--resources gpu=N`` would not count a fusion job that took one anyway."""
     from modrp.config import job_config
 
     config = job_config(snakemake.params.config_values, snakemake.config)
+    if (snakemake.rule in FUSION_RULES and config["train"]["device"] == "auto"
+            and not snakemake.resources.get("gpu", 0)):
+        config["train"]["device"] = "cpu"
     wanted = config["train"]["threads"]
     if snakemake.rule in THREADED_RULES and snakemake.threads < wanted:
         log.warning("train.threads is %d but this job was given %d thread(s) (--cores): it "
