@@ -14,6 +14,14 @@ import pandas as pd
 from modrp.errors import InputError
 
 
+def open_up(path: str | os.PathLike) -> None:
+    """Give a file or folder that ``tempfile`` made private (0600, 0700) the permissions a
+    plain ``open()`` or ``mkdir`` would under the umask, before it is moved into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -26,10 +34,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    # mkstemp creates 0600 files; give the output the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    open_up(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

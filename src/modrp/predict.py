@@ -102,7 +102,7 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
     there) and returns the contents of its ``model.json``.
     """
     from modrp.graph import load_feature_graph
-    from modrp.io import write_json, write_parquet
+    from modrp.io import open_up, write_json, write_parquet
     from modrp.model import AttentionFusion, FusionModel, build_subnetwork
     from modrp.train import (
         Batch,
@@ -140,11 +140,7 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
     held_out = _held_out_lines(list(study), train_cfg["validation_fraction"], base_seed)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=_parent(out_dir)))
-    # mkdtemp makes the folder private; give it the permissions a plain mkdir would, so
-    # the model is readable wherever the rest of the results are.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)
+    open_up(staging)  # readable wherever the rest of the results are
     try:
         omics_meta, subnetworks = {}, {}
         for omic in combination:
