@@ -43,15 +43,12 @@ def _demo_data(args) -> None:
 
 
 def _check_config(args) -> None:
-    from modrp.config import load_config
+    from modrp.config import custom_files, load_config
 
     config = load_config(args.config)
     if config["data"]["source"] == "custom":  # the files the workflow would read first
-        custom = config["data"]["custom"]
-        named = {f"data.custom.omics.{o}": custom["omics"][o] for o in config["omics"]}
-        named.update({f"data.custom.{k}": custom[k]
-                      for k in ("response", "interactome", "drugs", "tissues") if custom.get(k)})
-        missing = [f"{key}: {path}" for key, path in named.items() if not Path(path).is_file()]
+        missing = [f"{key}: {path}" for key, path in custom_files(config).items()
+                   if not Path(path).is_file()]
         if missing:
             raise InputError(f"{args.config}: no such file(s), relative paths taken from "
                              f"{Path.cwd()} as the workflow takes them: {'; '.join(missing)}")

@@ -171,6 +171,17 @@ def raw_files(config: dict) -> dict[str, str]:
     return {key: name for key, name in config["data"]["files"].items() if key not in unused}
 
 
+def custom_files(config: dict) -> dict[str, str]:
+    """The files a custom source reads, keyed by their config key (``data.custom.omics.exp``,
+    ``data.custom.response``, ...): each configured omic's matrix, the response, and the
+    interactome, drug and tissue tables where given."""
+    custom = config["data"]["custom"]
+    files = {f"data.custom.omics.{omic}": custom["omics"][omic] for omic in config["omics"]}
+    files.update({f"data.custom.{key}": custom[key]
+                  for key in ("response", "interactome", "drugs", "tissues") if custom.get(key)})
+    return files
+
+
 def graph_omics(config: dict) -> list[str]:
     """Configured omics whose embedding is a graph (in the order of ``omics``)."""
     return [o for o in config["omics"] if config["embedding"].get(o) == "graph"]

@@ -2,7 +2,13 @@
 import os
 import re
 
-from modrp.config import buildable_graph_omics, declared_values, has_interactome, raw_files
+from modrp.config import (
+    buildable_graph_omics,
+    custom_files,
+    declared_values,
+    has_interactome,
+    raw_files,
+)
 
 RESULTS = f"{config['results_dir']}/{config['dataset']}"
 RAW = f"{RESULTS}/raw"
@@ -16,10 +22,7 @@ REPEATS = list(range(config["cv"]["repeats"]))
 def raw_inputs():
     """The raw files the preprocessing reads, for the demo and download sources."""
     if SOURCE == "custom":
-        custom = config["data"]["custom"]
-        paths = [custom["omics"][o] for o in OMICS] + [custom["response"]]
-        paths += [custom[k] for k in ("interactome", "drugs", "tissues") if custom.get(k)]
-        return paths
+        return list(custom_files(config).values())
     return [f"{RAW}/{name}" for name in raw_files(config).values()]
 
 
