@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
+from modrp.splits import UNKNOWN_TISSUES
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class TissueDrugMean:
     """
 
     name = "tissue x drug mean"
-    UNKNOWN = ("unknown", "")
+    UNKNOWN = UNKNOWN_TISSUES
 
     def __init__(self, tissues: pd.Series, min_lines: int = 3):
         if not isinstance(tissues, pd.Series):
