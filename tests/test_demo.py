@@ -621,3 +621,12 @@ def test_demo_data_into_a_path_below_a_file_is_an_error_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo-data", str(tmp_path / "out"), "--seed", "-1"])
     assert exit_info.value.code == 2
+
+
+def test_demo_data_onto_a_file_says_outdir_is_a_folder(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["demo-data", str(tmp_path / "file")]) == 2
+    assert capsys.readouterr().err == (f"error: demo-data: {tmp_path / 'file'} is a file; OUTDIR "
+                                       "is the folder the files are written into (made if "
+                                       "missing)\n")
+    assert (tmp_path / "file").read_text() == "x"

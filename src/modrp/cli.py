@@ -29,13 +29,17 @@ def _demo_data(args) -> None:
         raise InputError(f"demo-data: {err}") from err
     if args.new_lines is not None and args.new_lines < 1:
         raise InputError(f"demo-data: --new-lines must be at least 1, got {args.new_lines}")
+    outdir = Path(args.outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError(f"demo-data: {outdir} is a file; OUTDIR is the folder the files are "
+                         "written into (made if missing)")
     if args.new_lines is not None:
-        paths = write_new_cell_lines(Path(args.outdir), args.new_lines, seed=args.new_seed,
+        paths = write_new_cell_lines(outdir, args.new_lines, seed=args.new_seed,
                                      base_seed=args.seed, scale=args.scale,
                                      base_n_lines=args.n_lines, n_genes=args.n_genes,
                                      n_edges=args.n_edges)
     else:
-        paths = write_demo_dataset(Path(args.outdir), seed=args.seed, n_lines=args.n_lines,
+        paths = write_demo_dataset(outdir, seed=args.seed, n_lines=args.n_lines,
                                    n_genes=args.n_genes, n_edges=args.n_edges,
                                    scale=args.scale)
     for key, path in paths.items():
