@@ -133,6 +133,8 @@ def test_custom_source_matches_zero_padded_ids_of_matrix_and_response(tmp_path, 
     assert sorted(data.omics["exp"].index) == ids
     assert sorted(data.response.index) == ids
     assert set(data.cell_lines["tissue"]) == {"unknown"}
+    assert data.summary["drug_selection"]["drug_ids_in_table"] == 2
+    assert data.summary["drug_selection"]["drugs_keyed_by"] == "name"  # Table 8 says "drugs"
     pd.DataFrame({"cell_line": ids[:20], "tissue": ["lung", "skin"] * 10}).to_csv(
         tmp_path / "tissues.csv", index=False)
     config["data"]["custom"]["tissues"] = str(tmp_path / "tissues.csv")

@@ -235,6 +235,11 @@ def test_table8_sizes_as_found():
         "280 cell lines, 1470 features"
     assert table.loc["IC50 responses", "study (aligned, filtered)"] == "330 cell lines, 22 drugs"
     assert table.loc["interactome", "as parsed"] == "5,000 unique gene pairs"
+    assert table.loc["IC50 responses", "as parsed"] == "332 cell lines, 29 drug ids"
+    by_name = {**data_summary,
+               "drug_selection": {**data_summary["drug_selection"], "drugs_keyed_by": "name"}}
+    assert table8(by_name, graphs).set_index("dataset").loc["IC50 responses", "as parsed"] == \
+        "332 cell lines, 29 drugs"  # a custom response table names its drugs
     # the paper's 522 lines are those with its five omics, not with exp and mut
     assert table.loc["all configured omics", "paper"] == ""
     five = {**data_summary, "raw": dict.fromkeys(OMICS, [300, 100]),

@@ -379,6 +379,7 @@ def load_custom_files(custom_cfg: dict, config: dict) -> StudyData:
         compounds = annotations.rename(columns={"drug": "drug_name"})
     tissue = custom.read_tissues(custom_cfg["tissues"]) if custom_cfg.get("tissues") else None
     data = _assemble(omics, response, compounds, [], config, tissue=tissue)
+    data.summary["drug_selection"]["drugs_keyed_by"] = "name"  # its drug ids count names
     if custom_cfg.get("interactome"):
         data.interactome = custom.read_edge_list(custom_cfg["interactome"])
         data.summary["interactome_pairs"] = int(len(data.interactome))

@@ -226,9 +226,11 @@ def table8(data_summary: dict, graph_stats: dict[str, dict]) -> pd.DataFrame:
             "paper": PAPER_TABLE8[omic],
         })
     drugs = data_summary["drug_selection"]
+    # GDSC counts drug ids (a name may have two); a custom table, drugs by name
+    unit = "drugs" if drugs.get("drugs_keyed_by") == "name" else "drug ids"
     rows.append({
         "dataset": TABLE8_NAMES["response"],
-        "as parsed": f"{drugs['lines_in_table']} cell lines, {drugs['drug_ids_in_table']} drug ids",
+        "as parsed": f"{drugs['lines_in_table']} cell lines, {drugs['drug_ids_in_table']} {unit}",
         "study (aligned, filtered)": f"{data_summary['lines']['study']} cell lines, "
                                      f"{len(drugs['kept'])} drugs",
         "in the graph": "", "paper": PAPER_TABLE8["response"],
