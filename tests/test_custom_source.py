@@ -254,3 +254,22 @@ def test_an_empty_id_under_an_empty_header_cell_names_the_first_column(tmp_path)
     with pytest.raises(InputError, match=r"exp\.csv: the first column \(its header is empty\) "
                                          r"is empty in row 2 \(line 3 of the file\)"):
         custom.read_omic_matrix(path, "exp")
+
+
+def test_a_response_of_ic50s_rather_than_their_logs_is_warned_about(tmp_path, caplog):
+    rng = np.random.default_rng(1)
+    ln_ic50 = rng.normal(1.0, 1.5, size=200)
+    rows = [{"cell_line": f"L{i}", "drug": "D1"} for i in range(200)]
+    for name, values in [("logs.csv", ln_ic50), ("shifted.csv", ln_ic50 - ln_ic50.min() + 0.1),
+                         ("linear.csv", np.exp(ln_ic50))]:
+        pd.DataFrame(rows).assign(ln_ic50=values).to_csv(tmp_path / name, index=False)
+    with caplog.at_level("WARNING", logger="modrp.sources.custom"):
+        custom.read_response(tmp_path / "logs.csv")
+        custom.read_response(tmp_path / "shifted.csv")  # positive, but ln-shaped: no warning
+    assert caplog.text == ""
+    with caplog.at_level("WARNING", logger="modrp.sources.custom"):
+        frame = custom.read_response(tmp_path / "linear.csv")
+    assert "linear.csv: every ln_ic50 is positive and the values are strongly right-skewed" \
+        in caplog.text
+    assert "give their natural logs instead" in caplog.text
+    assert np.allclose(frame["ln_ic50"], np.exp(ln_ic50))  # read as given, only warned about

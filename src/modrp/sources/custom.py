@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,13 @@ from modrp.sources._common import (
     to_numeric_matrix,
 )
 from modrp.sources.hint import unique_gene_pairs
+
+log = logging.getLogger(__name__)
+
+#: Skewness above which positive "ln IC50" values look like IC50s themselves: ln IC50s
+#: of a screen spread about evenly on both sides (|skewness| well below 1 for GDSC),
+#: IC50s are log-normal-like, skewness 6 already for a log-SD of 1.
+LINEAR_IC50_SKEWNESS = 3.0
 
 
 def _where(path, row: int) -> str:
@@ -123,12 +132,27 @@ def read_response(path) -> pd.DataFrame:
         raise InputError(f"{what}: {path}: ln_ic50 must be a finite number in every row; "
                          f"{_where(path, row)} holds {shown}")
     frame["ln_ic50"] = values.astype(np.float64)
+    _warn_if_linear_ic50(frame["ln_ic50"], what, path)
     dup = frame.duplicated(["cell_line", "drug"])
     if dup.any():
         first = frame[dup].iloc[0]
         raise InputError(f"{what}: {path}: the pair ({first['cell_line']!r}, {first['drug']!r}) "
                          "appears more than once; give one ln_ic50 per cell line and drug")
     return frame.reset_index(drop=True)
+
+
+def _warn_if_linear_ic50(ln_ic50: pd.Series, what: str, path) -> None:
+    """Warn where the values look like IC50s rather than their natural logs: all positive
+    and strongly right-skewed.  The models would train on them all the same, with a few
+    resistant lines dominating every drug's squared error."""
+    if len(ln_ic50) < 20 or ln_ic50.min() <= 0:
+        return
+    skewness = float(ln_ic50.skew())
+    if skewness > LINEAR_IC50_SKEWNESS:
+        log.warning("%s: %s: every ln_ic50 is positive and the values are strongly "
+                    "right-skewed (skewness %.1f, median %.3g, max %.3g), as IC50s "
+                    "themselves are; if they are IC50s (in uM, say), give their natural "
+                    "logs instead", what, path, skewness, ln_ic50.median(), ln_ic50.max())
 
 
 def _read_text_table(path, what: str) -> pd.DataFrame:
