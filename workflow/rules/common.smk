@@ -26,6 +26,14 @@ def raw_inputs():
     return [f"{RAW}/{name}" for name in raw_files(config).values()]
 
 
+def raw_input_values():
+    """The config paths naming the files preprocessing reads (those of raw_inputs), for its
+    params: renaming the file of an omic that is not configured re-runs nothing."""
+    if SOURCE == "custom":
+        return list(custom_files(config))
+    return [f"data.files.{key}" for key in raw_files(config)]
+
+
 def study_data_files():
     """The tables the preprocessing writes under results/<dataset>/data/ (beside
     summary.json, which the rule names)."""

@@ -76,7 +76,7 @@ rule preprocess:
         summary=f"{DATA}/summary.json",
     params:
         config_values=config_values("omics", "drugs", "preprocess", "data.source",
-                                    "data.files", "data.custom"),
+                                    *raw_input_values()),
     log:
         f"{RESULTS}/logs/preprocess.log",
     conda:
