@@ -238,10 +238,13 @@ def read_text_columns(path, what: str, columns: list[str]) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def read_float_matrix(path, what: str) -> pd.DataFrame | None:
+def read_float_matrix(path, what: str, text_columns: int = 1) -> pd.DataFrame | None:
     """A CSV/TSV matrix: the first column as string ids (the index), every other as
     float32; columns keep their position (duplicated names allowed).  None when a cell is
-    not a number (the caller's slower reader then names it).  Empty cells become NaN."""
+    not a number (the caller's slower reader then names it).  Empty cells become NaN.
+
+    With ``text_columns`` > 1 the first that many columns are read as strings ("" where
+    empty) and become a MultiIndex named by their headers."""
     import pyarrow as pa
 
     header = csv_header(path, what)
@@ -255,12 +258,20 @@ def read_float_matrix(path, what: str) -> pd.DataFrame | None:
                                            block_size=_block_size(path)),
             parse_options=pacsv.ParseOptions(delimiter=text_separator(path)),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.float32() for n in names[1:]} | {names[0]: pa.string()}),
+                column_types={n: pa.float32() for n in names[text_columns:]}
+                | {n: pa.string() for n in names[:text_columns]},
+                strings_can_be_null=False),
         )
     except pa.ArrowInvalid:
         return None
-    values = np.empty((table.num_rows, len(names) - 1), dtype=np.float32, order="F")
-    for i in range(1, len(names)):
-        values[:, i - 1] = table.column(i).to_numpy(zero_copy_only=False)
-    index = pd.Index(table.column(0).to_pylist(), dtype=object)
-    return pd.DataFrame(values, index=index, columns=header[1:], copy=False)
+    values = np.empty((table.num_rows, len(names) - text_columns), dtype=np.float32,
+                      order="F")
+    for i in range(text_columns, len(names)):
+        values[:, i - text_columns] = table.column(i).to_numpy(zero_copy_only=False)
+    if text_columns == 1:
+        index = pd.Index(table.column(0).to_pylist(), dtype=object)
+    else:
+        index = pd.MultiIndex.from_arrays(
+            [pd.Index(table.column(i).to_pylist(), dtype=object) for i in range(text_columns)],
+            names=header[:text_columns])
+    return pd.DataFrame(values, index=index, columns=header[text_columns:], copy=False)

@@ -1,8 +1,17 @@
-"""DepMap 19Q3 files: ``CCLE_expression.csv``, ``CCLE_mutations.csv``, ``sample_info.csv``.
+"""DepMap files: expression, mutations and the cell-line table, in two generations.
 
-Layouts are those of the 19Q3 release as published; the parsers check the
-facts they rely on (id formats, column layouts, value scales) and say which one a file
-breaks.
+- 19Q3 (the paper's release, through 22Q1): ``CCLE_expression.csv``,
+  ``CCLE_mutations.csv``, ``sample_info.csv``;
+- 22Q2 on, as the release notes describe them (25Q3's README): ``Model.csv`` (``ModelID``,
+  ``CCLEName``, ``COSMICID``, ...), ``OmicsSomaticMutations.csv`` (``HugoSymbol``,
+  ``VariantInfo``, ``LikelyLoF``, ``ModelID``, ``IsDefaultEntryForModel``, ...) and the
+  log2(TPM + 1) protein-coding expression matrix, whether laid out as 19Q3's (an unnamed
+  first column of model ids) or one row per profile (``ProfileID, is_default_entry,
+  ModelID`` and then the genes), of which the model's default entries are kept.
+
+Each parser tells the generation from the file's header, so a newer release is read by
+naming its files in ``data.files``.  The parsers check the facts they rely on (id formats,
+column layouts, value scales) and say which one a file breaks.
 """
 
 from __future__ import annotations
@@ -52,6 +61,32 @@ MAF_CLASSES = {
 }
 
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
+#: Model.csv (22Q2 on): its columns that play sample_info.csv's parts.
+MODEL_COLUMNS = {"DepMap_ID": "ModelID", "stripped_cell_line_name": "StrippedCellLineName",
+                 "CCLE Name": "CCLEName", "COSMIC_ID": "COSMICID",
+                 "lineage": "OncotreeLineage", "Sanger_model_ID": "SangerModelID"}
+#: OmicsSomaticMutations.csv (22Q2 on): the columns read; the model id is ``ModelID``
+#: (``DepMap_ID`` in the first of these releases).
+SOMATIC_MUTATION_COLUMNS = ["HugoSymbol", "VariantInfo"]
+#: Leading id columns of a matrix with one row per profile (sequencing) of a model.
+PROFILE_COLUMNS = {"ProfileID", "SequencingID", "ModelID", "ModelConditionID",
+                   "is_default_entry", "IsDefaultEntryForModel", "IsDefaultEntryForMC"}
+#: The column that marks the profile chosen to stand for its model.
+DEFAULT_ENTRY_COLUMNS = ("IsDefaultEntryForModel", "is_default_entry")
+_YES, _NO = {"yes", "true", "1"}, {"no", "false", "0", ""}
+#: VariantInfo's classes (GATK Funcotator's names) as the MAF names of
+#: ``preprocess.mutation_excluded_classes``, so one list serves both generations.
+VARIANT_INFO_CLASSES = {
+    "MISSENSE": "Missense_Mutation", "NONSENSE": "Nonsense_Mutation",
+    "NONSTOP": "Nonstop_Mutation", "SILENT": "Silent", "SPLICE_SITE": "Splice_Site",
+    "IN_FRAME_DEL": "In_Frame_Del", "IN_FRAME_INS": "In_Frame_Ins",
+    "FRAME_SHIFT_DEL": "Frame_Shift_Del", "FRAME_SHIFT_INS": "Frame_Shift_Ins",
+    "START_CODON_SNP": "Start_Codon_SNP", "START_CODON_DEL": "Start_Codon_Del",
+    "START_CODON_INS": "Start_Codon_Ins", "DE_NOVO_START_IN_FRAME": "De_novo_Start_InFrame",
+    "DE_NOVO_START_OUT_FRAME": "De_novo_Start_OutOfFrame", "FIVE_PRIME_UTR": "5'UTR",
+    "THREE_PRIME_UTR": "3'UTR", "FIVE_PRIME_FLANK": "5'Flank", "THREE_PRIME_FLANK": "3'Flank",
+    "INTRON": "Intron", "IGR": "IGR", "RNA": "RNA", "LINCRNA": "lincRNA",
+}
 #: log2(TPM + 1) cannot exceed log2(1e6 + 1) (TPM sum to a million per sample).
 MAX_LOG2_TPM = 20.0
 
@@ -62,22 +97,45 @@ def gene_symbol(column: str) -> str | None:
     return match["symbol"] if match else None
 
 
-def read_expression(path) -> pd.DataFrame:
-    """DepMap ``CCLE_expression.csv``: rows DepMap ids, columns gene symbols, log2(TPM+1).
-
-    Columns named ``SYMBOL (ENTREZ)`` become ``SYMBOL``; a symbol carried by
-    several columns is averaged.  Raises InputError when the layout differs: the first
-    column unnamed with DepMap ids (``ACH-000001``, each once), genes as columns, values
-    log2(TPM+1) (0 to 20).
-    """
-    what = "expression (CCLE_expression.csv)"
+def _columns(path, what: str) -> list[str]:
+    """A table's column names: a CSV/TSV's header, or a Parquet file's schema."""
     header = csv_header(path, what)
     if header is not None:
-        id_column = header[0]
-        gene_columns = header[1:]
-    else:  # Parquet: the reader keeps the column names
-        frame = read_table(path, what)
-        id_column, gene_columns = frame.columns[0], list(frame.columns[1:])
+        return header
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{what}: cannot parse {path}: {err}") from err
+
+
+def default_entries(flags: pd.Series, what: str, path, column: str) -> np.ndarray:
+    """Which rows a Yes/No (or True/False) column marks as the model's default entry."""
+    text = flags.astype(str).str.strip().str.lower()
+    odd = ~text.isin(_YES | _NO)
+    if odd.any():
+        raise InputError(f"{what}: {path}: column {column!r} must hold Yes or No (or True or "
+                         f"False); found {list(dict.fromkeys(flags[odd].astype(str)))[:3]}")
+    return text.isin(_YES).to_numpy()
+
+
+def read_expression(path) -> pd.DataFrame:
+    """DepMap expression: rows DepMap ids, columns gene symbols, log2(TPM+1).
+
+    19Q3's ``CCLE_expression.csv`` (and 22Q2-24Q2's protein-coding matrix, laid out
+    alike): the first column unnamed with DepMap ids (``ACH-000001``, each once), genes as
+    ``SYMBOL (ENTREZ)`` columns.  A matrix with a ``ModelID`` column is read as one row
+    per profile (:func:`_read_profile_expression`).  Columns named ``SYMBOL (ENTREZ)``
+    become ``SYMBOL``; a symbol carried by several columns is averaged.  Raises InputError
+    when the layout differs or the values are not log2(TPM+1) (0 to 20).
+    """
+    what = "expression (CCLE_expression.csv)"
+    columns = _columns(path, what)
+    if "ModelID" in columns:
+        return _read_profile_expression(path, columns)
+    header = csv_header(path, what)
+    id_column, gene_columns = columns[0], columns[1:]
     if str(id_column).strip().lower() in ("gene_id", "name", "#1.2"):
         raise InputError(
             f"{what}: {path} looks like the legacy CCLE RSEM table (genes as rows, first column "
@@ -86,25 +144,82 @@ def read_expression(path) -> pd.DataFrame:
         )
     if not (str(id_column).startswith("Unnamed") or id_column in ("", "DepMap_ID")):
         raise InputError(
-            f"{what}: {path}: expected the first column to be unnamed and hold DepMap ids, "
-            f"found a column named {id_column!r}"
+            f"{what}: {path}: expected the first column to be unnamed and hold DepMap ids "
+            f"(or a 'ModelID' column, as newer releases have), found a column named "
+            f"{id_column!r}"
         )
     symbols = [gene_symbol(str(c)) for c in gene_columns]
-    unparsed = [c for c, s in zip(gene_columns, symbols, strict=True) if s is None]
-    if unparsed:
-        raise InputError(
-            f"{what}: {path}: gene columns must look like 'SYMBOL (ENTREZ)', e.g. 'TSPAN6 (7105)'; "
-            f"{len(unparsed)} do not, e.g. {unparsed[:3]}"
-        )
+    _check_gene_columns(gene_columns, symbols, what, path,
+                        "'SYMBOL (ENTREZ)', e.g. 'TSPAN6 (7105)'")
     matrix = read_float_matrix(path, what) if header is not None else None
     if matrix is None:  # Parquet, or a cell pyarrow cannot read as a number: name it
         frame = read_table(path, what) if header is None else read_table(path, what,
                                                                           engine="pyarrow")
         frame = frame.set_index(frame.columns[0])
         frame.index = frame.index.astype(str)
-        matrix = to_numeric_matrix(frame, what, path).astype(np.float32)
+        matrix = frame
+    return _expression_matrix(matrix, symbols, what, path, "first (id) column")
+
+
+#: A gene column of a per-profile matrix may also be a bare symbol.
+_PLAIN_SYMBOL = re.compile(r"^[^\s()]+$")
+
+
+def _read_profile_expression(path, columns: list[str]) -> pd.DataFrame:
+    """DepMap's model-level expression with one row per profile: id columns first
+    (``ProfileID``, ``is_default_entry``, ``ModelID``, ...), then the genes.  Keeps each
+    model's default entry (``is_default_entry`` or ``IsDefaultEntryForModel`` Yes/True),
+    indexed by ``ModelID``; gene columns ``SYMBOL (ENTREZ)`` or bare symbols."""
+    what = "expression (DepMap matrix with a ModelID column)"
+    n_ids = 0
+    while n_ids < len(columns) and columns[n_ids] in PROFILE_COLUMNS:
+        n_ids += 1
+    ids, gene_columns = columns[:n_ids], columns[n_ids:]
+    if "ModelID" not in ids:
+        raise InputError(f"{what}: {path}: expected the id columns "
+                         f"({', '.join(sorted(PROFILE_COLUMNS))}) first and then the genes; "
+                         f"'ModelID' comes after the gene column {columns[n_ids]!r}")
+    symbols = [gene_symbol(str(c)) or (str(c) if _PLAIN_SYMBOL.match(str(c)) else None)
+               for c in gene_columns]
+    _check_gene_columns(gene_columns, symbols, what, path,
+                        "'SYMBOL (ENTREZ)' or a bare gene symbol")
+    header = csv_header(path, what)
+    matrix = read_float_matrix(path, what, text_columns=n_ids) if header is not None else None
+    if matrix is None:  # Parquet, or a cell pyarrow cannot read as a number: name it
+        frame = read_table(path, what) if header is None else read_table(
+            path, what, dtype={c: str for c in ids}, keep_default_na=False, na_values=[""])
+        frame = frame.set_index(pd.MultiIndex.from_frame(frame[ids].fillna("").astype(str)))
+        matrix = frame[gene_columns]
+    flag = next((c for c in DEFAULT_ENTRY_COLUMNS if c in ids), None)
+    keep = (default_entries(pd.Series(matrix.index.get_level_values(flag)), what, path, flag)
+            if flag else np.ones(len(matrix), dtype=bool))
+    models = pd.Index(matrix.index.get_level_values("ModelID"), dtype=object)[keep]
+    matrix = matrix.iloc[np.flatnonzero(keep)]
+    matrix.index = models.astype(str).str.strip()
+    repeated = list(dict.fromkeys(matrix.index[matrix.index.duplicated()]))
+    if flag is None and repeated:
+        raise InputError(f"{what}: {path}: models {repeated[:3]} have several rows and no column "
+                         f"({' or '.join(DEFAULT_ENTRY_COLUMNS)}) says which one stands for "
+                         "the model")
+    return _expression_matrix(matrix, symbols, what, path, "ModelID")
+
+
+def _check_gene_columns(columns: list, symbols: list, what: str, path,
+                        gene_form: str) -> None:
+    unparsed = [c for c, symbol in zip(columns, symbols, strict=True) if symbol is None]
+    if unparsed:
+        raise InputError(f"{what}: {path}: gene columns must look like {gene_form}; "
+                         f"{len(unparsed)} do not, e.g. {unparsed[:3]}")
+
+
+def _expression_matrix(matrix: pd.DataFrame, symbols: list, what: str, path,
+                       id_column: str) -> pd.DataFrame:
+    """The checks both layouts share: ids, numbers, the log2(TPM+1) range."""
+    if not all(pd.api.types.is_float_dtype(kind) for kind in matrix.dtypes):
+        matrix = to_numeric_matrix(matrix, what, path)
+    matrix = matrix.astype(np.float32, copy=False)
     matrix.index.name = "depmap_id"
-    check_ids(pd.Series(matrix.index), DEPMAP_ID, what, path, "first (id) column",
+    check_ids(pd.Series(matrix.index), DEPMAP_ID, what, path, id_column,
               "DepMap ids like 'ACH-000001'")
     check_unique_index(matrix, what, path)
     require_finite(matrix, what, path)
@@ -125,9 +240,12 @@ def read_mutations(path) -> pd.DataFrame:
 
     Columns: ``depmap_id, ccle_name, gene, variant_classification, is_deleterious``.
     Checks that ``DepMap_ID`` holds DepMap ids, ``Tumor_Sample_Barcode`` CCLE names
-    and ``isDeleterious`` True/False.
+    and ``isDeleterious`` True/False.  A table with a ``HugoSymbol`` column is read as
+    22Q2's and later ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
     """
     what = "mutations (CCLE_mutations.csv)"
+    if "HugoSymbol" in _columns(path, what):
+        return _read_somatic_mutations(path)
     frame = read_text_columns(path, what, MUTATION_COLUMNS)
     frame = frame.rename(
         columns={
@@ -159,8 +277,53 @@ def read_mutations(path) -> pd.DataFrame:
                   "is_deleterious"]].reset_index(drop=True)
 
 
+def _read_somatic_mutations(path) -> pd.DataFrame:
+    """DepMap ``OmicsSomaticMutations.csv`` (22Q2 on) as :func:`read_mutations`' table.
+
+    The model id is ``ModelID`` (``DepMap_ID`` in early releases); where the file has
+    ``IsDefaultEntryForModel``, only the variants of each model's default profile count.
+    ``VariantInfo`` classes take their MAF names (:data:`VARIANT_INFO_CLASSES`), so
+    ``preprocess.mutation_excluded_classes`` applies as written; others are kept as written
+    and named in a warning.  ``LikelyLoF`` (True/False) is the deleterious flag; without
+    it no variant counts as deleterious, and a warning says so.  No CCLE names (empty).
+    """
+    what = "mutations (OmicsSomaticMutations.csv)"
+    columns = _columns(path, what)
+    id_column = "ModelID" if "ModelID" in columns or "DepMap_ID" not in columns else "DepMap_ID"
+    optional = [c for c in ("LikelyLoF", "IsDefaultEntryForModel") if c in columns]
+    frame = read_text_columns(path, what, [*SOMATIC_MUTATION_COLUMNS, id_column, *optional])
+    if "IsDefaultEntryForModel" in optional:
+        frame = frame.loc[default_entries(frame["IsDefaultEntryForModel"], what, path,
+                                          "IsDefaultEntryForModel")]
+    out = pd.DataFrame({"depmap_id": frame[id_column].str.strip(), "ccle_name": "",
+                        "gene": frame["HugoSymbol"].str.strip(),
+                        "variant_classification": frame["VariantInfo"].str.strip()})
+    out = out.loc[out["gene"].ne("") & out["depmap_id"].ne("")]
+    check_ids(out["depmap_id"], DEPMAP_ID, what, path, id_column, "DepMap ids like 'ACH-000001'")
+    if "LikelyLoF" in optional:
+        written = frame.loc[out.index, "LikelyLoF"]
+        flags = written.str.strip().str.lower()
+        odd = ~flags.isin(["true", "false", ""])
+        if odd.any():
+            raise InputError(f"{what}: {path}: column 'LikelyLoF' must hold True or False; "
+                             f"found {list(dict.fromkeys(written[odd]))[:3]}")
+        out["is_deleterious"] = flags.eq("true")
+    else:
+        log.warning("%s: %s has no LikelyLoF column: no variant counts as deleterious "
+                    "(preprocess.mutation_deleterious_only would leave none)", what, path)
+        out["is_deleterious"] = False
+    classes = out["variant_classification"]
+    out["variant_classification"] = classes.str.upper().map(VARIANT_INFO_CLASSES).fillna(classes)
+    unknown = set(out["variant_classification"]) - MAF_CLASSES
+    if unknown:
+        log.warning("%s: VariantInfo classes without a MAF name, counted as protein-altering "
+                    "unless listed as written in preprocess.mutation_excluded_classes: %s",
+                    what, sorted(unknown)[:10])
+    return out.reset_index(drop=True)
+
+
 def read_sample_info(path) -> pd.DataFrame:
-    """DepMap ``sample_info.csv``: the CCLE-side id table.
+    """DepMap ``sample_info.csv``, or ``Model.csv`` of 22Q2 on: the CCLE-side id table.
 
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
     absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty),
@@ -168,27 +331,32 @@ def read_sample_info(path) -> pd.DataFrame:
     """
     what = "cell-line annotations (sample_info.csv)"
     frame = read_table(path, what, dtype=str, keep_default_na=False)
-    require_columns(frame, SAMPLE_INFO_COLUMNS, what, path)
-    check_ids(frame["DepMap_ID"], DEPMAP_ID, what, path, "DepMap_ID",
+    # Model.csv (22Q2 on) names the same facts otherwise: its names in messages too
+    name = dict(zip(MODEL_COLUMNS, MODEL_COLUMNS, strict=True))
+    if "ModelID" in frame.columns and "DepMap_ID" not in frame.columns:
+        what, name = "cell-line annotations (Model.csv)", MODEL_COLUMNS
+    require_columns(frame, [name[c] for c in SAMPLE_INFO_COLUMNS], what, path)
+    check_ids(frame[name["DepMap_ID"]], DEPMAP_ID, what, path, name["DepMap_ID"],
               "DepMap ids like 'ACH-000001'")
     for column in ("DepMap_ID", "CCLE Name"):
-        check_unique_values(frame[column].str.strip(), what, path, column)
-    raw = frame["COSMIC_ID"].str.strip()
+        check_unique_values(frame[name[column]].str.strip(), what, path, name[column])
+    raw = frame[name["COSMIC_ID"]].str.strip()
     cosmic = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
     bad = cosmic.isna() & raw.ne("") & ~raw.str.lower().isin(["nan", "na"])
     bad |= cosmic.notna() & (cosmic != cosmic.round())
     if bad.any():
-        raise InputError(f"{what}: {path}: column 'COSMIC_ID' must hold numeric COSMIC ids "
-                         f"(e.g. 909751 or 909751.0) or be empty; found "
+        raise InputError(f"{what}: {path}: column {name['COSMIC_ID']!r} must hold numeric "
+                         f"COSMIC ids (e.g. 909751 or 909751.0) or be empty; found "
                          f"{list(dict.fromkeys(raw[bad]))[:3]}")
+    blank = pd.Series("", index=frame.index)
     out = pd.DataFrame(
         {
-            "depmap_id": frame["DepMap_ID"],
-            "ccle_name": frame["CCLE Name"],
-            "stripped_name": frame["stripped_cell_line_name"],
+            "depmap_id": frame[name["DepMap_ID"]],
+            "ccle_name": frame[name["CCLE Name"]],
+            "stripped_name": frame[name["stripped_cell_line_name"]],
             "cosmic_id": cosmic.map(lambda v: None if pd.isna(v) else str(int(v))),
-            "lineage": frame.get("lineage", pd.Series("", index=frame.index)),
-            "sanger_model_id": frame.get("Sanger_model_ID", pd.Series("", index=frame.index)),
+            "lineage": frame.get(name["lineage"], blank),
+            "sanger_model_id": frame.get(name["Sanger_model_ID"], blank),
         }
     )
     return out.replace({"": None})
