@@ -174,3 +174,17 @@ def test_model_csv_is_checked_under_its_own_column_names(both_releases, tmp_path
     model.assign(COSMICID="ten").to_csv(tmp_path / "Model.csv", index=False)
     with pytest.raises(InputError, match="column 'COSMICID' must hold numeric COSMIC ids"):
         depmap.read_sample_info(tmp_path / "Model.csv")
+
+
+def test_predict_reads_a_newer_release_folder_as_the_19q3_one(both_releases, tmp_path):
+    from modrp.predict import read_new_profiles
+
+    raw19, raw25 = both_releases
+    before, after = read_new_profiles(str(raw19)), read_new_profiles(str(raw25))
+    assert set(after) == set(before) == {"exp", "mut", "cnv", "rppa", "metabolites"}
+    for omic, matrix in before.items():  # RPPA and metabolomics mapped through Model.csv
+        pd.testing.assert_frame_equal(after[omic].sort_index(), matrix.sort_index())
+    assert after["rppa"].index.str.startswith("ACH-").mean() > 0.9
+    with pytest.raises(InputError, match="two cell-line tables given: .*Model.csv and "
+                                         ".*sample_info.csv"):
+        read_new_profiles([str(raw25), str(raw19 / "sample_info.csv")])

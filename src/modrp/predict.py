@@ -63,6 +63,13 @@ REAL_FILES = {
     "metabolites": "CCLE_metabolomics_20190502.csv",
 }
 SAMPLE_INFO = "sample_info.csv"
+#: The names of DepMap's files from 22Q2 on, read by the same parsers.
+NEWER_REAL_FILES = {
+    "exp": ("OmicsExpressionProteinCodingGenesTPMLogp1.csv",
+            "OmicsExpressionTPMLogp1HumanProteinCodingGenes.csv"),
+    "mut": ("OmicsSomaticMutations.csv",),
+}
+MODEL_TABLE = "Model.csv"
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".parquet", ".csv.gz", ".tsv.gz", ".txt.gz")
 
 
@@ -746,14 +753,17 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
     - a file named ``<omic>.<csv|tsv|txt|parquet>``: a custom matrix (rows cell lines,
       first column the id, other columns features; NaN allowed, filled at prediction);
     - a real source file by its name (``CCLE_expression.csv``, ``CCLE_mutations.csv``,
-      ``Gene_level_CN.xlsx``, ``CCLE_RPPA_20181003.csv``, ``CCLE_metabolomics_20190502.csv``);
-    - a directory: every file of the two kinds above inside it, plus ``sample_info.csv``.
+      ``Gene_level_CN.xlsx``, ``CCLE_RPPA_20181003.csv``, ``CCLE_metabolomics_20190502.csv``,
+      or DepMap's newer names of :data:`NEWER_REAL_FILES`);
+    - a directory: every file of the two kinds above inside it, plus ``sample_info.csv``
+      or ``Model.csv``.
 
     Real files are parsed by :mod:`modrp.sources` and encoded as preprocessing encodes
     them (``preprocess``: the model's ``config.preprocess``; schema defaults when None):
     mutation classes in ``mutation_excluded_classes`` do not count, CNV is the alteration
     state with unknown copy number neutral, RPPA one feature per antibody, metabolites
     as measured.  Their ids become DepMap ids (``ACH-...``) through ``sample_info.csv``
+    or ``Model.csv``
     (a directory's own, or one given as an item) where it knows them; a line it does not
     know keeps the file's own id (CCLE name for RPPA and metabolomics, COSMIC id for
     copy number), so it meets the other omics only if they use that id too.
@@ -770,6 +780,13 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
             earlier = custom.get(omic) or real.get(omic)
             raise InputError(f"omic {omic!r} is given twice: {earlier} and {path}")
         target[omic] = path
+
+    def set_sample_info(path: Path):
+        nonlocal sample_info
+        if sample_info is not None and sample_info != path:
+            raise InputError(f"two cell-line tables given: {sample_info} and {path}; give "
+                             f"one ({SAMPLE_INFO} or {MODEL_TABLE})")
+        sample_info = path
 
     for item in items:
         text = str(item)
@@ -792,7 +809,7 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                     continue
                 found = True
                 if kind == ("sample_info", None):
-                    sample_info = child
+                    set_sample_info(child)
                 else:
                     add(custom if kind[0] == "custom" else real, kind[1], child)
             if not found:
@@ -813,7 +830,7 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                              "omic=path, or use a source file name such as "
                              f"{REAL_FILES['exp']}")
         if kind == ("sample_info", None):
-            sample_info = path
+            set_sample_info(path)
         else:
             add(custom if kind[0] == "custom" else real, kind[1], path)
 
@@ -826,9 +843,9 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
 def _classify(path: Path):
     name = path.name
     for omic, real_name in REAL_FILES.items():
-        if name == real_name:
+        if name == real_name or name in NEWER_REAL_FILES.get(omic, ()):
             return ("real", omic)
-    if name == SAMPLE_INFO:
+    if name in (SAMPLE_INFO, MODEL_TABLE):
         return ("sample_info", None)
     lower = name.lower()
     for suffix in _TABLE_SUFFIXES:
