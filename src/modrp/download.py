@@ -84,27 +84,55 @@ class Expected:
             if head.startswith(self.magic):
                 return None
             return f"expected a file starting with the bytes {self.magic!r}, found {head[:8]!r}"
-        line = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
-        text = line.decode("utf-8", errors="replace")
+        text = _first_line(head)
         separator = "\t" if "\t" in text else ","
         fields = [f.strip().strip('"') for f in text.split(separator)]
         found = f"found the first line {text[:80]!r}"
         if self.first_field is not None and (len(fields) < 2 or fields[0] != self.first_field):
-            what = "an unnamed first column" if self.first_field == "" else \
-                f"a first column named {self.first_field!r}"
-            return f"expected a header line with {what}, {found}"
+            return f"expected a header line with {self.wanted()}, {found}"
         if self.has_field is not None and self.has_field not in fields:
-            return f"expected a header line with a column {self.has_field!r}, {found}"
+            return f"expected a header line with {self.wanted()}, {found}"
         return None
+
+    def wanted(self) -> str:
+        """What the header line must hold, in words."""
+        if self.first_field is not None:
+            return "an unnamed first column" if self.first_field == "" else \
+                f"a first column named {self.first_field!r}"
+        return f"a column {self.has_field!r}"
+
+
+def _first_line(head: bytes) -> str:
+    line = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
+    return line.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class EitherLayout:
+    """A file that has two layouts: the 19Q3 release's, or that of DepMap's releases from
+    22Q2 on (``newer``)."""
+
+    older: Expected
+    newer: Expected
+
+    def problem(self, head: bytes) -> str | None:
+        if self.older.problem(head) is None or self.newer.problem(head) is None:
+            return None
+        return (f"expected a header line with {self.older.wanted()} (or, in DepMap's "
+                f"releases from 22Q2 on, {self.newer.wanted()}), found the first line "
+                f"{_first_line(head)[:80]!r}")
 
 
 XLSX = Expected(magic=b"PK\x03\x04")  # an .xlsx workbook is a zip archive
 
 #: Per file key of ``data.files``: the start of the real source file.
-EXPECTED_START: dict[str, Expected] = {
-    "expression": Expected(first_field=""),  # DepMap ids in an unnamed first column
-    "mutations": Expected(first_field="Hugo_Symbol"),
-    "sample_info": Expected(first_field="DepMap_ID"),
+EXPECTED_START: dict[str, Expected | EitherLayout] = {
+    # DepMap ids in an unnamed first column, or a ModelID column (one row per profile)
+    "expression": EitherLayout(Expected(first_field=""), Expected(has_field="ModelID")),
+    "mutations": EitherLayout(Expected(first_field="Hugo_Symbol"),
+                              Expected(has_field="HugoSymbol")),
+    "sample_info": EitherLayout(Expected(first_field="DepMap_ID"),
+                                Expected(has_field="ModelID")),
     "rppa": Expected(first_field=""),  # CCLE names in an unnamed first column
     "rppa_antibodies": Expected(first_field="Antibody_Name"),
     "metabolomics": Expected(first_field="CCLE_ID"),
@@ -116,7 +144,7 @@ EXPECTED_START: dict[str, Expected] = {
 }
 
 
-def expected_start(key: str | None, name: str) -> Expected | None:
+def expected_start(key: str | None, name: str) -> Expected | EitherLayout | None:
     """The content expectation of file key ``key``; any ``.xlsx`` must at least be a zip."""
     if key in EXPECTED_START:
         return EXPECTED_START[key]
@@ -296,7 +324,7 @@ def _read(response, timeout: float) -> Iterator[bytes]:
         yield chunk
 
 
-def _content_problem(head: bytes, expected: Expected | None) -> str | None:
+def _content_problem(head: bytes, expected: Expected | EitherLayout | None) -> str | None:
     if not head:
         return "the server sent an empty body"
     if sniff_html(Path(), head=head[:512]):  # with head given, no path is read
@@ -304,7 +332,8 @@ def _content_problem(head: bytes, expected: Expected | None) -> str | None:
     return expected.problem(head) if expected else None
 
 
-def _transfer(url: str, dest: Path, expected: Expected | None, timeout: float) -> None:
+def _transfer(url: str, dest: Path, expected: Expected | EitherLayout | None,
+              timeout: float) -> None:
     """One request: append to (or restart) the partial file until the body ends.
 
     Returns when the partial file holds as many bytes as the server announced;
@@ -362,7 +391,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _fetch_from(url: str, dest: Path, expected: Expected | None, sha256: str | None,
+def _fetch_from(url: str, dest: Path, expected: Expected | EitherLayout | None, sha256: str | None,
                 timeout: float, retries: int, backoff: float) -> str:
     """Bring ``url`` into the partial file of ``dest`` and check it; return its sha256."""
     part = partial_path(dest)
