@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
-from modrp.io import read_table
+from modrp.io import read_table, require_file
 from modrp.sources._common import (
     CCLE_NAME,
     DEPMAP_ID,
@@ -98,16 +98,22 @@ def gene_symbol(column: str) -> str | None:
 
 
 def _columns(path, what: str) -> list[str]:
-    """A table's column names: a CSV/TSV's header, or a Parquet file's schema."""
+    """A table's column names: a CSV/TSV's header, or those pandas reads from a Parquet
+    file (its schema less the columns that hold a pandas index)."""
     header = csv_header(path, what)
     if header is not None:
         return header
+    if not str(path).lower().endswith(".parquet"):
+        return list(read_table(path, what).columns)  # says which suffixes it reads
     import pyarrow.parquet as pq
 
     try:
-        return list(pq.read_schema(path).names)
+        schema = pq.read_schema(require_file(path, what))
     except (OSError, ValueError) as err:
         raise InputError(f"{what}: cannot parse {path}: {err}") from err
+    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", [])
+             if isinstance(c, str)}
+    return [name for name in schema.names if name not in index]
 
 
 def default_entries(flags: pd.Series, what: str, path, column: str) -> np.ndarray:
