@@ -24,18 +24,24 @@ from modrp.splits import make_folds, validation_lines
 from modrp.train import (
     Adam,
     Batch,
+    FitSettings,
     ReadsInput,
     Standardization,
     evaluate,
+    fit,
+    fold_lines,
     fuse_combination,
+    fusion_fit_and_stop_lines,
     fusion_holdout,
     fusion_settings,
     job_seed,
     load_checkpoint,
     load_subnetwork,
+    long_predictions,
     masked_mse,
     pretrain_subnetwork,
     resolve_device,
+    training_drug_means,
 )
 
 N_LINES, N_DRUGS = 90, 4
@@ -259,6 +265,37 @@ def test_the_fusion_learns_from_the_validation_lines_only(clean_run, tmp_path):
     assert not all(torch.equal(clean[key], fusions["validation"][key]) for key in clean)
 
 
+def test_the_fusion_stop_lines_stop_it_and_train_nothing(clean_run, tmp_path):
+    """Of the validation lines, the fit lines train the fusion and the stop lines only
+    decide when it stops: shifting the stop lines' responses leaves every epoch's fit
+    (its MSE on the fit lines) as it was and raises the MSE it stops on."""
+    root, metas = clean_run
+    cfg = config()
+    response = pd.read_parquet(root / "data" / "response.parquet")
+    folds = pd.read_parquet(root / "splits" / "r0.parquet")
+    lines = fold_lines(response.index, folds, 0, cfg["train"]["validation_fraction"],
+                       cfg["cv"]["seed"])
+    fit_on, stop_on = fusion_fit_and_stop_lines(lines.validation, cfg, 0, 0, "test fusion")
+    assert (len(fit_on), len(stop_on)) == (metas["fusion"]["n_fit"], metas["fusion"]["n_stop"])
+    clean = pd.read_parquet(root / "fusion" / "history.parquet")
+    histories = {}
+    for name, shifted in (("stop", stop_on), ("fit", fit_on)):
+        data = tmp_path / name / "data"
+        shutil.copytree(root / "data", data)
+        altered = response.copy()
+        altered.loc[shifted] += 7.0
+        altered.to_parquet(data / "response.parquet")
+        fuse_combination(["exp", "mut"], {o: root / "single" / o / "model.pt" for o in
+                                          ("exp", "mut")}, {"mut": root / "graph" / "mut.npz"},
+                         data, root / "splits" / "r0.parquet", 0, cfg, tmp_path / name / "fusion")
+        histories[name] = pd.read_parquet(tmp_path / name / "fusion" / "history.parquet")
+    epochs = min(len(clean), len(histories["stop"]))  # the stop may come at another epoch
+    assert epochs > 1
+    assert histories["stop"]["train_mse"][:epochs].tolist() == clean["train_mse"][:epochs].tolist()
+    assert (histories["stop"]["validation_mse"][:epochs] > clean["validation_mse"][:epochs]).all()
+    assert histories["fit"]["train_mse"].iloc[0] > clean["train_mse"].iloc[0]
+
+
 def test_paper_protocol_audit_trains_on_the_test_lines(clean_run, tmp_path):
     """The audit's leak is real: under protocol="paper" the test fold's values reach the
     subnetworks' weights, and the fusion records which protocol its subnetworks had."""
@@ -418,6 +455,77 @@ def test_masked_mse_ignores_missing_pairs():
     loss = masked_mse(predicted, observed, torch.zeros_like(measured))
     loss.backward()
     assert loss.item() == 0.0 and torch.equal(predicted.grad, torch.zeros_like(predicted))
+
+
+def test_a_batch_masks_the_missing_responses_and_zeroes_them():
+    batch = Batch.from_arrays({"x": np.zeros((2, 1))},
+                              np.array([[1.0, np.nan], [np.nan, 2.0]]), torch.device("cpu"))
+    assert batch.measured.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert batch.observed.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+
+
+def test_drug_means_average_the_measured_lines_only():
+    response = pd.DataFrame({"d1": [1.0, np.nan, 3.0], "d2": [np.nan, np.nan, -2.0]})
+    assert training_drug_means(response, "test").tolist() == [2.0, -2.0]
+
+
+def test_long_predictions_pair_each_value_with_its_line_and_drug():
+    observed = pd.DataFrame([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]], index=["a", "b"],
+                            columns=["x", "y", "z"])
+    # rows follow the lines given, columns the drugs given: (b, z) = 1, (b, x) = 2, ...
+    predicted = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
+    frame = long_predictions(["b", "a"], ["z", "x", "y"], observed, predicted, fold=2, repeat=1)
+    assert frame[["cell_line", "drug", "observed", "predicted"]].values.tolist() == [
+        ["b", "z", 6.0, 1.0], ["b", "x", 4.0, 2.0], ["b", "y", 5.0, 3.0],
+        ["a", "z", 3.0, 4.0], ["a", "x", 1.0, 5.0]]  # (a, y) was not measured
+    assert set(frame["fold"]) == {2} and set(frame["repeat"]) == {1}
+
+
+class InputsSeen(torch.nn.Module):
+    """A linear layer that records the input values of each batch it trains on."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(1, 1)
+        self.batches = []
+
+    def forward(self, x):
+        if self.training:
+            self.batches.append(x[:, 0].round().long().tolist())
+        return self.linear(x)
+
+
+def training_batches(seed: int) -> list[list[int]]:
+    """The batches of lines (0-9, as their input) two epochs of fit train on."""
+    layer = InputsSeen()
+    lines = Batch.from_arrays({"x": np.arange(10.0)[:, None]}, np.zeros((10, 1)),
+                              torch.device("cpu"))
+    fit(ReadsInput(layer, "x"), lines, lines,
+        FitSettings(max_epochs=2, patience=5, batch_size=3, seed=seed, log_every=0))
+    return layer.batches
+
+
+def test_each_epoch_trains_on_every_line_once_in_a_new_seeded_order():
+    batches = training_batches(seed=0)
+    assert [len(batch) for batch in batches] == [3, 3, 3, 1] * 2
+    first, second = sum(batches[:4], []), sum(batches[4:], [])
+    assert sorted(first) == sorted(second) == list(range(10))
+    assert first != second
+    assert training_batches(seed=0) == batches
+    assert sum(training_batches(seed=1)[:4], []) != first
+
+
+def test_an_epochs_training_mse_pools_its_measured_pairs():
+    # at lr 0 the model stays as it is, so the epoch's MSE is its MSE on all the lines;
+    # the batches measure 1 to 6 pairs each, so an average of their MSEs would differ
+    response = np.array([[1, 2], [np.nan, 3], [np.nan, np.nan], [4, 5], [6, np.nan], [0, 1],
+                         [2, 2]])
+    lines = Batch.from_arrays({"x": np.arange(7.0)[:, None]}, response, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = ReadsInput(torch.nn.Linear(1, 2), "x")
+    history = fit(model, lines, lines,
+                  FitSettings(lr=0.0, max_epochs=1, patience=5, batch_size=3, log_every=0))
+    assert history["train_mse"].iloc[0] == pytest.approx(evaluate(model, lines), rel=1e-6)
 
 
 def test_standardization_fit_on_given_rows_only():

@@ -361,6 +361,18 @@ def fusion_holdout(lines: list[str], fraction: float, rng: np.random.Generator,
     return [c for c in lines if c not in stop], [c for c in lines if c in stop]
 
 
+def fusion_fit_and_stop_lines(validation: list[str], config: dict, repeat: int, fold: int,
+                              what: str) -> tuple[list[str], list[str]]:
+    """The fold's validation lines a fusion is fit on, and those that stop it early
+    (:func:`fusion_holdout` at ``fusion.holdout_fraction``), drawn from a stream seeded by
+    the repeat and the fold alone: the same split for every combination and layer that
+    has these lines."""
+    from modrp.splits import repeat_seed
+
+    rng = np.random.default_rng([repeat_seed(config["cv"]["seed"], repeat), fold, 7])
+    return fusion_holdout(validation, config["fusion"]["holdout_fraction"], rng, what)
+
+
 @dataclass
 class FoldLines:
     """The cell lines of one (repeat, fold) for one model: train, validation, test."""
@@ -553,7 +565,6 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
     ``attention.parquet``.
     """
     from modrp.model import AttentionFusion, ConcatenationModel, FusionModel
-    from modrp.splits import repeat_seed
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     fold = int(fold)
@@ -582,9 +593,8 @@ def fuse_combination(combination: list[str], subnetwork_paths: dict[str, Path],
         available = available.intersection(matrix.index)
     lines = fold_lines(available, folds, fold, train_cfg["validation_fraction"],
                        config["cv"]["seed"])
-    rng = np.random.default_rng([repeat_seed(config["cv"]["seed"], repeat), fold, 7])
-    fit_lines, stop_lines = fusion_holdout(
-        lines.validation, fusion_cfg["holdout_fraction"], rng,
+    fit_lines, stop_lines = fusion_fit_and_stop_lines(
+        lines.validation, config, repeat, fold,
         f"{layer} fusion {'-'.join(combination)}, repeat {repeat}, fold {fold}")
 
     seed = job_seed(config["cv"]["seed"], layer, "-".join(combination), repeat, fold)
