@@ -24,6 +24,8 @@ def test_each_line_in_exactly_one_balanced_fold():
     assert folds["cell_line"].is_unique
     assert sorted(folds["fold"].value_counts().tolist()) == [10, 10, 11]
     assert (folds["repeat"] == 0).all()
+    # as many lines as folds: one line each (leave one out), not an error
+    assert sorted(make_folds(lines(3), CV, repeat=0)["fold"]) == [0, 1, 2]
 
 
 def test_seeded_and_repeats_differ():
@@ -96,5 +98,7 @@ def test_validation_lines_come_from_training_folds_and_are_seeded():
     val = validation_lines(folds, fold=1, fraction=0.2, seed=0)
     test = set(folds.loc[folds["fold"] == 1, "cell_line"])
     assert len(val) == 8 and not val & test
+    # the share is rounded, not cut: 0.19 of 40 training lines is 7.6, so 8
+    assert len(validation_lines(folds, fold=1, fraction=0.19, seed=0)) == 8
     assert val == validation_lines(folds, fold=1, fraction=0.2, seed=0)
     assert val != validation_lines(folds, fold=2, fraction=0.2, seed=0)
