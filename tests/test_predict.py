@@ -236,8 +236,8 @@ def test_values_far_outside_the_training_data_are_warned_about(study):
     model = load_final_model(root / "results" / "final")
     omics = study_omics(root)
     _, clean = predict_with_report(model, omics)
-    assert all(c["lines_far_from_training"] == c["values_far_from_training"] == 0
-               for c in clean["omics"].values())
+    assert all(c["lines_far_from_training"] == c["values_far_from_training"]
+               == c["lines_off_scale"] == 0 for c in clean["omics"].values())
     assert not any("WARNING" in line for line in report_lines(model, clean))
     unlogged = omics["exp"].copy()
     unlogged.iloc[:4] = 2.0 ** unlogged.iloc[:4] - 1
@@ -251,8 +251,25 @@ def test_values_far_outside_the_training_data_are_warned_about(study):
     assert exp["lines_far_from_training"] == 4
     assert exp["far_line_examples"][0].startswith(f"{omics['exp'].index[0]} (median |z| ")
     assert mut["lines_far_from_training"] == 0 and mut["values_far_from_training"] == 1
+    assert exp["lines_off_scale"] == 4  # TPM: a slope of 10 and more on the training means
     warnings = [line for line in report_lines(model, report) if "WARNING" in line]
-    assert len(warnings) == 3 and "4 line(s) lie far outside" in warnings[0]
+    assert len(warnings) == 4 and "4 line(s) lie far outside" in warnings[0]
+    assert "exp: 4 line(s) on another scale than the training data" in warnings[1]
+
+    # natural logs where the model was trained on log2: close enough to the training data
+    # for the far-line check, but each line's slope on the training means is ln 2 times
+    # its own, below the range of the model's lines (recorded when it was trained)
+    low, high = model.meta["omics"]["exp"]["scale_slopes"]
+    assert 0.85 < low < 1 < high < 1.2
+    assert model.meta["omics"]["mut"]["scale_slopes"] is None  # 0/1 means do not spread
+    natural = omics["exp"] * np.log(2.0)
+    predicted, report = predict_with_report(model, {**omics, "exp": natural})
+    exp = report["omics"]["exp"]
+    assert exp["lines_far_from_training"] == 0
+    assert exp["lines_off_scale"] == len(predicted) > 30
+    assert re.fullmatch(r"\S+ \(slope 0\.[67]\d\)", exp["off_scale_examples"][0])
+    warning = [line for line in report_lines(model, report) if "WARNING" in line]
+    assert len(warning) == 1 and f"own lines have slopes {low / 1.1:.2f}-" in warning[0]
 
     # expression standardized per gene (z-scores) instead of log2(TPM + 1): every line
     zscored = (omics["exp"] - omics["exp"].mean()) / omics["exp"].std()

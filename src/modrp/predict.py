@@ -199,10 +199,14 @@ def train_final_model(combination: list[str], data_dir: Path, graph_dir: Path, c
             save_checkpoint(staging / checkpoint, model, meta, standardization)
             write_parquet(history, staging / f"history_{omic}.parquet")
             subnetworks[omic] = model
+            slopes = scale_slopes(matrix.loc[lines, features], standardization)
             omics_meta[omic] = {
                 "embedding": embedding, "features": features, "n_features": len(features),
                 "checkpoint": checkpoint, "graph": graph_file, "n_train": len(train),
                 "n_validation": len(validation), "best_epoch": best_epoch, "seed": seed,
+                # the range of its lines' slopes on the training means (see _off_scale)
+                "scale_slopes": None if slopes is None else
+                [round(float(slopes.min()), 4), round(float(slopes.max()), 4)],
                 "scaler": standardization,
             }
 
@@ -671,6 +675,8 @@ def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: fl
     values = model.scalers[omic].transform(aligned)
     values[nan] = 0.0  # the training mean, standardized
     counts.update(_far_from_training(values, matrix.index, far_value_z(model, omic)))
+    counts.update(_off_scale(aligned, model.scalers[omic], matrix.index,
+                             model.meta["omics"][omic].get("scale_slopes")))
     return values.astype(np.float32), counts
 
 
@@ -709,6 +715,53 @@ def _far_from_training(z: np.ndarray, lines: pd.Index, value_z: float) -> dict:
             "far_line_examples": [f"{lines[i]} (median |z| {median[i]:.1f})" for i in far[:3]],
             "values_far_from_training": int((magnitude > value_z).sum()),
             "far_value_z": round(value_z, 1)}
+
+
+#: An omic whose training means spread across its features by at least this many median
+#: per-feature standard deviations shows the scale of a line's values: regressed on the
+#: features' training means, the values of a line in the training data's units have a
+#: slope near 1.  Expression, where each gene has a level of its own, spreads 1.5 on the
+#: demo and metabolites 1.7; mutations, copy number and RPPA 0.1-0.5, where the slope
+#: says nothing.
+SCALE_SPREAD = 1.0
+#: A new line is reported as on another scale when its slope lies outside the range of
+#: the final model's own lines' slopes (``scale_slopes`` in model.json) widened by this
+#: factor.  On the demo's final model its own lines span 0.94-1.05 (expression) and
+#: 0.77-1.16 (metabolites, 50 features), 300 new demo lines 0.94-1.05 and 0.77-1.23 (none
+#: reported; 1 at a factor of 1.05); the same expression as natural logs, where the model
+#: was trained on log2, gives 0.65-0.73 (a median |z| of only 1.1-1.3, which the far-line
+#: check cannot tell from ordinary lines), as log10 0.28-0.32, standardized per gene ~0.
+SCALE_MARGIN = 1.10
+
+
+def scale_slopes(raw: pd.DataFrame, scaler) -> np.ndarray | None:
+    """Per line of ``raw`` (lines x the scaler's features, NaN where not given), the slope
+    of its values regressed on the features' training means, over the features it gives;
+    None for an omic whose means do not spread enough to tell (:data:`SCALE_SPREAD`)."""
+    mean = np.asarray(scaler.mean, dtype=np.float64)
+    if len(mean) < 10 or mean.std() < SCALE_SPREAD * np.median(
+            np.asarray(scaler.scale, dtype=np.float64)):
+        return None
+    values = raw.to_numpy(dtype=np.float64)
+    means = np.where(np.isnan(values), np.nan, mean)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = means - np.nanmean(means, axis=1, keepdims=True)
+        return (np.nansum((values - np.nanmean(values, axis=1, keepdims=True)) * centred,
+                          axis=1) / np.nansum(centred ** 2, axis=1))
+
+
+def _off_scale(raw: pd.DataFrame, scaler, lines: pd.Index, trained: list | None) -> dict:
+    """Lines whose :func:`scale_slopes` lie outside ``trained`` (the model's own lines'
+    range) widened by :data:`SCALE_MARGIN`; none where the model recorded no range."""
+    slopes = scale_slopes(raw, scaler) if trained else None
+    if slopes is None:
+        return {"lines_off_scale": 0, "off_scale_examples": [], "scale_range": None}
+    low, high = trained[0] / SCALE_MARGIN, trained[1] * SCALE_MARGIN
+    with np.errstate(invalid="ignore"):
+        off = np.flatnonzero((slopes < low) | (slopes > high))
+    return {"lines_off_scale": int(len(off)),
+            "off_scale_examples": [f"{lines[i]} (slope {slopes[i]:.2f})" for i in off[:3]],
+            "scale_range": [round(float(low), 2), round(float(high), 2)]}
 
 
 @torch.no_grad()
@@ -959,6 +1012,15 @@ def report_lines(model: FinalModel, report: dict) -> list[str]:
                 f"training data (median |z| over the features > {FAR_MEDIAN_Z:g}, e.g. "
                 f"{', '.join(c['far_line_examples'])}): check that the values are in the "
                 "training data's units and scale; their predictions are not to be trusted")
+        if c.get("lines_off_scale"):
+            lines.append(
+                f"  WARNING {omic}: {c['lines_off_scale']} line(s) on another scale than the "
+                "training data: regressed on the features' training means, the model's own "
+                f"lines have slopes {c['scale_range'][0]:.2f}-{c['scale_range'][1]:.2f} "
+                "(widened by 10%), these "
+                f"{', '.join(c['off_scale_examples'])} (values in natural logs where the "
+                "model was trained on log2 give 0.69 times their own, log10 0.30): check the "
+                "units; their predictions are not to be trusted")
         if c["values_far_from_training"]:
             lines.append(
                 f"  WARNING {omic}: {c['values_far_from_training']} value(s) more than "
