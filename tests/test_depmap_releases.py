@@ -1,9 +1,10 @@
-"""DepMap's 22Q2-and-later files (Model.csv, OmicsSomaticMutations.csv, the per-profile
+"""DepMap's newer files (Model.csv, OmicsSomaticMutations.csv, the per-profile
 expression matrix) read as the 19Q3 ones: the same demo lines written both ways give the
 same study data."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -28,7 +29,7 @@ VARIANT_INFO = {"Missense_Mutation": "MISSENSE", "Nonsense_Mutation": "NONSENSE"
 
 
 def write_newer_release(raw19, out, rng) -> None:
-    """The demo's DepMap files in the 22Q2+ layouts, beside copies of its other files.
+    """The demo's DepMap files in the newer layouts, beside copies of its other files.
 
     Three models get a second, non-default profile whose expression and variants differ:
     they must not be read.  Two models of no CCLE line (empty CCLEName, no COSMIC id) are
@@ -188,3 +189,61 @@ def test_predict_reads_a_newer_release_folder_as_the_19q3_one(both_releases, tmp
     with pytest.raises(InputError, match="two cell-line tables given: .*Model.csv and "
                                          ".*sample_info.csv"):
         read_new_profiles([str(raw25), str(raw19 / "sample_info.csv")])
+
+
+def test_per_profile_layouts_met_in_the_wild_read_alike(both_releases, tmp_path):
+    """ModelID as the only id column, a row index written before the ids, a byte-order
+    mark: the same matrix; a repeated gene column with a cell that is not a number is
+    named, not read past."""
+    raw19, raw25 = both_releases
+    expected = depmap.read_expression(raw19 / "CCLE_expression.csv").sort_index()
+    table = pd.read_csv(raw25 / NEWER["expression"])
+    default = table[table["is_default_entry"] == "Yes"].drop(columns=["ProfileID",
+                                                                       "is_default_entry"])
+    default.to_csv(tmp_path / "model_only.csv", index=False)
+    table.to_csv(tmp_path / "row_index.csv")  # a first column with an empty header
+    table.to_csv(tmp_path / "bom.csv", index=False, encoding="utf-8-sig")
+    for name in ("model_only.csv", "row_index.csv", "bom.csv"):
+        pd.testing.assert_frame_equal(depmap.read_expression(tmp_path / name).sort_index(),
+                                      expected)
+    gene = table.columns[5]
+    repeated = pd.concat([table, table[[gene]]], axis=1).astype(object)
+    repeated.iloc[4, -1] = "high"
+    repeated.to_csv(tmp_path / "repeated.csv", index=False)
+    with pytest.raises(InputError, match=r"non-numeric value 'high' at row .* column "
+                                         + re.escape(repr(gene))):
+        depmap.read_expression(tmp_path / "repeated.csv")
+
+
+def test_somatic_mutations_of_several_profiles_need_a_default_flag(both_releases, tmp_path,
+                                                                   caplog):
+    _, raw25 = both_releases
+    table = pd.read_csv(raw25 / NEWER["mutations"], dtype=str, keep_default_na=False)
+    doubled = table[table["IsDefaultEntryForModel"] == "No"]["ModelID"].iloc[0]
+    table.loc[table["IsDefaultEntryForModel"] == "No", "SequencingID"] = "CDS-000002"
+    table.drop(columns="IsDefaultEntryForModel").to_csv(tmp_path / "no_flag.csv", index=False)
+    with pytest.raises(InputError, match=rf"models \[.*'{doubled}'.*\] have variants of several "
+                                         r"profiles \(SequencingID\) and no column "
+                                         "IsDefaultEntryForModel"):
+        depmap.read_mutations(tmp_path / "no_flag.csv")
+    # VEP's consequence terms and Funcotator's lincRNA class read under their MAF names
+    few = table[table["IsDefaultEntryForModel"] == "Yes"].head(4).copy()
+    few["VariantInfo"] = ["synonymous_variant", "missense_variant&splice_region_variant",
+                          "LINCRNA", "3_prime_UTR_variant"]
+    few.to_csv(tmp_path / "terms.csv", index=False)
+    with caplog.at_level("WARNING", logger="modrp.sources.depmap"):
+        read = depmap.read_mutations(tmp_path / "terms.csv")
+    assert read["variant_classification"].tolist() == ["Silent", "Missense_Mutation",
+                                                       "lincRNA", "3'UTR"]
+    assert "without a MAF name" not in caplog.text
+
+
+def test_model_csv_with_a_depmap_id_column_too_and_as_parquet(both_releases, tmp_path):
+    _, raw25 = both_releases
+    model = pd.read_csv(raw25 / NEWER["sample_info"], dtype=str, keep_default_na=False)
+    expected = depmap.read_sample_info(raw25 / NEWER["sample_info"])
+    model.assign(DepMap_ID=model["ModelID"]).to_csv(tmp_path / "Model.csv", index=False)
+    pd.testing.assert_frame_equal(depmap.read_sample_info(tmp_path / "Model.csv"), expected)
+    typed = model.assign(COSMICID=pd.to_numeric(model["COSMICID"].replace("", None)))
+    typed.to_parquet(tmp_path / "Model.parquet", index=False)
+    pd.testing.assert_frame_equal(depmap.read_sample_info(tmp_path / "Model.parquet"), expected)

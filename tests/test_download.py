@@ -169,10 +169,11 @@ def test_empty_body_never_becomes_an_input(httpserver, tmp_path):
 
 @pytest.mark.parametrize(("key", "body", "message"), [
     ("mutations", b"Gene,Entrez_Gene_Id\nTP53,7157\n",
-     r"first column named 'Hugo_Symbol' \(or, in DepMap's releases from 22Q2 on, a column "
+     r"first column named 'Hugo_Symbol' \(or, in DepMap's newer releases, a column "
      "'HugoSymbol'\\)"),
     ("expression", b"DepMap_ID,TSPAN6 (7105)\nACH-000001,1.0\n", "unnamed first column"),
-    ("sample_info", b"CellLineName,CCLEName\nA549,A549_LUNG\n", "a column 'ModelID'"),
+    ("sample_info", b"ModelID,CellLineName,CCLEName\nACH-000001,A549,A549_LUNG\n",
+     "a column 'COSMICID'"),
     ("compounds", b"ID,DRUG_NAME\n1,Erlotinib\n", "column 'DRUG_ID'"),
     ("dose_response", b"DATASET,COSMIC_ID\nGDSC2,1\n", r"starting with the bytes b'PK\\x03\\x04'"),
 ])
@@ -187,10 +188,10 @@ def test_wrong_header_never_becomes_an_input(httpserver, tmp_path, key, body, me
     ("expression", b",TSPAN6 (7105),TNMD (64102)\nACH-000001,1.0,2.0\n"),
     ("rppa", b'"",14-3-3_beta\nDMS53_LUNG,0.1\n'),
     ("mutations", b"\xef\xbb\xbfHugo_Symbol,Entrez_Gene_Id\nTP53,7157\n"),
-    # DepMap's layouts from 22Q2 on
+    # DepMap's newer layouts
     ("mutations", b"Chrom,Pos,HugoSymbol,VariantInfo,ModelID\nchr1,10,TP53,SILENT,ACH-000001\n"),
     ("expression", b"ProfileID,is_default_entry,ModelID,TSPAN6 (7105)\nPR-1,Yes,ACH-000001,1\n"),
-    ("sample_info", b"ModelID,PatientID,CellLineName\nACH-000001,PT-1,A549\n"),
+    ("sample_info", b"ModelID,PatientID,CellLineName,COSMICID\nACH-000001,PT-1,A549,905949\n"),
     ("interactome", b"Uniprot_A\tUniprot_B\tGene_A\tGene_B\nP1\tP2\tA\tB\n"),
     ("compounds", b"DRUG_ID,SCREENING_SITE,DRUG_NAME\n1,MGH,Erlotinib\n"),
     ("cell_line_details", b"PK\x03\x04rest of a zip"),

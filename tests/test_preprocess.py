@@ -161,6 +161,12 @@ def test_a_name_shared_by_two_ccle_lines_matches_neither(caplog):
     counts = matching_summary(match_ccle_lines(info, gdsc))
     assert counts["unmatched"]["name_shared_by_several_ccle_lines"] == 2
     assert counts["matched_by_name"] == 1
+    # a model of a newer release without a CCLE name is named by its DepMap id
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        map_ccle_lines(_info(("ACH-1", "PC37_SKIN", "PC37", None),
+                             ("ACH-2", None, "PC37", None)), gdsc)
+    assert "share their normalised name with another CCLE line: PC37_SKIN, ACH-2" in caplog.text
 
 
 def test_a_cosmic_id_gdsc_lacks_falls_back_to_the_name(caplog):

@@ -110,7 +110,7 @@ def _first_line(head: bytes) -> str:
 @dataclass(frozen=True)
 class EitherLayout:
     """A file that has two layouts: the 19Q3 release's, or that of DepMap's releases from
-    22Q2 on (``newer``)."""
+    2022 on (``newer``)."""
 
     older: Expected
     newer: Expected
@@ -119,7 +119,7 @@ class EitherLayout:
         if self.older.problem(head) is None or self.newer.problem(head) is None:
             return None
         return (f"expected a header line with {self.older.wanted()} (or, in DepMap's "
-                f"releases from 22Q2 on, {self.newer.wanted()}), found the first line "
+                f"newer releases, {self.newer.wanted()}), found the first line "
                 f"{_first_line(head)[:80]!r}")
 
 
@@ -132,7 +132,7 @@ EXPECTED_START: dict[str, Expected | EitherLayout] = {
     "mutations": EitherLayout(Expected(first_field="Hugo_Symbol"),
                               Expected(has_field="HugoSymbol")),
     "sample_info": EitherLayout(Expected(first_field="DepMap_ID"),
-                                Expected(has_field="ModelID")),
+                                Expected(has_field="COSMICID")),  # Model.csv
     "rppa": Expected(first_field=""),  # CCLE names in an unnamed first column
     "rppa_antibodies": Expected(first_field="Antibody_Name"),
     "metabolomics": Expected(first_field="CCLE_ID"),

@@ -63,7 +63,7 @@ REAL_FILES = {
     "metabolites": "CCLE_metabolomics_20190502.csv",
 }
 SAMPLE_INFO = "sample_info.csv"
-#: The names of DepMap's files from 22Q2 on, read by the same parsers.
+#: The names of DepMap's files in its newer releases (from 2022), read by the same parsers.
 NEWER_REAL_FILES = {
     "exp": ("OmicsExpressionProteinCodingGenesTPMLogp1.csv",
             "OmicsExpressionTPMLogp1HumanProteinCodingGenes.csv"),
@@ -866,9 +866,10 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                 else:
                     add(custom if kind[0] == "custom" else real, kind[1], child)
             if not found:
+                newer = sorted(n for names in NEWER_REAL_FILES.values() for n in names)
                 raise InputError(f"{path}: no omics file recognised; expected <omic>.csv/.tsv/"
                                  f".parquet (omics {list(_omic_order())}) or the source files "
-                                 f"{sorted(REAL_FILES.values())}")
+                                 f"{sorted(REAL_FILES.values())} (or DepMap's newer {newer})")
             if skipped:  # said, so that a file misnamed is not silently left out
                 log.warning("%s: %d file(s) not read, not named as an omic (<omic>.csv, "
                             ".tsv, .txt, .parquet) or a source file: %s", path, len(skipped),

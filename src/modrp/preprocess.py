@@ -258,7 +258,9 @@ def _log_matching(matches: pd.DataFrame) -> None:
     for reason, text in UNMATCHED_REASONS.items():
         if reason == "not_in_gdsc" or not summary["unmatched"][reason]:
             continue
-        names = matches.loc[matches["outcome"] == reason, "ccle_name"].astype(str)
+        left = matches.loc[matches["outcome"] == reason]
+        # a model of newer DepMap releases may have no CCLE name: its DepMap id then
+        names = left["ccle_name"].fillna(left["depmap_id"]).astype(str)
         log.warning("cell lines: %d CCLE line(s) left unmatched: they %s: %s",
                     len(names), text, ", ".join(names[:10]))
 

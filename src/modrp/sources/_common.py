@@ -31,8 +31,9 @@ def text_separator(path) -> str | None:
 
 
 def _open_text(path):
+    # utf-8-sig: a byte-order mark before the header is not part of its first name
     opener = gzip.open if str(path).lower().endswith(".gz") else open
-    return opener(path, "rt", newline="", errors="replace")
+    return opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace")
 
 
 def _first_lines(path, n: int = 10) -> list[str]:

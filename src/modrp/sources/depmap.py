@@ -1,8 +1,9 @@
 """DepMap files: expression, mutations and the cell-line table, in two generations.
 
-- 19Q3 (the paper's release, through 22Q1): ``CCLE_expression.csv``,
+- 19Q3 (the paper's release, and those after it up to 2022): ``CCLE_expression.csv``,
   ``CCLE_mutations.csv``, ``sample_info.csv``;
-- 22Q2 on, as the release notes describe them (25Q3's README): ``Model.csv`` (``ModelID``,
+- newer releases (from 2022), as the release notes describe them (25Q3's README):
+  ``Model.csv`` (``ModelID``,
   ``CCLEName``, ``COSMICID``, ...), ``OmicsSomaticMutations.csv`` (``HugoSymbol``,
   ``VariantInfo``, ``LikelyLoF``, ``ModelID``, ``IsDefaultEntryForModel``, ...) and the
   log2(TPM + 1) protein-coding expression matrix, whether laid out as 19Q3's (an unnamed
@@ -61,11 +62,11 @@ MAF_CLASSES = {
 }
 
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
-#: Model.csv (22Q2 on): its columns that play sample_info.csv's parts.
+#: Model.csv (newer releases): its columns that play sample_info.csv's parts.
 MODEL_COLUMNS = {"DepMap_ID": "ModelID", "stripped_cell_line_name": "StrippedCellLineName",
                  "CCLE Name": "CCLEName", "COSMIC_ID": "COSMICID",
                  "lineage": "OncotreeLineage", "Sanger_model_ID": "SangerModelID"}
-#: OmicsSomaticMutations.csv (22Q2 on): the columns read; the model id is ``ModelID``
+#: OmicsSomaticMutations.csv (newer releases): the columns read; the model id is ``ModelID``
 #: (``DepMap_ID`` in the first of these releases).
 SOMATIC_MUTATION_COLUMNS = ["HugoSymbol", "VariantInfo"]
 #: Leading id columns of a matrix with one row per profile (sequencing) of a model.
@@ -86,6 +87,19 @@ VARIANT_INFO_CLASSES = {
     "DE_NOVO_START_OUT_FRAME": "De_novo_Start_OutOfFrame", "FIVE_PRIME_UTR": "5'UTR",
     "THREE_PRIME_UTR": "3'UTR", "FIVE_PRIME_FLANK": "5'Flank", "THREE_PRIME_FLANK": "3'Flank",
     "INTRON": "Intron", "IGR": "IGR", "RNA": "RNA", "LINCRNA": "lincRNA",
+}
+#: The same classes as Sequence Ontology terms (VEP's consequences), should a release's
+#: VariantInfo hold those: each that a MAF class matches.  A frameshift, whose MAF class
+#: depends on insertion or deletion, keeps its term (counted as protein-altering).
+SEQUENCE_ONTOLOGY_CLASSES = {
+    "missense_variant": "Missense_Mutation", "stop_gained": "Nonsense_Mutation",
+    "stop_lost": "Nonstop_Mutation", "synonymous_variant": "Silent",
+    "splice_acceptor_variant": "Splice_Site", "splice_donor_variant": "Splice_Site",
+    "inframe_deletion": "In_Frame_Del", "inframe_insertion": "In_Frame_Ins",
+    "start_lost": "Translation_Start_Site", "5_prime_utr_variant": "5'UTR",
+    "3_prime_utr_variant": "3'UTR", "upstream_gene_variant": "5'Flank",
+    "downstream_gene_variant": "3'Flank", "intron_variant": "Intron",
+    "intergenic_variant": "IGR", "non_coding_transcript_exon_variant": "RNA",
 }
 #: log2(TPM + 1) cannot exceed log2(1e6 + 1) (TPM sum to a million per sample).
 MAX_LOG2_TPM = 20.0
@@ -129,7 +143,7 @@ def default_entries(flags: pd.Series, what: str, path, column: str) -> np.ndarra
 def read_expression(path) -> pd.DataFrame:
     """DepMap expression: rows DepMap ids, columns gene symbols, log2(TPM+1).
 
-    19Q3's ``CCLE_expression.csv`` (and 22Q2-24Q2's protein-coding matrix, laid out
+    19Q3's ``CCLE_expression.csv`` (and the first newer protein-coding matrices, laid out
     alike): the first column unnamed with DepMap ids (``ACH-000001``, each once), genes as
     ``SYMBOL (ENTREZ)`` columns.  A matrix with a ``ModelID`` column is read as one row
     per profile (:func:`_read_profile_expression`).  Columns named ``SYMBOL (ENTREZ)``
@@ -178,7 +192,9 @@ def _read_profile_expression(path, columns: list[str]) -> pd.DataFrame:
     indexed by ``ModelID``; gene columns ``SYMBOL (ENTREZ)`` or bare symbols."""
     what = "expression (DepMap matrix with a ModelID column)"
     n_ids = 0
-    while n_ids < len(columns) and columns[n_ids] in PROFILE_COLUMNS:
+    # id columns first, after an unnamed one where a row index was written out
+    while n_ids < len(columns) and (columns[n_ids] in PROFILE_COLUMNS or (
+            n_ids == 0 and (columns[0] == "" or columns[0].startswith("Unnamed")))):
         n_ids += 1
     ids, gene_columns = columns[:n_ids], columns[n_ids:]
     if "ModelID" not in ids:
@@ -193,9 +209,15 @@ def _read_profile_expression(path, columns: list[str]) -> pd.DataFrame:
     matrix = read_float_matrix(path, what, text_columns=n_ids) if header is not None else None
     if matrix is None:  # Parquet, or a cell pyarrow cannot read as a number: name it
         frame = read_table(path, what) if header is None else read_table(
-            path, what, dtype={c: str for c in ids}, keep_default_na=False, na_values=[""])
-        frame = frame.set_index(pd.MultiIndex.from_frame(frame[ids].fillna("").astype(str)))
-        matrix = frame[gene_columns]
+            path, what, dtype={c: str for c in ids}, keep_default_na=False, na_values=[""],
+            index_col=False)
+        # by position: pandas renames a repeated header ('G (1)' -> 'G (1).1')
+        matrix = frame.iloc[:, n_ids:]
+        matrix.columns = gene_columns
+        matrix.index = pd.MultiIndex.from_frame(frame.iloc[:, :n_ids].fillna("").astype(str),
+                                                names=ids)
+    elif not isinstance(matrix.index, pd.MultiIndex):  # ModelID the only id column
+        matrix.index = pd.MultiIndex.from_arrays([matrix.index], names=ids)
     flag = next((c for c in DEFAULT_ENTRY_COLUMNS if c in ids), None)
     keep = (default_entries(pd.Series(matrix.index.get_level_values(flag)), what, path, flag)
             if flag else np.ones(len(matrix), dtype=bool))
@@ -247,7 +269,7 @@ def read_mutations(path) -> pd.DataFrame:
     Columns: ``depmap_id, ccle_name, gene, variant_classification, is_deleterious``.
     Checks that ``DepMap_ID`` holds DepMap ids, ``Tumor_Sample_Barcode`` CCLE names
     and ``isDeleterious`` True/False.  A table with a ``HugoSymbol`` column is read as
-    22Q2's and later ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
+    the newer releases' ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
     """
     what = "mutations (CCLE_mutations.csv)"
     if "HugoSymbol" in _columns(path, what):
@@ -284,7 +306,7 @@ def read_mutations(path) -> pd.DataFrame:
 
 
 def _read_somatic_mutations(path) -> pd.DataFrame:
-    """DepMap ``OmicsSomaticMutations.csv`` (22Q2 on) as :func:`read_mutations`' table.
+    """DepMap ``OmicsSomaticMutations.csv`` (newer releases) as :func:`read_mutations`' table.
 
     The model id is ``ModelID`` (``DepMap_ID`` in early releases); where the file has
     ``IsDefaultEntryForModel``, only the variants of each model's default profile count.
@@ -296,11 +318,21 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
     what = "mutations (OmicsSomaticMutations.csv)"
     columns = _columns(path, what)
     id_column = "ModelID" if "ModelID" in columns or "DepMap_ID" not in columns else "DepMap_ID"
-    optional = [c for c in ("LikelyLoF", "IsDefaultEntryForModel") if c in columns]
+    profile = next((c for c in ("SequencingID", "ProfileID") if c in columns), None)
+    optional = [c for c in ("LikelyLoF", "IsDefaultEntryForModel", profile)
+                if c is not None and c in columns]
     frame = read_text_columns(path, what, [*SOMATIC_MUTATION_COLUMNS, id_column, *optional])
     if "IsDefaultEntryForModel" in optional:
         frame = frame.loc[default_entries(frame["IsDefaultEntryForModel"], what, path,
                                           "IsDefaultEntryForModel")]
+    elif profile is not None:  # which profile stands for a model, nothing says
+        profiles = frame.loc[frame[profile].str.strip() != ""].groupby(id_column)[profile]
+        several = profiles.nunique()
+        several = several[several > 1]
+        if len(several):
+            raise InputError(f"{what}: {path}: models {several.index[:3].tolist()} have "
+                             f"variants of several profiles ({profile}) and no column "
+                             "IsDefaultEntryForModel says which one stands for the model")
     out = pd.DataFrame({"depmap_id": frame[id_column].str.strip(), "ccle_name": "",
                         "gene": frame["HugoSymbol"].str.strip(),
                         "variant_classification": frame["VariantInfo"].str.strip()})
@@ -319,8 +351,12 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
                     "(preprocess.mutation_deleterious_only would leave none)", what, path)
         out["is_deleterious"] = False
     classes = out["variant_classification"]
-    out["variant_classification"] = classes.str.upper().map(VARIANT_INFO_CLASSES).fillna(classes)
-    unknown = set(out["variant_classification"]) - MAF_CLASSES
+    # the first of several '&'-joined consequences, as VEP writes them, is the class
+    first = classes.str.split("&").str[0].str.strip()
+    out["variant_classification"] = (first.str.upper().map(VARIANT_INFO_CLASSES)
+                                     .fillna(first.str.lower().map(SEQUENCE_ONTOLOGY_CLASSES))
+                                     .fillna(classes))
+    unknown = set(out["variant_classification"]) - MAF_CLASSES - {"lincRNA"}
     if unknown:
         log.warning("%s: VariantInfo classes without a MAF name, counted as protein-altering "
                     "unless listed as written in preprocess.mutation_excluded_classes: %s",
@@ -329,17 +365,23 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
 
 
 def read_sample_info(path) -> pd.DataFrame:
-    """DepMap ``sample_info.csv``, or ``Model.csv`` of 22Q2 on: the CCLE-side id table.
+    """DepMap ``sample_info.csv``, or the newer releases' ``Model.csv``: the CCLE-side id table.
 
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
     absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty),
     ``DepMap_ID`` a DepMap id, and no DepMap id or (non-empty) CCLE name may repeat.
     """
     what = "cell-line annotations (sample_info.csv)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
-    # Model.csv (22Q2 on) names the same facts otherwise: its names in messages too
+    if str(path).lower().endswith(".parquet"):
+        frame = read_table(path, what).astype(object).where(lambda f: f.notna(), "")
+        frame = frame.astype(str)
+    else:
+        frame = read_table(path, what, dtype=str, keep_default_na=False)
+    # Model.csv (newer releases) names the same facts otherwise: its names in messages too
     name = dict(zip(MODEL_COLUMNS, MODEL_COLUMNS, strict=True))
-    if "ModelID" in frame.columns and "DepMap_ID" not in frame.columns:
+    newer = [MODEL_COLUMNS[c] for c in SAMPLE_INFO_COLUMNS]
+    if "ModelID" in frame.columns and not set(SAMPLE_INFO_COLUMNS) <= set(frame.columns) \
+            and (set(newer) <= set(frame.columns) or "DepMap_ID" not in frame.columns):
         what, name = "cell-line annotations (Model.csv)", MODEL_COLUMNS
     require_columns(frame, [name[c] for c in SAMPLE_INFO_COLUMNS], what, path)
     check_ids(frame[name["DepMap_ID"]], DEPMAP_ID, what, path, name["DepMap_ID"],
