@@ -965,7 +965,8 @@ def read_source_profiles(files: dict[str, Path], sample_info: Path | None = None
         matrix.columns.name = "feature"
         duplicated = matrix.index[matrix.index.duplicated()]
         if len(duplicated):
-            raise InputError(f"{files[omic]}: after mapping ids with {SAMPLE_INFO}, the ids "
+            table = Path(sample_info).name if sample_info is not None else SAMPLE_INFO
+            raise InputError(f"{files[omic]}: after mapping ids with {table}, the ids "
                              f"{list(dict.fromkeys(duplicated))[:5]} appear more than once")
         matrix.attrs[ABSENT_IS_ZERO] = omic == "mut"
         profiles[omic] = matrix
