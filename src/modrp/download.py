@@ -88,9 +88,8 @@ class Expected:
         separator = "\t" if "\t" in text else ","
         fields = [f.strip().strip('"') for f in text.split(separator)]
         found = f"found the first line {text[:80]!r}"
-        if self.first_field is not None and (len(fields) < 2 or fields[0] != self.first_field):
-            return f"expected a header line with {self.wanted()}, {found}"
-        if self.has_field is not None and self.has_field not in fields:
+        if (self.first_field is not None and (len(fields) < 2 or fields[0] != self.first_field)
+                or self.has_field is not None and self.has_field not in fields):
             return f"expected a header line with {self.wanted()}, {found}"
         return None
 

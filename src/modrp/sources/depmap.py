@@ -140,6 +140,16 @@ def default_entries(flags: pd.Series, what: str, path, column: str) -> np.ndarra
     return text.isin(_YES).to_numpy()
 
 
+def _true_flags(written: pd.Series, what: str, path, column: str) -> pd.Series:
+    """A True/False text column (empty: False) as booleans; anything else is an error."""
+    flags = written.str.lower()
+    odd = ~flags.isin(["true", "false", ""])
+    if odd.any():
+        raise InputError(f"{what}: {path}: column {column!r} must hold True or False; "
+                         f"found {list(dict.fromkeys(written[odd]))[:3]}")
+    return flags.eq("true")
+
+
 def read_expression(path) -> pd.DataFrame:
     """DepMap expression: rows DepMap ids, columns gene symbols, log2(TPM+1).
 
@@ -290,12 +300,7 @@ def read_mutations(path) -> pd.DataFrame:
               "DepMap ids like 'ACH-000001'", allow_empty=True)
     check_ids(frame["ccle_name"], CCLE_NAME, what, path, "Tumor_Sample_Barcode",
               "CCLE names like 'A549_LUNG'", allow_empty=True)
-    flags = frame["is_deleterious"].str.lower()
-    odd = ~flags.isin(["true", "false", ""])
-    if odd.any():
-        raise InputError(f"{what}: {path}: column 'isDeleterious' must hold True or False; "
-                         f"found {list(dict.fromkeys(frame.loc[odd, 'is_deleterious']))[:3]}")
-    frame["is_deleterious"] = flags.eq("true")
+    frame["is_deleterious"] = _true_flags(frame["is_deleterious"], what, path, "isDeleterious")
     classes = set(frame["variant_classification"].unique())
     if classes - MAF_CLASSES:
         log.warning("%s: variant classes outside the MAF specification, counted as "
@@ -339,13 +344,8 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
     out = out.loc[out["gene"].ne("") & out["depmap_id"].ne("")]
     check_ids(out["depmap_id"], DEPMAP_ID, what, path, id_column, "DepMap ids like 'ACH-000001'")
     if "LikelyLoF" in optional:
-        written = frame.loc[out.index, "LikelyLoF"]
-        flags = written.str.strip().str.lower()
-        odd = ~flags.isin(["true", "false", ""])
-        if odd.any():
-            raise InputError(f"{what}: {path}: column 'LikelyLoF' must hold True or False; "
-                             f"found {list(dict.fromkeys(written[odd]))[:3]}")
-        out["is_deleterious"] = flags.eq("true")
+        out["is_deleterious"] = _true_flags(frame.loc[out.index, "LikelyLoF"].str.strip(),
+                                            what, path, "LikelyLoF")
     else:
         log.warning("%s: %s has no LikelyLoF column: no variant counts as deleterious "
                     "(preprocess.mutation_deleterious_only would leave none)", what, path)
