@@ -201,6 +201,43 @@ def test_real_headers_pass(httpserver, tmp_path, key, body):
     assert fetch([httpserver.url_for("/file")], tmp_path / "file", key=key).read_bytes() == body
 
 
+OLDER_MUTATIONS = b"Hugo_Symbol,Entrez_Gene_Id,DepMap_ID\nTP53,7157,ACH-000001\n"
+OLDER_SAMPLE_INFO = b"DepMap_ID,stripped_cell_line_name,COSMIC_ID\nACH-000001,A549,905949\n"
+
+
+@pytest.mark.parametrize(("key", "name", "body"), [
+    ("mutations", "OmicsSomaticMutations.csv", OLDER_MUTATIONS),
+    ("sample_info", "Model.csv", OLDER_SAMPLE_INFO),
+], ids=["mutations", "sample_info"])
+def test_19q3_file_under_a_newer_release_name_is_refused(httpserver, tmp_path, key, name,
+                                                         body):
+    # A config that renames the file for a newer release but keeps the paper's URL.
+    httpserver.expect_request("/file").respond_with_data(body)
+    with pytest.raises(InputError, match=rf"{re.escape(name)} is the name of a newer DepMap "
+                       r"release's file, but this one is in the 19Q3 release's layout.*"
+                       r"the URL serves the 19Q3 file.*data\.urls"):
+        fetch([httpserver.url_for("/file")], tmp_path / name, key=key, **FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("key", "name", "body"), [
+    # the 19Q3 layout under another name than DepMap's newer ones
+    ("mutations", "mutations_19Q3.csv", OLDER_MUTATIONS),
+    ("sample_info", "cell_lines.csv", OLDER_SAMPLE_INFO),
+    # a newer file kept under the 19Q3 name: the URL was changed, the name was not
+    ("mutations", "CCLE_mutations.csv",
+     b"HugoSymbol,VariantInfo,ModelID\nTP53,MISSENSE,ACH-000001\n"),
+    # an early newer expression matrix in 19Q3's layout: its layout tells no release
+    ("expression", "OmicsExpressionProteinCodingGenesTPMLogp1.csv",
+     b",TSPAN6 (7105)\nACH-000001,1.0\n"),
+], ids=["mutations-other-name", "sample_info-other-name", "mutations-19q3-name",
+        "expression-newer-name"])
+def test_layout_and_name_of_other_releases_pass(httpserver, tmp_path, key, name, body):
+    httpserver.expect_request("/file").respond_with_data(body)
+    assert fetch([httpserver.url_for("/file")], tmp_path / name, key=key,
+                 **FAST).read_bytes() == body
+
+
 def test_truncated_body_never_becomes_an_input(raw_server, tmp_path):
     def short(handler, _):  # announces the whole file, sends half, hangs up
         handler.head(200, {"Content-Length": len(BIG_CSV)})

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from modrp.errors import InputError
 from modrp.io import atomic_path, sniff_html
+from modrp.sources.depmap import NEWER_FILE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ class Expected:
     has_field: str | None = None
     magic: bytes | None = None
 
-    def problem(self, head: bytes) -> str | None:
-        """Why ``head`` (the file's first bytes) is not the expected file, or None."""
+    def problem(self, head: bytes, name: str | None = None) -> str | None:
+        """Why ``head`` (the first bytes of the file ``name``) is not the expected file, or
+        None.  The name does not matter here: one layout serves every name."""
         if self.magic is not None:
             if head.startswith(self.magic):
                 return None
@@ -109,14 +111,30 @@ def _first_line(head: bytes) -> str:
 @dataclass(frozen=True)
 class EitherLayout:
     """A file that has two layouts: the 19Q3 release's, or that of DepMap's releases from
-    2022 on (``newer``)."""
+    2022 on (``newer``).
+
+    ``newer_names``: the names DepMap gives the file in its newer releases.  A file under
+    one of them that arrives in the 19Q3 layout is refused: its URL serves the 19Q3 file,
+    as the paper's ``data.urls`` do when a config copied from ``config/config.yaml``
+    renames the file but keeps them.  (The other way round, a 19Q3 name holding a newer
+    file, is a name kept while the URL was changed, and the parsers read either layout.)
+    """
 
     older: Expected
     newer: Expected
+    newer_names: tuple[str, ...] = ()
 
-    def problem(self, head: bytes) -> str | None:
-        if self.older.problem(head) is None or self.newer.problem(head) is None:
+    def problem(self, head: bytes, name: str | None = None) -> str | None:
+        if self.newer.problem(head) is None:
             return None
+        if self.older.problem(head) is None:
+            if name not in self.newer_names:
+                return None
+            return (f"{name} is the name of a newer DepMap release's file, but this one is "
+                    f"in the 19Q3 release's layout (a header line with "
+                    f"{self.older.wanted()}): the URL serves the 19Q3 file.  Give the "
+                    "newer release's URL in data.urls, or remove that entry and place the "
+                    "file by hand")
         return (f"expected a header line with {self.older.wanted()} (or, in DepMap's "
                 f"newer releases, {self.newer.wanted()}), found the first line "
                 f"{_first_line(head)[:80]!r}")
@@ -127,11 +145,14 @@ XLSX = Expected(magic=b"PK\x03\x04")  # an .xlsx workbook is a zip archive
 #: Per file key of ``data.files``: the start of the real source file.
 EXPECTED_START: dict[str, Expected | EitherLayout] = {
     # DepMap ids in an unnamed first column, or a ModelID column (one row per profile)
+    # (newer expression files came in 19Q3's layout too: their names tell nothing here)
     "expression": EitherLayout(Expected(first_field=""), Expected(has_field="ModelID")),
     "mutations": EitherLayout(Expected(first_field="Hugo_Symbol"),
-                              Expected(has_field="HugoSymbol")),
+                              Expected(has_field="HugoSymbol"),
+                              newer_names=NEWER_FILE_NAMES["mutations"]),
     "sample_info": EitherLayout(Expected(first_field="DepMap_ID"),
-                                Expected(has_field="COSMICID")),  # Model.csv
+                                Expected(has_field="COSMICID"),  # Model.csv
+                                newer_names=NEWER_FILE_NAMES["sample_info"]),
     "rppa": Expected(first_field=""),  # CCLE names in an unnamed first column
     "rppa_antibodies": Expected(first_field="Antibody_Name"),
     "metabolomics": Expected(first_field="CCLE_ID"),
@@ -323,12 +344,13 @@ def _read(response, timeout: float) -> Iterator[bytes]:
         yield chunk
 
 
-def _content_problem(head: bytes, expected: Expected | EitherLayout | None) -> str | None:
+def _content_problem(head: bytes, expected: Expected | EitherLayout | None,
+                     name: str) -> str | None:
     if not head:
         return "the server sent an empty body"
     if sniff_html(Path(), head=head[:512]):  # with head given, no path is read
         return "the server sent an HTML page instead of the data file"
-    return expected.problem(head) if expected else None
+    return expected.problem(head, name) if expected else None
 
 
 def _transfer(url: str, dest: Path, expected: Expected | EitherLayout | None,
@@ -364,7 +386,7 @@ def _transfer(url: str, dest: Path, expected: Expected | EitherLayout | None,
             for chunk in _read(response, timeout):
                 if handle.tell() == 0:
                     # Refuse an error page or a wrong file before streaming all of it.
-                    problem = _content_problem(chunk, expected)
+                    problem = _content_problem(chunk, expected, dest.name)
                     if problem:
                         raise _AttemptFailed(problem, reject=True)
                 handle.write(chunk)
@@ -416,7 +438,7 @@ def _fetch_from(url: str, dest: Path, expected: Expected | EitherLayout | None, 
             time.sleep(delay)
     # Checked again on the whole file: a resumed transfer skipped the in-stream check.
     with open(part, "rb") as handle:
-        problem = _content_problem(handle.read(HEAD_BYTES), expected)
+        problem = _content_problem(handle.read(HEAD_BYTES), expected, dest.name)
     if problem:
         _drop_partial(dest)
         raise _AttemptFailed(f"{dest.name}: {problem}")

@@ -43,6 +43,7 @@ import pandas as pd
 import torch
 
 from modrp.errors import InputError
+from modrp.sources.depmap import NEWER_FILE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,9 @@ REAL_FILES = {
 }
 SAMPLE_INFO = "sample_info.csv"
 #: The names of DepMap's files in its newer releases (from 2022), read by the same parsers.
-NEWER_REAL_FILES = {
-    "exp": ("OmicsExpressionProteinCodingGenesTPMLogp1.csv",
-            "OmicsExpressionTPMLogp1HumanProteinCodingGenes.csv"),
-    "mut": ("OmicsSomaticMutations.csv",),
-}
-MODEL_TABLE = "Model.csv"
+NEWER_REAL_FILES = {"exp": NEWER_FILE_NAMES["expression"],
+                    "mut": NEWER_FILE_NAMES["mutations"]}
+(MODEL_TABLE,) = NEWER_FILE_NAMES["sample_info"]
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".parquet", ".csv.gz", ".tsv.gz", ".txt.gz")
 
 

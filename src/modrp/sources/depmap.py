@@ -61,6 +61,16 @@ MAF_CLASSES = {
     "Stop_Codon_Ins", "Splice_Region",
 }
 
+#: The file names DepMap gives its newer releases' files (from 2022), per key of
+#: ``data.files``.  The per-profile expression matrix has had both names; its first
+#: releases kept 19Q3's layout, so the layout does not tell an expression file's release.
+NEWER_FILE_NAMES = {
+    "expression": ("OmicsExpressionProteinCodingGenesTPMLogp1.csv",
+                   "OmicsExpressionTPMLogp1HumanProteinCodingGenes.csv"),
+    "mutations": ("OmicsSomaticMutations.csv",),
+    "sample_info": ("Model.csv",),
+}
+
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
 #: Model.csv (newer releases): its columns that play sample_info.csv's parts.
 MODEL_COLUMNS = {"DepMap_ID": "ModelID", "stripped_cell_line_name": "StrippedCellLineName",
