@@ -93,9 +93,21 @@ def test_drop_isolated_keeps_order_and_submatrix():
 
 
 def test_no_matching_genes_is_an_error():
-    with pytest.raises(InputError, match="none of its 2 features has an interaction"):
+    with pytest.raises(InputError, match="none of its 2 features has an interaction.*never "
+                       "meet the interactome's.*gene symbols"):
         build_feature_graph("cnv", ["Q1", "Q2"], identity_genes("cnv", ["Q1", "Q2"]), EDGES,
                             drop_isolated=True)
+
+
+def test_genes_in_the_interactome_but_not_interacting_is_told_apart():
+    # both genes have partners in the interactome, but not each other
+    edges = pd.DataFrame({"gene_a": ["AKT1", "EGFR", "MDM2"], "gene_b": ["TP53", "KRAS", "TP53"]})
+    with pytest.raises(InputError, match=r"none of its 2 features has an interaction.*2 of "
+                       r"its genes \(e.g. \['KRAS', 'TP53'\]\) are in the interactome, but no "
+                       "two of them interact") as raised:
+        build_feature_graph("mut", ["KRAS", "TP53"], identity_genes("mut", ["KRAS", "TP53"]),
+                            edges, drop_isolated=True)
+    assert "gene symbols" not in str(raised.value)
 
 
 def test_npz_round_trip_and_scipy_compatible(tmp_path):

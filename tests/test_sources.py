@@ -147,6 +147,15 @@ def test_interactome_old_layout(tmp_path):
     assert hint.read_interactome(path).values.tolist() == [["AAA", "BBB"]]
 
 
+def test_interactome_rows_closed_by_a_tab_keep_their_columns(tmp_path):
+    # one field more in each data row than in the header: the columns must not shift
+    path = tmp_path / "trailing.txt"
+    path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\tpmid:method:quality:type\ttaxid\n"
+                    "P04637\tQ00987\tTP53\tMDM2\t123:0018:HT:binary\t9606\t\n"
+                    "P01116\tP00533\tKRAS\tEGFR\t124:0018:LC:binary\t9606\t\n")
+    assert hint.read_interactome(path).values.tolist() == [["EGFR", "KRAS"], ["MDM2", "TP53"]]
+
+
 def test_interactome_without_gene_columns(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("a\tb\nx\ty\n")

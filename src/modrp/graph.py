@@ -117,12 +117,18 @@ def build_feature_graph(omic: str, features: list[str], feature_genes: pd.DataFr
     adjacency = _adjacency(through, shared)
     interacting = _partner_counts(through) > 0
     if not interacting.any():
-        interactome_genes = pd.unique(edges[["gene_a", "gene_b"]].to_numpy().ravel())[:3]
-        raise InputError(
-            f"graph for omic {omic!r}: none of its {len(features)} features has an interaction "
-            f"in the interactome (its genes, e.g. {list(links['gene'][:3])}, never meet the "
-            f"interactome's, e.g. {list(interactome_genes)}); check that both use gene symbols"
-        )
+        interactome_genes = pd.unique(edges[["gene_a", "gene_b"]].to_numpy().ravel())
+        genes = links.loc[links["feature"].isin(features), "gene"]
+        met = genes[genes.isin(interactome_genes)].unique()
+        if len(met):
+            why = (f"{len(met)} of its genes (e.g. {list(met[:3])}) are in the interactome, "
+                   "but no two of them interact; a graph embedding needs interactions among "
+                   "the omic's own features (embed it densely instead)")
+        else:
+            why = (f"its genes, e.g. {list(genes[:3])}, never meet the interactome's, e.g. "
+                   f"{list(interactome_genes[:3])}; check that both use gene symbols")
+        raise InputError(f"graph for omic {omic!r}: none of its {len(features)} features has "
+                         f"an interaction in the interactome ({why})")
     graph = FeatureGraph(list(features), adjacency, int(interacting.sum()))
     if drop_isolated:
         keep = np.flatnonzero(interacting)

@@ -24,6 +24,8 @@ def unique_gene_pairs(gene_a: pd.Series, gene_b: pd.Series) -> pd.DataFrame:
 def read_interactome(path) -> pd.DataFrame:
     """HINT file -> unique unordered gene pairs ``gene_a, gene_b`` (self-interactions dropped)."""
     what = "interactome (HomoSapiens_binary_hq.txt)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    # index_col=False: a tab closing each data row (one field more than the header) must
+    # not turn the first column into the index and shift every other column left.
+    frame = read_table(path, what, dtype=str, keep_default_na=False, index_col=False)
     require_columns(frame, ["Uniprot_A", "Uniprot_B", "Gene_A", "Gene_B"], what, path)
     return unique_gene_pairs(frame["Gene_A"], frame["Gene_B"])
