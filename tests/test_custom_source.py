@@ -232,7 +232,8 @@ def test_drugs_the_drug_table_does_not_name_are_warned_about(tmp_path, caplog):
         data = load_custom_files(config["data"]["custom"], config)
     targets = data.drugs.set_index("drug")["target"]
     assert targets.to_dict() == {"Nutlin-3a": "MDM2", "PLX-4720": "unknown"}
-    assert "drugs: 1 of 2 selected drug(s) not in the drug table" in caplog.text
+    assert ("drugs: 1 of 2 selected drug(s) not in the drug table, by name (names must "
+            "match the response's exactly)") in caplog.text
     assert caplog.text.rstrip().endswith("'unknown': PLX-4720")
 
 

@@ -419,6 +419,29 @@ def test_response_keeps_only_the_selected_drug_id_and_annotations_come_from_comp
     assert drugs.loc["Afatinib", "target"] == "ERBB2, EGFR"
 
 
+def test_drug_annotations_join_on_drug_id_whatever_the_names(mini_sources, caplog):
+    def edit(table):
+        # Trametinib spelled otherwise in the drug table; its name on another id's row
+        table.loc[table["DRUG_ID"] == "2", "DRUG_NAME"] = "Trametinib (GSK1120212)"
+        extra = pd.DataFrame([{"DRUG_ID": "1372", "SCREENING_SITE": "MGH",
+                               "DRUG_NAME": "Trametinib", "SYNONYMS": "",
+                               "TARGET": "wrong target", "TARGET_PATHWAY": "wrong pathway"}])
+        return pd.concat([table, extra], ignore_index=True)
+
+    _rewrite_csv(mini_sources["compounds"], edit)
+    with caplog.at_level("INFO", logger="modrp.preprocess"):
+        drugs = load_source_files(mini_sources, source_config()).drugs.set_index("drug")
+    assert drugs.loc["Trametinib", ["target", "pathway"]].tolist() == [
+        "MEK1, MEK2", "ERK MAPK signaling"]
+    assert "named otherwise in the drug table, joined by id: Trametinib (Trametinib " \
+           "(GSK1120212))" in caplog.text
+    # a drug whose id the table lacks is still found by its name
+    _rewrite_csv(mini_sources["compounds"], lambda table: table.assign(
+        DRUG_ID=table["DRUG_ID"].replace({"1": "1001"})))
+    drugs = load_source_files(mini_sources, source_config()).drugs.set_index("drug")
+    assert drugs.loc["Afatinib", "target"] == "ERBB2, EGFR"
+
+
 def test_rppa_antibodies_must_cover_the_matrix_and_only_its_antibodies_get_genes(mini_sources):
     def extra(table):
         row = table.iloc[[0]].assign(Antibody_Name="Extra_Ab", Target_Genes="XYZ1")

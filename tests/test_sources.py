@@ -347,6 +347,26 @@ def test_sample_info_allows_a_stripped_name_in_two_tissues(tmp_path):
     assert info["stripped_name"].tolist()[:2] == ["PC37", "PC37"]
 
 
+def test_gdsc_names_stored_as_numbers_read_as_written_and_empty_tissue_is_unknown(tmp_path):
+    # GDSC's lines 5637 and 697 are named by numbers, which a sheet may store as numbers
+    def row(name, cosmic, tissue):
+        return [name, cosmic, "Y", "Y", "Y", "Y", "Y", tissue, tissue, "BLCA", "", "R", "A"]
+
+    rows = [DETAILS_HEADER, row(5637, 687452, "urogenital_system"), row(" A-1 ", 905940, ""),
+            ["TOTAL:", None] + [None] * 11]
+    path = write_xlsx(tmp_path / "Cell_Lines_Details.xlsx",
+                      {gdsc.CELL_LINE_DETAILS_SHEET: rows})
+    details = gdsc.read_cell_line_details(path)
+    assert details["sample_name"].tolist() == ["5637", "A-1"]
+    assert details["tissue"].tolist() == ["urogenital_system", None]
+    dose = dose_rows([0.5, 1.0])
+    dose[1][4], dose[2][4] = 5637, 697.0
+    response = gdsc.read_dose_response(write_xlsx(tmp_path / "d.xlsx", {"Sheet 1": dose}))
+    assert response["cell_line_name"].tolist() == ["5637", "697"]
+    assert normalise_cell_line_name(response["cell_line_name"][0]) == \
+        normalise_cell_line_name("5637")
+
+
 def test_cell_line_details_refuse_a_repeated_cosmic_id(tmp_path):
     def row(name, cosmic):
         return [name, cosmic, "Y", "Y", "Y", "Y", "Y", "skin", "melanoma", "SKCM", "", "R", "A"]

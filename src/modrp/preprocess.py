@@ -477,15 +477,32 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
 
     drugs = chosen.rename(columns={"n_lines": "n_lines_screened"})
     if compounds is not None:
-        annot = compounds.drop_duplicates("drug_name").set_index("drug_name")
-        drugs["target"] = drugs["drug"].map(annot["target"])
-        drugs["pathway"] = drugs["drug"].map(annot["pathway"])
-        absent = drugs.loc[~drugs["drug"].isin(annot.index), "drug"].tolist()
+        # GDSC's drug table joins on DRUG_ID, whatever either table calls the drug
+        # (Sapatinib, Sapitinib); a drug whose id it lacks, and a custom table's (no
+        # ids), by name.
+        by_id = (compounds if "drug_id" in compounds else compounds.assign(drug_id=pd.NA)
+                 .iloc[:0]).drop_duplicates("drug_id").set_index("drug_id")
+        by_name = compounds.drop_duplicates("drug_name").set_index("drug_name")
+        known_id = drugs["drug_id"].isin(by_id.index)
+        for column in ("target", "pathway"):
+            drugs[column] = drugs["drug_id"].map(by_id[column]).where(
+                known_id, drugs["drug"].map(by_name[column]))
+        renamed = drugs.loc[known_id & drugs["drug_id"].map(by_id["drug_name"]).ne(
+            drugs["drug"])]
+        if len(renamed):
+            log.info("drugs: %d selected drug(s) named otherwise in the drug table, joined "
+                     "by id: %s", len(renamed), ", ".join(
+                         f"{name} ({by_id.loc[drug_id, 'drug_name']})"
+                         for name, drug_id in zip(renamed["drug"], renamed["drug_id"],
+                                                  strict=True)))
+        absent = drugs.loc[~known_id & ~drugs["drug"].isin(by_name.index), "drug"].tolist()
         if absent:
-            log.warning("drugs: %d of %d selected drug(s) not in the drug table (names must "
-                        "match the response's exactly), their target and pathway taken from "
-                        "the response table or 'unknown': %s%s", len(absent), len(drugs),
-                        ", ".join(absent[:5]), " ..." if len(absent) > 5 else "")
+            how = ("by id or by name" if "drug_id" in compounds else
+                   "by name (names must match the response's exactly)")
+            log.warning("drugs: %d of %d selected drug(s) not in the drug table, %s; their "
+                        "target and pathway taken from the response table or 'unknown': %s%s",
+                        len(absent), len(drugs), how, ", ".join(absent[:5]),
+                        " ..." if len(absent) > 5 else "")
     for column, source in (("target", "putative_target"), ("pathway", "pathway_name")):
         fallback = (response_long.drop_duplicates("drug_id").set_index("drug_id")[source]
                     if source in response_long else None)

@@ -112,6 +112,20 @@ def _cosmic_strings(values: pd.Series, what: str, path, column: str) -> pd.Serie
     return numbers.map(lambda v: None if pd.isna(v) else str(int(v)))
 
 
+def _text_cells(values: pd.Series, empty: str | None = "") -> pd.Series:
+    """Cells as text, surrounding spaces dropped: a whole number that a sheet stored for a
+    name (GDSC's cell lines 5637 and 697) without a trailing ``.0``; an empty cell (None,
+    NaN or blank) as ``empty``."""
+    def text(cell) -> str | None:
+        if cell is None or isinstance(cell, float) and np.isnan(cell):
+            return empty
+        if isinstance(cell, float) and cell.is_integer():
+            cell = int(cell)
+        return str(cell).strip() or empty
+
+    return values.map(text).astype(object)
+
+
 def _integers(values: pd.Series, what: str, path, column: str) -> pd.Series:
     numbers = pd.to_numeric(values.where(values.astype(str).str.strip() != ""), errors="coerce")
     bad = numbers.isna() | (numbers != numbers.round())
@@ -153,8 +167,9 @@ def read_dose_response(path) -> pd.DataFrame:
     """GDSC2 fitted dose response (xlsx, or a csv of the same layout), long.
 
     Columns: ``cosmic_id`` (string), ``cell_line_name, sanger_model_id, tcga_desc,
-    drug_id`` (int), ``drug_name, putative_target, pathway_name, ln_ic50``.  The header
-    must be the first row; COSMIC and drug ids integers; LN_IC50 finite, ln(uM).
+    drug_id`` (int), ``drug_name, putative_target, pathway_name`` (None where empty),
+    ``ln_ic50``.  The header must be the first row; COSMIC and drug ids integers; LN_IC50
+    finite, ln(uM).
     """
     what = "GDSC dose response (GDSC2_fitted_dose_response)"
     wanted = _DOSE_RESPONSE_USED + ["MIN_CONC", "MAX_CONC"]
@@ -178,13 +193,13 @@ def read_dose_response(path) -> pd.DataFrame:
         {
             "cosmic_id": _cosmic_strings(frame["COSMIC_ID"].astype(object), what, path,
                                          "COSMIC_ID"),
-            "cell_line_name": frame["CELL_LINE_NAME"].astype(str),
-            "sanger_model_id": frame["SANGER_MODEL_ID"].astype(str),
-            "tcga_desc": frame["TCGA_DESC"].astype(str),
+            "cell_line_name": _text_cells(frame["CELL_LINE_NAME"]),
+            "sanger_model_id": _text_cells(frame["SANGER_MODEL_ID"]),
+            "tcga_desc": _text_cells(frame["TCGA_DESC"]),
             "drug_id": _integers(frame["DRUG_ID"], what, path, "DRUG_ID"),
-            "drug_name": frame["DRUG_NAME"].astype(str),
-            "putative_target": frame["PUTATIVE_TARGET"].astype(str),
-            "pathway_name": frame["PATHWAY_NAME"].astype(str),
+            "drug_name": _text_cells(frame["DRUG_NAME"]),
+            "putative_target": _text_cells(frame["PUTATIVE_TARGET"], empty=None),
+            "pathway_name": _text_cells(frame["PATHWAY_NAME"], empty=None),
             "ln_ic50": ln_ic50.astype(np.float64),
         }
     )
@@ -209,9 +224,10 @@ def read_screened_compounds(path) -> pd.DataFrame:
 def read_cell_line_details(path) -> pd.DataFrame:
     """``Cell_Lines_Details.xlsx``, sheet 'Cell line details'.
 
-    Columns: ``cosmic_id, sample_name, tissue, tissue_subtype, cancer_type``; rows with
-    no COSMIC id are dropped: the trailing TOTAL row, and (with a warning) any other.
-    A COSMIC id listed in several rows is refused.
+    Columns: ``cosmic_id, sample_name, tissue, tissue_subtype, cancer_type`` (an empty
+    descriptor cell None, so the line's tissue is unknown); rows with no COSMIC id are
+    dropped: the trailing TOTAL row, and (with a warning) any other.  A COSMIC id listed
+    in several rows is refused.
     """
     what = "GDSC cell-line details (Cell_Lines_Details.xlsx)"
     frame = _sheet_frame(_excel_sheet(path, CELL_LINE_DETAILS_SHEET, what), what, path,
@@ -221,15 +237,14 @@ def read_cell_line_details(path) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "cosmic_id": cosmic,
-            "sample_name": frame["Sample Name"].astype(str),
-            "tissue": frame["GDSC Tissue descriptor 1"].astype(str),
-            "tissue_subtype": frame["GDSC Tissue descriptor 2"].astype(str),
-            "cancer_type": frame["Cancer Type (matching TCGA label)"].astype(str),
+            "sample_name": _text_cells(frame["Sample Name"]),
+            "tissue": _text_cells(frame["GDSC Tissue descriptor 1"], empty=None),
+            "tissue_subtype": _text_cells(frame["GDSC Tissue descriptor 2"], empty=None),
+            "cancer_type": _text_cells(frame["Cancer Type (matching TCGA label)"], empty=None),
         }
     )
-    names = frame["Sample Name"].astype(str).str.strip()
-    dropped = names[cosmic.isna() & ~names.str.upper().str.startswith("TOTAL")
-                    & ~names.isin(["", "None", "nan"])]
+    names = out["sample_name"]
+    dropped = names[cosmic.isna() & ~names.str.upper().str.startswith("TOTAL") & (names != "")]
     if len(dropped):
         log.warning("%s: %s: %d line(s) without a COSMIC identifier left out (they cannot be "
                     "matched): %s", what, path, len(dropped), ", ".join(dropped[:5]))
