@@ -571,3 +571,48 @@ def test_fold_job_refuses_a_drug_unmeasured_on_the_training_lines(study, tmp_pat
     with pytest.raises(InputError, match=r"fold 0: drug\(s\) \['drug3'\] have no measured "
                                          "training line"):
         fit_predict_fold("per_drug_mean", ["exp"], tmp_path, root / "folds.parquet", 0, {}, 0)
+
+
+def noise_and_signal(seed=0, n=40):
+    rng = np.random.default_rng(seed)
+    index = pd.Index([f"L{i}" for i in range(n)], name="cell_line")
+    x = pd.DataFrame(rng.normal(size=(n, 3)), index=index, columns=["a", "b", "c"])
+    smooth = np.sin(x["a"].to_numpy()) * 2.0  # noise-free function of the features
+    noise = rng.normal(size=n)  # unrelated to the features
+    return {"exp": x}, pd.DataFrame({"smooth": smooth}, index=index), \
+        pd.DataFrame({"noise": noise}, index=index)
+
+
+def brute_force_loo(kernel, y, penalty):
+    squared = []
+    for i in range(len(y)):
+        rest = np.delete(np.arange(len(y)), i)
+        a, b = kernel_ridge(kernel[np.ix_(rest, rest)], y[rest], penalty)
+        squared.append((y[i] - kernel[i, rest] @ a - b) ** 2)
+    return np.mean(squared) / np.var(y)
+
+
+def test_adam_keeps_the_parameters_of_its_reported_error():
+    omics, _, noise = noise_and_signal()
+    model = MultipleKernelRegression(optimizer="adam", steps=25, lr=0.3).fit(omics, noise)
+    x = model.train_inputs_["exp"]
+    kernel = rbf_kernel(x, x, model.bandwidths_["exp"])
+    assert brute_force_loo(kernel, noise["noise"].to_numpy(), model.penalty_) == \
+        pytest.approx(model.loo_error_, rel=1e-6)
+    assert model.loo_error_ < model.loo_history_[0]
+
+
+def test_penalty_search_spans_a_wide_range():
+    omics, smooth, noise = noise_and_signal()
+    assert MultipleKernelRegression(steps=50).fit(omics, noise).penalty_ > np.exp(1.5)
+    assert MultipleKernelRegression(steps=50).fit(omics, smooth).penalty_ < np.exp(-3)
+    # the smooth response drives the penalty to its lower bound; Adam must stay inside it
+    adam = MultipleKernelRegression(optimizer="adam", steps=40, lr=2.0).fit(omics, smooth)
+    low = MultipleKernelRegression.LOG_PENALTY_BOUNDS[0]
+    assert low - 1e-9 <= np.log(adam.penalty_) < -6
+
+
+def test_initial_penalty_is_where_the_search_starts():
+    omics, _, noise = noise_and_signal()
+    model = MultipleKernelRegression(optimizer="adam", steps=0, initial_penalty=3.0)
+    assert model.fit(omics, noise).penalty_ == pytest.approx(3.0)

@@ -535,3 +535,44 @@ def test_model_comparison_draws_each_models_r2_on_its_row():
         assert np.all(np.abs(offsets[:, 1] - position) < 0.2)
         np.testing.assert_allclose(np.sort(offsets[:, 0]),
                                    np.sort(r2[labels[position]].dropna().to_numpy()))
+
+
+def test_attention_matrix_rejects_a_nan_weight():
+    frame = pd.DataFrame({"drug": ["a", "a", "a", "a"], "omic": ["exp", "mut", "exp", "mut"],
+                          "weight": [0.4, 0.6, np.nan, 0.5], "fold": [0, 0, 1, 1],
+                          "repeat": 0})
+    with pytest.raises(ValueError, match="NaN"):
+        figures.attention_matrix(frame)
+
+
+def per_drug_rows(kind, model, r2, baseline_r2, mse=1.0, baseline_mse=(2.0, 2.0, 5.0), drugs="abc"):
+    return [{"drug": d, "r2": r2[i] if np.ndim(r2) else r2, "mse": mse,
+             "baseline_r2": baseline_r2, "baseline_mse": baseline_mse[f],
+             "kind": kind, "model": model, "repeat": 0, "fold": f}
+            for i, d in enumerate(drugs) for f in range(3)]
+
+
+def test_drug_mse_table_baseline_is_the_mean_over_folds():
+    frame = pd.DataFrame(per_drug_rows("fusion", "m", 0.5, 0.0))
+    table = figures.drug_mse_table(frame, pd.DataFrame({"drug": ["a"], "pathway": ["p"]}),
+                                   "fusion", "m")
+    assert table["baseline_mse"].tolist() == [3.0, 3.0, 3.0]
+
+
+def test_per_drug_mean_r2_comes_from_the_named_models_pairs():
+    frame = pd.DataFrame(per_drug_rows("single", "exp-graph", 0.2, -0.7)
+                         + per_drug_rows("fusion", "exp-mut", 0.5, -0.1))
+    r2, _ = figures.model_comparison_table(
+        frame, [("fusion", "exp-mut", "f"), (figures.PER_DRUG_MEAN, "exp-mut", "mean")])
+    np.testing.assert_allclose(r2["mean"], -0.1)
+
+
+def test_comparison_table_median_and_paired_drug_count():
+    frame = pd.DataFrame(per_drug_rows("fusion", "ref", [0.1, 0.2, 0.9], 0.0, drugs="abc")
+                         + per_drug_rows("single", "other", [0.0, 0.1, 0.2, 0.3], 0.0,
+                                    drugs="abcd"))
+    _, tests = figures.model_comparison_table(frame, [("fusion", "ref", "ref"),
+                                                      ("single", "other", "other")])
+    tests = tests.set_index("label")
+    assert tests.loc["ref", "median"] == pytest.approx(0.2)  # mean would be 0.4
+    assert tests.loc["other", "drugs"] == 3  # d has no reference value: not paired

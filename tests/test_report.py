@@ -12,6 +12,7 @@ from modrp.report import (
     PAPER_TABLE1,
     PAPER_TABLE3,
     baselines_table,
+    leakage_audit_table,
     mean_std,
     table1,
     table2,
@@ -131,9 +132,13 @@ def test_table4_orders_drugs_by_mse_with_annotations():
     assert table["drug"].tolist() == ["Camptothecin", "LGK974"]
     assert table["MSE"].tolist() == [1.0, 3.0] and table["MSE std"].tolist() == [0.0, 1.0]
     assert table["putative target"].tolist() == ["TOP1", "PORCN"]
-    assert table["paper MSE"].tolist() == [4.8, 1.1]
     # the drug's R2, mean over folds, to two decimals as in the other tables
     assert table["R2"].tolist() == [0.33, 0.15]
+    # the paper's per-drug MSE is its five-omics fusion's: none beside two omics fused
+    assert table["paper MSE"].tolist() == ["", ""]
+    five = "exp-mut-cnv-rppa-metabolites"
+    table = table4(per_drug.assign(model=five), drugs, five)
+    assert table["paper MSE"].tolist() == [4.8, 1.1]
 
 
 def test_table5_rows_and_percentages():
@@ -254,3 +259,110 @@ def test_write_table_formats(tmp_path):
     assert paths[0].read_text().startswith("Table 1. test\n\n| omics")
     assert "$\\pm$" in paths[2].read_text() and "±" not in paths[2].read_text()
     assert len(pd.read_csv(paths[1])) == 8
+
+
+FIVE = "exp-mut-cnv-rppa-metabolites"
+# every metric its own value, so a cell that reads the wrong column shows it
+DISTINCT = {"mse": 1.0, "r2_per_drug_mean": 0.30, "r2_per_drug_median": 0.25,
+            "r2_pooled": 0.60, "pearson_per_drug_mean": 0.55, "top1": 0.40, "top3": 0.80,
+            "baseline_mse": 2.0, "baseline_r2_per_drug_mean": -0.05,
+            "baseline_r2_per_drug_median": -0.03, "baseline_r2_pooled": 0.10,
+            "baseline_pearson_per_drug_mean": np.nan, "baseline_top1": 0.20,
+            "baseline_top3": 0.50}
+
+
+def distinct_rows(kind, model, shift=0.0, **over):
+    return [{"kind": kind, "model": model, "repeat": 0, "fold": f,
+             **{k: (v + shift if k in ("mse", "r2_per_drug_mean") else v)
+                for k, v in DISTINCT.items()}, **over} for f in range(3)]
+
+
+def distinct_summary():
+    out = []
+    for omic, emb in (("exp", "graph"), ("exp", "dense"), ("rppa", "dense")):
+        out += distinct_rows("single", f"{omic}-{emb}")
+    out += distinct_rows("fusion", FIVE, 0.5) + distinct_rows("concatenation", FIVE, 0.2)
+    out += distinct_rows("baseline", f"mkl:{FIVE}", 0.1, r2_per_drug_mean=0.15)
+    out += distinct_rows("baseline", "mkl:exp", 0.1, r2_per_drug_mean=0.12)
+    out += distinct_rows("baseline", "mkl:rppa", 0.1, r2_per_drug_mean=0.13)
+    out += distinct_rows("baseline", "deepdr:exp-mut", 0.1)
+    return pd.DataFrame(out)
+
+
+def test_every_score_cell_reads_its_own_column():
+    t1 = table1(distinct_summary()).set_index(["omics", "embedding"])
+    row = t1.loc[("exp", "graph")]
+    assert row["MSE"] == "1.00 ± 0.00" and row["R2 per drug"] == "0.30 ± 0.00"
+    assert row["per-drug mean MSE"] == "2.00 ± 0.00"
+    assert row["per-drug mean R2"] == "-0.05 ± 0.00"
+    assert row["pooled R2"] == "0.60 ± 0.00"
+    t5 = table5(distinct_summary(), {"exp": "graph"}).set_index("model")
+    assert t5.loc["exp", ["top-1 (%)", "top-3 (%)", "per-drug mean top-1 (%)",
+                          "per-drug mean top-3 (%)"]].tolist() == ["40 ± 0", "80 ± 0",
+                                                                   "20 ± 0", "50 ± 0"]
+
+
+def test_baselines_table_baseline_row_shows_the_baselines_own_scores():
+    table = baselines_table(distinct_summary()).set_index("model")
+    fused = table.loc[f"attention fusion ({FIVE})"]
+    assert fused["median R2 per drug"] == "0.25 ± 0.00"
+    assert fused["R2 per drug"] == "0.80 ± 0.00"
+    mean_row = table.iloc[-1]
+    assert mean_row[["MSE", "R2 per drug", "median R2 per drug", "pooled R2",
+                     "Pearson per drug", "top-1 (%)", "top-3 (%)"]].tolist() == [
+        "2.00 ± 0.00", "-0.05 ± 0.00", "-0.03 ± 0.00", "0.10 ± 0.00", "n/a", "20 ± 0",
+        "50 ± 0"]
+
+
+def test_table6_mkl_cells_are_the_comparators_and_paper_values_are_the_papers():
+    table = table6(distinct_summary(), {"exp": "graph", "rppa": "dense"}).set_index("dataset")
+    assert table.loc["exp", "ours R2"] == "0.30 ± 0.00"
+    assert table.loc["exp", "MKL R2"] == "0.12 ± 0.00"
+    assert table.loc["multi-omics", "MKL R2"] == "0.15 ± 0.00"
+    # paper Table 6 as printed: RPPA ours 3.11 / -0.02, BEMKL 2.52 / 0.33
+    assert table.loc["rppa", ["paper ours MSE", "paper ours R2", "paper BEMKL MSE",
+                              "paper BEMKL R2"]].tolist() == [3.11, -0.02, 2.52, 0.33]
+    assert table.loc["multi-omics", ["paper ours R2", "paper BEMKL R2"]].tolist() == [0.84, 0.34]
+
+
+def test_table7_paper_rows_and_deepdr_label():
+    table = table7(distinct_summary())
+    assert table["paper MSE"].tolist() == ["0.28 ± 0.01", "3.02 ± 0.17"]
+    assert table["paper R2"].tolist() == ["0.90 ± 0.01", "0.10 ± 0.02"]
+    assert table.loc[1, "model"].startswith("DeepDR-style (exp-mut;")
+
+
+def test_table1_dense_rows_get_the_papers_dense_values_and_a_fixed_order():
+    summary = distinct_summary().iloc[::-1]  # groups met in another order
+    table = table1(summary)
+    assert list(zip(table["omics"], table["embedding"], strict=True)) == [
+        ("exp", "dense"), ("exp", "graph"), ("rppa", "dense")]
+    assert table["paper MSE"].tolist() == ["7.69 ± 4.05", "2.37 ± 0.16", "3.11 ± 0.19"]
+
+
+def test_table3_ranks_by_r2_not_by_mse():
+    summary = pd.DataFrame(distinct_rows("fusion", "exp-mut", 0.0, mse=0.5)
+                           + distinct_rows("fusion", "mut-rppa", 0.2, mse=3.0))
+    # mut-rppa: better R2 (0.50 vs 0.30) but worse MSE
+    assert table3(summary)["omics combination"].tolist() == ["mut-rppa", "exp-mut"]
+
+
+def test_table4_reads_the_fusion_only():
+    per_drug = pd.DataFrame({
+        "kind": ["fusion", "fusion", "concatenation", "concatenation"], "model": "exp-mut",
+        "fold": [0, 1, 0, 1], "drug": "LGK974", "mse": [1.0, 1.0, 9.0, 9.0],
+        "r2": 0.1, "baseline_mse": [3.0, 3.0, 3.0, 3.0]})
+    drugs = pd.DataFrame({"drug": ["LGK974"], "target": ["PORCN"], "pathway": ["WNT"]})
+    table = table4(per_drug, drugs, "exp-mut")
+    assert table["MSE"].tolist() == [1.0]
+    assert table["per-drug mean MSE"].tolist() == [3.0]
+
+
+def test_leakage_audit_shows_each_protocols_own_r2_and_the_papers_r2():
+    summary = distinct_summary()
+    audit = summary.assign(r2_per_drug_mean=summary["r2_per_drug_mean"] + 0.4)
+    table = leakage_audit_table(summary, audit, {"exp": "graph"}).set_index("model")
+    assert table.loc[FIVE, "strict R2 per drug"] == "0.80 ± 0.00"
+    assert table.loc[FIVE, "paper-protocol R2 per drug (audit)"] == "1.20 ± 0.00"
+    assert table.loc[FIVE, "paper's published R2"] == "0.90 ± 0.01"
+    assert table.loc["exp-graph", "paper's published R2"] == "0.24 ± 0.02"
