@@ -216,7 +216,7 @@ TABLE_CAPTIONS = {
     "table4": "Table 4. Drugs ordered by the test MSE of the attention fusion of all omics "
     "(mean and std over repeats x folds) and its R2 for the drug (mean over repeats x folds), "
     "with putative target and pathway, the per-drug mean baseline's MSE and the paper's "
-    "published MSE.",
+    "published MSE (beside a fusion of the paper's five omics only).",
     "table5": "Table 5. Top-1 and top-3 accuracy (%) of the most effective drug (lowest "
     "observed ln IC50) of each test cell line, the per-drug mean ranking beside it, and the "
     "paper's published values.",
