@@ -54,7 +54,8 @@ def test_mean_std():
     assert mean_std(pd.Series([-0.004, -0.001])) == "0.00 ± 0.00"  # not "-0.00"
     assert mean_std(pd.Series([-0.5, -0.3])) == "-0.40 ± 0.10"
     assert mean_std(pd.Series([np.nan, np.nan])) == "n/a"
-    assert mean_std(pd.Series([np.nan, 2.0])) == "2.00 ± 0.00"
+    # a value undefined in some folds: the others, and how many they are
+    assert mean_std(pd.Series([np.nan, 2.0, 4.0])) == "3.00 ± 1.00 (2 of 3)"
 
 
 def expected_cell(values) -> str:

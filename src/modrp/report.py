@@ -100,10 +100,13 @@ TABLE8_NAMES = {"exp": "mRNA expression", "mut": "gene mutations", "cnv": "CNV",
 def mean_std(values: pd.Series, digits: int = 2) -> str:
     """``"0.27 ± 0.01"`` over repeats x folds (population std, as for a set of folds);
     ``"n/a"`` where no value is defined (the Pearson correlation of a constant prediction,
-    such as the per-drug mean's), and no minus sign on a number that rounds to zero."""
-    if values.isna().all():
+    such as the per-drug mean's), ``"0.27 ± 0.01 (2 of 3)"`` where only some are, and no
+    minus sign on a number that rounds to zero."""
+    defined = int(values.notna().sum())
+    if not defined:
         return "n/a"
-    return f"{decimals(values.mean(), digits)} ± {decimals(values.std(ddof=0), digits)}"
+    text = f"{decimals(values.mean(), digits)} ± {decimals(values.std(ddof=0), digits)}"
+    return text if defined == len(values) else f"{text} ({defined} of {len(values)})"
 
 
 def decimals(value: float, digits: int = 2) -> str:
