@@ -286,7 +286,7 @@ def test_ablation_writes_legible_figure(tmp_path):
     assert_written(figures.ablation(summary, stem, "test data: ablation"), stem,
                    figures.FIGSIZE["ablation"])
     table = figures.ablation_table(summary)
-    fig = figures.plot_ablation(table, (-0.02, 0.005), "test data: ablation")
+    fig = figures.plot_ablation(table, "test data: ablation")
     assert_legible(fig)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(table["label"])
 
@@ -469,15 +469,14 @@ def test_ablation_draws_each_combination_and_the_fusion_baseline(tmp_path, monke
     assert row["baseline_r2"] == pytest.approx(group["baseline_r2_per_drug_mean"].mean())
     assert row["baseline_r2_std"] == pytest.approx(
         np.std(group["baseline_r2_per_drug_mean"].to_numpy()))
-    fused = summary.loc[summary["kind"] == "fusion", "baseline_r2_per_drug_mean"].to_numpy()
     drawn = {}
     save = figures.save_figure
 
     def record(fig, stem):  # what the figure shows, read before it is saved and released
         ax = fig.axes[0]
-        drawn["lines"] = [line.get_xdata() for line in ax.lines if len(line.get_xdata()) == 2
-                          and list(line.get_ydata()) == [0, 1]]
-        drawn["span"] = [(p.get_x(), p.get_x() + p.get_width()) for p in ax.patches]
+        drawn["diamonds"] = [offsets for c in ax.collections if c.get_label() ==
+                             "per-drug mean, same pairs" for offsets in c.get_offsets()]
+        drawn["legend"] = [t.get_text() for t in ax.get_legend().get_texts()]
         drawn["labels"] = [t.get_text() for t in ax.get_yticklabels()]
         drawn["points"] = [(x, y, abs(s[1][0] - s[0][0]) / 2) for c in ax.containers
                            for x, y, s in zip(*c[0].get_data(), c[2][0].get_segments(),
@@ -486,11 +485,13 @@ def test_ablation_draws_each_combination_and_the_fusion_baseline(tmp_path, monke
 
     monkeypatch.setattr(figures, "save_figure", record)
     figures.ablation(summary, tmp_path / "ablation", "test data: ablation")
-    np.testing.assert_allclose(drawn["lines"], [[fused.mean()] * 2])
-    np.testing.assert_allclose(drawn["span"], [(fused.mean() - fused.std(),
-                                                fused.mean() + fused.std())])
     assert len(drawn["points"]) == len(table)
     by_label = table.set_index("label")
+    # each combination's own per-drug mean, on its row: the lines differ between them
+    assert len(drawn["diamonds"]) == len(table)
+    for x, y in drawn["diamonds"]:
+        assert x == pytest.approx(by_label.loc[drawn["labels"][int(y)], "baseline_r2"])
+    assert drawn["legend"][-1] == "per-drug mean, same pairs"
     for x, y, error in drawn["points"]:
         label = drawn["labels"][int(y)]
         assert x == pytest.approx(by_label.loc[label, "r2"])
