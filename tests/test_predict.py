@@ -382,6 +382,15 @@ def test_real_source_files_are_encoded_as_preprocessing_encodes_them(study):
                                saved.to_numpy(), atol=1e-5)
 
 
+def test_metabolomics_lines_take_the_files_own_depmap_ids(tmp_path):
+    # without a cell-line table: the file's DepMap_ID column, else the CCLE name as given
+    path = tmp_path / "CCLE_metabolomics_20190502.csv"
+    path.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.0\nB_SKIN,,4.0\n")
+    profiles = read_new_profiles([path])
+    assert profiles["metabolites"].index.tolist() == ["ACH-000001", "B_SKIN"]
+    assert profiles["metabolites"]["alanine"].tolist() == [5.0, 4.0]
+
+
 def test_genes_absent_from_a_variant_table_count_as_not_mutated(study):
     root, meta = study
     model = load_final_model(root / "results" / "final")

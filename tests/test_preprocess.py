@@ -419,6 +419,21 @@ def test_response_keeps_only_the_selected_drug_id_and_annotations_come_from_comp
     assert drugs.loc["Afatinib", "target"] == "ERBB2, EGFR"
 
 
+def test_metabolomics_lines_join_by_their_depmap_id_else_by_name(mini_sources):
+    def edit(table):
+        # CAL-51 under another CCLE name than sample_info's, its DepMap id as there;
+        # Hs-578-T without a DepMap id: matched by its name
+        table["CCLE_ID"] = table["CCLE_ID"].replace({"CAL51_BREAST": "CAL51_MAMMARY"})
+        table.loc[table["CCLE_ID"] == "HS578T_BREAST", "DepMap_ID"] = ""
+        return table
+
+    _rewrite_csv(mini_sources["metabolomics"], edit)
+    metabolites = load_source_files(mini_sources, source_config()).omics["metabolites"]
+    # NCI-H508, CAL-51 (averaged over its two rows) and Hs-578-T, by COSMIC id
+    assert metabolites.index.tolist() == ["905940", "905957", "910927"]
+    assert metabolites.loc["910927", "hexoses (HILIC neg)"] == pytest.approx(5.6)
+
+
 def test_drug_annotations_join_on_drug_id_whatever_the_names(mini_sources, caplog):
     def edit(table):
         # Trametinib spelled otherwise in the drug table; its name on another id's row

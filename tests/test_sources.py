@@ -75,6 +75,19 @@ def test_metabolomics_duplicates_are_averaged(mini_sources):
     assert matrix.loc["CAL51_BREAST", "hexoses (HILIC neg)"] == pytest.approx(5.6)
 
 
+def test_metabolomics_ids_map_ccle_names_to_depmap_ids(mini_sources, tmp_path):
+    ids = ccle.read_metabolomics_ids(mini_sources["metabolomics"])
+    assert ids.to_dict() == {"NCIH508_LARGE_INTESTINE": "ACH-000001",
+                             "CAL51_BREAST": "ACH-000002", "HS578T_BREAST": "ACH-000004"}
+    bad = tmp_path / "m.csv"
+    bad.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.0\nA_LUNG,ACH-000009,5.1\n")
+    with pytest.raises(InputError, match="the CCLE name 'A_LUNG' has several DepMap ids"):
+        ccle.read_metabolomics_ids(bad)
+    bad.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,A_LUNG,5.0\n")
+    with pytest.raises(InputError, match="'DepMap_ID' must hold DepMap ids"):
+        ccle.read_metabolomics_ids(bad)
+
+
 def test_dose_response(mini_sources):
     table = gdsc.read_dose_response(mini_sources["dose_response"])
     assert len(table) == 11

@@ -813,11 +813,11 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
     them (``preprocess``: the model's ``config.preprocess``; schema defaults when None):
     mutation classes in ``mutation_excluded_classes`` do not count, CNV is the alteration
     state with unknown copy number neutral, RPPA one feature per antibody, metabolites
-    as measured.  Their ids become DepMap ids (``ACH-...``) through ``sample_info.csv``
-    or ``Model.csv``
-    (a directory's own, or one given as an item) where it knows them; a line it does not
-    know keeps the file's own id (CCLE name for RPPA and metabolomics, COSMIC id for
-    copy number), so it meets the other omics only if they use that id too.
+    as measured.  Their ids become DepMap ids (``ACH-...``): the metabolomics file's own
+    ``DepMap_ID`` column where it gives one, else through ``sample_info.csv`` or
+    ``Model.csv`` (a directory's own, or one given as an item) where it knows them; a line
+    neither knows keeps the file's own id (CCLE name for RPPA and metabolomics, COSMIC id
+    for copy number), so it meets the other omics only if they use that id too.
     """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not items:
@@ -953,8 +953,11 @@ def read_source_profiles(files: dict[str, Path], sample_info: Path | None = None
     if "rppa" in files:
         profiles["rppa"] = _mapped(ccle.read_rppa(files["rppa"]), by_ccle)
     if "metabolites" in files:
+        # the file's own DepMap ids first, as for mutations
+        own = ccle.read_metabolomics_ids(files["metabolites"])
         profiles["metabolites"] = _mapped(ccle.read_metabolomics(files["metabolites"]),
-                                          by_ccle)
+                                          pd.concat([by_ccle[~by_ccle.index.isin(own.index)],
+                                                     own]))
     for omic, matrix in profiles.items():
         matrix = matrix.astype(np.float32)
         matrix.index = matrix.index.astype(str)

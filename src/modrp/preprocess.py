@@ -349,8 +349,13 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
             .assign(omic="rppa")[["omic", "feature", "gene"]]
         )
     if "metabolites" in omics_wanted:
-        omics["metabolites"] = _reindex_by_cosmic(
-            ccle.read_metabolomics(files["metabolomics"]), by_ccle, "metabolomics")
+        metabolites = ccle.read_metabolomics(files["metabolomics"])
+        # As for mutations, the file's DepMap id decides; the CCLE name where it maps to no
+        # line (or the file gives none).
+        names = metabolites.index.to_series()
+        to_cosmic = names.map(ccle.read_metabolomics_ids(files["metabolomics"])).map(
+            by_depmap).fillna(names.map(by_ccle))
+        omics["metabolites"] = _reindex_by_cosmic(metabolites, to_cosmic, "metabolomics")
 
     compounds = gdsc.read_screened_compounds(files["compounds"])
     tissue = details.set_index("cosmic_id")["tissue"]

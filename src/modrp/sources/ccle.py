@@ -12,7 +12,13 @@ import pandas as pd
 
 from modrp.errors import InputError
 from modrp.io import read_table
-from modrp.sources._common import require_columns, require_finite, to_numeric_matrix
+from modrp.sources._common import (
+    DEPMAP_ID,
+    check_ids,
+    require_columns,
+    require_finite,
+    to_numeric_matrix,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +97,22 @@ def read_metabolomics(path) -> pd.DataFrame:
                     what, len(duplicated), ", ".join(duplicated[:5]))
         matrix = matrix.groupby(level=0, sort=False).mean()
     return matrix.astype(np.float32)
+
+
+def read_metabolomics_ids(path) -> pd.Series:
+    """The DepMap id of each CCLE name of ``CCLE_metabolomics_20190502.csv`` (its
+    ``DepMap_ID`` column), leaving out names without one: the id that joins the file to
+    the other DepMap files whatever the line is named there."""
+    what = "metabolomics (CCLE_metabolomics_20190502.csv)"
+    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    require_columns(frame, ["CCLE_ID", "DepMap_ID"], what, path)
+    ids = frame[["CCLE_ID", "DepMap_ID"]].apply(lambda column: column.str.strip())
+    check_ids(ids["DepMap_ID"], DEPMAP_ID, what, path, "DepMap_ID",
+              "DepMap ids like 'ACH-000001'", allow_empty=True)
+    ids = ids[ids["DepMap_ID"] != ""].drop_duplicates()
+    clash = ids["CCLE_ID"][ids["CCLE_ID"].duplicated()]
+    if len(clash):
+        raise InputError(f"{what}: {path}: the CCLE name {clash.iloc[0]!r} has several DepMap "
+                         "ids")
+    return pd.Series(ids["DepMap_ID"].to_numpy(), name="depmap_id",
+                     index=pd.Index(ids["CCLE_ID"].to_numpy(), name="ccle_name"))
