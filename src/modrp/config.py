@@ -106,6 +106,11 @@ def check_consistency(config: dict) -> None:
     if config["dataset"] in (".", ".."):
         raise ConfigError(f"config key dataset: {config['dataset']!r} names no folder of its own; "
                           "results go to results/<dataset>/, so give a name such as 'paper'")
+    for key, name in config["data"]["files"].items():
+        if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+            raise ConfigError(f"config key data.files.{key}: {name!r} is not a plain file "
+                              "name; give a name without a folder, not starting with '.' "
+                              "(the file lives in results/<dataset>/raw/)")
     names = list(config["data"]["files"].values())
     clashes = sorted({n for n in names if names.count(n) > 1}
                      | (set(RESERVED_RAW_NAMES) & set(names)))
