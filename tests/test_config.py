@@ -423,3 +423,11 @@ def test_baseline_settings_in_the_schema_are_those_the_comparators_take():
     for value in (0.5, 1.0, 3, "log2"):
         validate_config({"dataset": "x", "data": {"source": "demo"},
                          "baselines": {"settings": {"random_forest": {"max_features": value}}}})
+
+
+def test_the_first_problem_named_is_the_first_by_key_not_by_schema_order():
+    # the schema lists train before cv; by key, cv.folds comes first
+    config = {"dataset": "t", "data": {"source": "demo"}, "train": {"lr": -1.0},
+              "cv": {"folds": 1}}
+    with pytest.raises(ConfigError, match=r"^config key cv\.folds: .*\(and 1 more problem"):
+        validate_config(config)

@@ -12,6 +12,7 @@ import os
 import pickle
 import re
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from modrp.demo import write_demo_dataset
 from modrp.errors import InputError
 from modrp.predict import (
     ABSENT_IS_ZERO,
+    _held_out_lines,
     drug_ranking,
     far_value_z,
     load_final_model,
@@ -32,6 +34,7 @@ from modrp.predict import (
     predict_with_report,
     read_new_profiles,
     report_lines,
+    scale_slopes,
     train_final_model,
     write_ranking,
 )
@@ -691,3 +694,182 @@ def test_variants_without_a_depmap_id_are_mapped_through_sample_info(study, tmp_
     variants.assign(Tumor_Sample_Barcode=variants["Tumor_Sample_Barcode"].map(rotated)) \
         .to_csv(tmp_path / "CCLE_mutations.csv", index=False)
     pd.testing.assert_frame_equal(read_new_profiles(tmp_path)["mut"], expected)
+
+
+# Pinned by a mutation pass over predict.py: each fails on a mutant the tests above let by.
+
+
+def _model_copy(root, tmp_path, change):
+    copy = tmp_path / "model"
+    shutil.copytree(root / "results" / "final", copy)
+    meta = json.loads((copy / "model.json").read_text())
+    change(meta)
+    (copy / "model.json").write_text(json.dumps(meta))
+    return copy
+
+
+def test_a_checkpoint_whose_features_differ_from_model_json_is_refused(study, tmp_path):
+    root, _ = study
+
+    def swap(meta):
+        features = meta["omics"]["rppa"]["features"]
+        features[0], features[1] = features[1], features[0]
+
+    copy = _model_copy(root, tmp_path, swap)
+    with pytest.raises(InputError, match=r"rppa\.pt does not match model\.json"):
+        load_final_model(copy)
+
+
+def test_a_model_json_of_another_format_is_refused(study, tmp_path):
+    root, _ = study
+    copy = _model_copy(root, tmp_path, lambda meta: meta.update(format=2))
+    with pytest.raises(InputError, match="has format 2; this modrp reads format 1"):
+        load_final_model(copy)
+
+
+def test_duplicated_feature_columns_are_an_input_error(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    exp = omics["exp"]
+    twice = pd.concat([exp, exp.iloc[:, :1]], axis=1)
+    with pytest.raises(InputError, match=rf"duplicated feature columns \['{exp.columns[0]}'\]"):
+        predict_lines(model, {**omics, "exp": twice})
+
+
+def test_the_far_value_limit_counts_every_line_the_scaler_was_fit_on(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    model.meta["omics"]["exp"].update(n_train=500, n_validation=401)
+    assert far_value_z(model, "exp") == pytest.approx(30.0)  # sqrt(901 - 1), not sqrt(499)
+
+
+def test_every_far_value_is_counted_not_every_line_holding_one(study):
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    line = saved_predictions(root).index[0]
+    scaler, features = model.scalers["mut"], model.features("mut")
+    mutated = omics["mut"].copy()
+    for j in (3, 4):
+        mutated.loc[line, features[j]] = scaler.mean[j] + 25 * scaler.scale[j]
+    _, report = predict_with_report(model, {**omics, "mut": mutated})
+    assert report["omics"]["mut"]["values_far_from_training"] == 2
+
+
+def test_scale_slopes_are_taken_over_the_features_a_line_gives():
+    mean = np.linspace(0.0, 10.0, 40)
+    scaler = SimpleNamespace(mean=mean, scale=np.ones(40))
+    raw = pd.DataFrame([mean, mean])
+    raw.iloc[1, 30:] = np.nan  # the line at the training means, a quarter not given
+    np.testing.assert_allclose(scale_slopes(raw, scaler), [1.0, 1.0])
+
+
+def test_a_line_far_out_in_both_directions_is_far_from_training(study):
+    """Median |z|, not |median z|: values 5 SDs above and below the means (e.g. columns
+    mislabelled) are far from the training data although their signed median is 0."""
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    line = saved_predictions(root).index[0]
+    scaler, features = model.scalers["exp"], model.features("exp")
+    z = np.resize([5.0, -5.0, 0.0, 5.0, -5.0], len(features))  # median |z| 5, median z 0
+    exp = omics["exp"].copy()
+    exp.loc[line, features] = (scaler.mean + z * scaler.scale).astype(np.float32)
+    _, report = predict_with_report(model, {**omics, "exp": exp})
+    assert report["omics"]["exp"]["lines_far_from_training"] == 1
+
+
+def test_a_lines_missing_share_counts_absent_features_and_nan_together(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    n_absent, n_nan = int(0.1 * len(features)), int(0.15 * len(features))
+    line = saved_predictions(root).index[0]
+    holey = omics["exp"].drop(columns=features[:n_absent])
+    holey.loc[line, features[n_absent:n_absent + n_nan]] = np.nan  # 25% of the line
+    with pytest.raises(InputError, match=rf"1 line\(s\) lack more than 20% .*{line} \(2[45]%\)"):
+        predict_lines(model, {**omics, "exp": holey})
+
+
+def test_the_models_own_missing_feature_limit_is_the_default(study):
+    root, meta = study
+    model = load_final_model(root / "results" / "final")
+    model.meta["max_missing_features"] = 0.5
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    holey = omics["exp"].drop(columns=features[:int(0.3 * len(features))])
+    assert len(predict_lines(model, {**omics, "exp": holey}))
+
+
+def test_line_ids_are_matched_as_text_whatever_their_dtype(study):
+    """COSMIC ids read by pandas as integers in one matrix meet the same ids as text."""
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    expected = predict_lines(model, omics)
+    as_ints = omics["exp"].copy()
+    as_ints.index = as_ints.index.astype(np.int64)
+    got = predict_lines(model, {**omics, "exp": as_ints})
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_the_models_preprocess_settings_encode_the_variant_table(study):
+    root, _ = study
+    table = root / "raw" / "CCLE_mutations.csv"
+    default = read_new_profiles(table)["mut"]
+    every_class = read_new_profiles(table, {"mutation_excluded_classes": []})["mut"]
+    assert every_class.to_numpy().sum() > default.to_numpy().sum()  # Silent, UTR ... count
+
+
+def test_only_a_variant_table_sets_absent_genes_to_zero(study):
+    """A gene missing from a copy-number file is unknown (training mean, counted as
+    missing), not neutral: only a variant table's absent genes are 0."""
+    root, _ = study
+    profiles = read_new_profiles([root / "raw" / "CCLE_mutations.csv",
+                                  root / "raw" / "Gene_level_CN.xlsx"])
+    assert profiles["mut"].attrs[ABSENT_IS_ZERO] is True
+    assert profiles["cnv"].attrs[ABSENT_IS_ZERO] is False
+
+
+def test_an_existing_path_with_an_equals_sign_is_a_path(tmp_path, monkeypatch):
+    folder = tmp_path / "batch=2"
+    folder.mkdir()
+    pd.DataFrame({"id": ["a"], "G1": [1.0]}).to_csv(folder / "exp.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert list(read_new_profiles("batch=2")) == ["exp"]
+
+
+def test_ids_made_duplicate_by_the_mapping_name_the_cell_line_table(study, tmp_path):
+    root, _ = study
+    raw = root / "raw"
+    shutil.copyfile(raw / "sample_info.csv", tmp_path / "sample_info.csv")
+    info = pd.read_csv(raw / "sample_info.csv", dtype=str)
+    rows = (raw / "CCLE_RPPA_20181003.csv").read_text().splitlines()
+    name = rows[1].split(",", 1)[0]
+    depmap_id = info.loc[info["CCLE Name"] == name, "DepMap_ID"].iloc[0]
+    rows[2] = depmap_id + "," + rows[2].split(",", 1)[1]  # already the first line's DepMap id
+    (tmp_path / "CCLE_RPPA_20181003.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=rf"after mapping ids with sample_info\.csv, the ids "
+                                         rf"\['{depmap_id}'\] appear more than once"):
+        read_new_profiles(tmp_path)
+
+
+def test_a_folder_reads_matrices_of_every_documented_suffix(tmp_path):
+    frame = pd.DataFrame({"id": ["a", "b"], "G1": [1.0, 2.0]})
+    frame.to_csv(tmp_path / "exp.csv", index=False)
+    frame.to_csv(tmp_path / "mut.tsv", sep="\t", index=False)
+    frame.set_index("id").to_parquet(tmp_path / "rppa.parquet")
+    assert list(read_new_profiles(tmp_path)) == ["exp", "mut", "rppa"]
+
+
+def test_an_empty_combination_is_an_input_error(study, tmp_path):
+    root, _ = study
+    with pytest.raises(InputError, match="must name omics"):
+        train_final_model([], root / "data", root / "graph", small_config(), tmp_path / "f")
+
+
+def test_the_held_out_share_is_rounded_as_a_folds_is():
+    lines = [f"L{i}" for i in range(9)]
+    assert len(_held_out_lines(lines, 0.2, 0)) == 2  # round(1.8), as splits.validation_lines
