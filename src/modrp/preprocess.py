@@ -187,7 +187,7 @@ def match_ccle_lines(sample_info: pd.DataFrame, gdsc_names: pd.DataFrame) -> pd.
     by_key = norm.drop_duplicates(["key", "cosmic_id"]).groupby("key")["cosmic_id"]
     n_ids = by_key.nunique()
     name_to_cosmic = by_key.first()[(n_ids == 1) & (n_ids.index != "")]
-    several_gdsc = set(n_ids.index[n_ids > 1])
+    several_gdsc = set(n_ids.index[(n_ids > 1) & (n_ids.index != "")])
     stripped = info["stripped_name"].fillna(info["ccle_name"].fillna("").str.split("_").str[0])
     key = stripped.map(normalise_cell_line_name)
     key_count = key[key != ""].value_counts()
@@ -272,14 +272,28 @@ def matched_lines(matches: pd.DataFrame) -> pd.DataFrame:
     return mapped[["depmap_id", "ccle_name", "cosmic_id", "matched_by"]].reset_index(drop=True)
 
 
-def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str) -> pd.DataFrame:
+def _reindex_by_cosmic(matrix: pd.DataFrame, key_to_cosmic: pd.Series, what: str,
+                       average: bool = False) -> pd.DataFrame:
+    """Rows renamed to the COSMIC ids ``key_to_cosmic`` gives them, rows it gives none left
+    out.  Several rows reaching one line are averaged (``average``: measurements of one
+    line, such as metabolomics rows under two CCLE names of one DepMap id) or the first is
+    kept; either way with a warning."""
     cosmic = matrix.index.map(key_to_cosmic)
     unmapped = int(pd.isna(cosmic).sum())
     if unmapped:
         log.info("%s: %d of %d lines match no GDSC line and are left out",
                  what, unmapped, len(matrix))
     out = matrix[pd.notna(cosmic)].copy()
+    sources = out.index
     out.index = pd.Index(cosmic[pd.notna(cosmic)], name="cell_line")
+    repeated = out.index.duplicated(keep=False)
+    if repeated.any():
+        shown = ", ".join(sorted(sources[repeated].astype(str))[:6])
+        log.warning("%s: %d line(s) reached by several rows (%s), %s", what,
+                    out.index[repeated].nunique(), shown,
+                    "averaged" if average else "the first row kept")
+        if average:
+            return out.groupby(level=0, sort=False).mean().astype(matrix.dtypes.iloc[0])
     return out[~out.index.duplicated()]
 
 
@@ -355,7 +369,8 @@ def load_source_files(files: dict[str, Path], config: dict) -> StudyData:
         names = metabolites.index.to_series()
         to_cosmic = names.map(ccle.read_metabolomics_ids(files["metabolomics"])).map(
             by_depmap).fillna(names.map(by_ccle))
-        omics["metabolites"] = _reindex_by_cosmic(metabolites, to_cosmic, "metabolomics")
+        omics["metabolites"] = _reindex_by_cosmic(metabolites, to_cosmic, "metabolomics",
+                                                  average=True)
 
     compounds = gdsc.read_screened_compounds(files["compounds"])
     tissue = details.set_index("cosmic_id")["tissue"]
@@ -416,6 +431,16 @@ def _assemble(omics, response_long, compounds, feature_genes, config, tissue=Non
         **_drugs_left_out(response_long, chosen, drugs_cfg.get("min_coverage", 0.95)),
     }
     kept = response_long[response_long["drug_id"].isin(chosen["drug_id"])]
+    # Each kept id under the name chosen for it: rows of that id under another name (were
+    # GDSC to spell it otherwise in some rows) stay in its column.
+    chosen_name = kept["drug_id"].map(chosen.set_index("drug_id")["drug"])
+    renamed = kept.loc[kept["drug"] != chosen_name, ["drug", "drug_id"]].drop_duplicates()
+    if len(renamed):
+        log.warning("response table: %d selected drug id(s) also named otherwise in some "
+                    "rows, counted under their chosen name: %s", renamed["drug_id"].nunique(),
+                    ", ".join(f"{name} (id {drug_id})" for name, drug_id in
+                              renamed.head(5).itertuples(index=False)))
+    kept = kept.assign(drug=chosen_name)
     repeated = int(kept.loc[kept.duplicated(["cell_line", "drug_id"]), ["cell_line", "drug_id"]]
                    .drop_duplicates().shape[0])
     if repeated:
