@@ -119,3 +119,45 @@ def test_npz_round_trip_and_scipy_compatible(tmp_path):
     assert again.features == features
     assert (again.adjacency != graph.adjacency).nnz == 0
     assert sp.load_npz(path).shape == (4, 4)
+
+
+def test_a_self_interaction_does_not_make_antibodies_of_one_gene_partners():
+    # an edge AKT1-AKT1 must not turn two AKT1 antibodies into interaction partners
+    links = pd.DataFrame({"omic": "rppa", "feature": ["Akt", "Akt_pS473", "p53", "mdm2"],
+                          "gene": ["AKT1", "AKT1", "TP53", "MDM2"]})
+    edges = pd.DataFrame({"gene_a": ["AKT1", "TP53"], "gene_b": ["AKT1", "MDM2"]})
+    graph = build_feature_graph("rppa", ["Akt", "Akt_pS473", "p53", "mdm2"], links, edges,
+                                drop_isolated=True)
+    assert graph.with_interaction == 2
+    assert graph.features == ["p53", "mdm2"]
+
+
+def test_a_feature_without_genes_keeps_its_self_loop():
+    # the identity, not a shared gene, gives every feature its self-loop
+    features = ["A", "B", "NOGENE"]
+    adjacency = feature_adjacency(features, identity_genes("exp", ["A", "B"]), EDGES).toarray()
+    assert adjacency.diagonal().tolist() == [1, 1, 1]
+    assert adjacency[2].tolist() == [0, 0, 1]
+
+
+def test_a_feature_whose_own_genes_interact_has_no_partner_by_that():
+    # Akt_pS473's genes AKT1 and AKT2 interact with each other only: no partner
+    links = pd.DataFrame({"omic": "rppa", "feature": ["Akt_pS473", "Akt_pS473", "p53", "mdm2"],
+                          "gene": ["AKT1", "AKT2", "TP53", "MDM2"]})
+    edges = pd.DataFrame({"gene_a": ["AKT1", "MDM2"], "gene_b": ["AKT2", "TP53"]})
+    graph = build_feature_graph("rppa", ["Akt_pS473", "p53", "mdm2"], links, edges,
+                                drop_isolated=True)
+    assert graph.with_interaction == 2
+    assert graph.features == ["p53", "mdm2"]
+
+
+def test_a_graph_uses_only_its_own_omics_feature_genes():
+    # an RPPA antibody named like a gene (TAZ, antibody of WWTR1) must not lend its
+    # gene to the expression feature TAZ
+    links = pd.concat([identity_genes("exp", ["TAZ", "YAP1", "X"]),
+                       pd.DataFrame({"omic": ["rppa"], "feature": ["TAZ"],
+                                     "gene": ["WWTR1"]})], ignore_index=True)
+    edges = pd.DataFrame({"gene_a": ["WWTR1", "TAZ"], "gene_b": ["YAP1", "X"]})
+    dense = build_feature_graph("exp", ["TAZ", "YAP1", "X"], links, edges,
+                                drop_isolated=False).adjacency.toarray()
+    assert dense.tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]

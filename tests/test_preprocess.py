@@ -11,6 +11,7 @@ from modrp.config import validate_config
 from modrp.errors import InputError
 from modrp.preprocess import (
     _drugs_left_out,
+    _reindex_by_cosmic,
     drop_mostly_zero_features,
     load_custom_files,
     load_source_files,
@@ -505,3 +506,114 @@ def test_zero_rules_apply_per_omic_to_the_study_lines(tmp_path):
     drugs = data.drugs.set_index("drug")
     assert drugs["n_lines_screened"].tolist() == [5, 5]
     assert drugs["n_lines_study"].tolist() == [4, 4]
+
+
+def test_an_empty_name_matches_no_gdsc_line():
+    # a GDSC row without a name and a CCLE line without any name must not pair up
+    info = _info(("ACH-1", None, None, None), ("ACH-2", "CAL51_BREAST", "CAL51", None))
+    gdsc_names = pd.DataFrame({"cosmic_id": ["77", "910927"], "name": ["", "CAL-51"]})
+    matches = match_ccle_lines(info, gdsc_names)
+    assert matches["cosmic_id"].tolist() == [None, "910927"]
+    assert matches["outcome"].tolist() == ["not_in_gdsc", "name"]
+
+
+def test_rows_reaching_one_cosmic_id_keep_the_first():
+    # two rows of a matrix mapped to one line: the first is kept, unless asked to average
+    matrix = pd.DataFrame({"m": [1.0, 2.0, 3.0]}, index=["A_OLD", "A_NEW", "B"])
+    out = _reindex_by_cosmic(matrix, pd.Series({"A_OLD": "1", "A_NEW": "1", "B": "2"}), "x")
+    assert out["m"].to_dict() == {"1": 1.0, "2": 3.0}
+    out = _reindex_by_cosmic(matrix, pd.Series({"A_OLD": "1", "A_NEW": "1", "B": "2"}), "x",
+                             average=True)
+    assert out["m"].to_dict() == {"1": 1.5, "2": 3.0}
+
+
+def test_an_antibody_without_target_genes_maps_to_no_gene(mini_sources):
+    # an empty Target_Genes cell must not become the gene "NAN"
+    def edit(table):
+        table.loc[table["Antibody_Name"] == "p53", "Target_Genes"] = ""
+        return table
+
+    _rewrite_csv(mini_sources["rppa_antibodies"], edit)
+    genes = load_source_files(mini_sources, source_config()).feature_genes
+    rppa = genes[genes["omic"] == "rppa"]
+    assert "p53" not in set(rppa["feature"])
+    assert not genes["gene"].isin(["NAN", "NONE", ""]).any()
+
+
+def _custom_study(tmp_path, omics: dict[str, list[list]], response_rows: list[list],
+                  preprocess: dict | None = None, drugs: dict | None = None):
+    paths = {}
+    for omic, rows in omics.items():
+        paths[omic] = str(write_csv(tmp_path / f"{omic}.csv", rows[0], rows[1:]))
+    write_csv(tmp_path / "resp.csv", ["cell_line", "drug", "ln_ic50"], response_rows)
+    config = validate_config({
+        "dataset": "t", "omics": list(omics),
+        "embedding": dict.fromkeys(omics, "dense"),
+        "preprocess": preprocess or {}, "drugs": drugs or {},
+        "data": {"source": "custom", "custom": {"omics": paths,
+                                                "response": str(tmp_path / "resp.csv")}}})
+    return load_custom_files(config["data"]["custom"], config)
+
+
+def test_each_omic_takes_its_own_zero_rule(tmp_path):
+    # zero in 3 of 4 lines (0.75): kept under max_zero_fraction 0.8 (exp, rppa,
+    # metabolites), dropped under max_unaffected_fraction 0.6 (mut, cnv)
+    column = [["id", "TP53", "EGFR"]] + [[f"c{i}", float(i == 3), 1.0] for i in range(4)]
+    omics = dict.fromkeys(["exp", "mut", "cnv", "rppa", "metabolites"], column)
+    rows = [[f"c{i}", d, float(i)] for i in range(4) for d in ("D1", "D2")]
+    data = _custom_study(tmp_path, omics, rows,
+                         {"max_zero_fraction": 0.8, "max_unaffected_fraction": 0.6})
+    kept = {omic: m.columns.tolist() for omic, m in data.omics.items()}
+    assert kept == {"exp": ["TP53", "EGFR"], "mut": ["EGFR"], "cnv": ["EGFR"],
+                    "rppa": ["TP53", "EGFR"], "metabolites": ["TP53", "EGFR"]}
+
+
+def test_study_counts_per_drug_and_lines_with_every_omic(tmp_path):
+    # n_lines_study counts each drug's measured study lines;
+    # with_all_configured_omics needs every omic, not any
+    exp = [["id", "TP53"]] + [[f"c{i}", 1.0 + i] for i in range(4)]
+    mut = [["id", "KRAS"], ["c0", 1.0], ["c1", 1.0]]
+    rows = [[f"c{i}", "D1", float(i)] for i in range(4)]
+    rows += [[f"c{i}", "D2", float(i)] for i in (0, 2, 3)]
+    data = _custom_study(tmp_path, {"exp": exp, "mut": mut}, rows, drugs={"min_coverage": 0.5})
+    drugs = data.drugs.set_index("drug")
+    assert drugs["n_lines_study"].to_dict() == {"D1": 4, "D2": 3}
+    assert data.summary["lines"]["study"] == 4
+    assert data.summary["lines"]["with_all_configured_omics"] == 2
+
+
+def test_a_drug_id_named_otherwise_in_some_rows_keeps_them_in_its_column(mini_sources,
+                                                                          caplog):
+    table = pd.read_excel(mini_sources["dose_response"], engine="calamine")
+    sw48 = (table["CELL_LINE_NAME"] == "SW48") & (table["DRUG_ID"] == 1)
+    table.loc[sw48, "DRUG_NAME"] = "BIBW2992"  # Afatinib's id, another name
+    path = mini_sources["dose_response"].with_suffix(".csv")
+    table.to_csv(path, index=False)
+    with caplog.at_level("WARNING", logger="modrp.preprocess"):
+        data = load_source_files({**mini_sources, "dose_response": path}, source_config())
+    assert data.response.columns.tolist() == ["Afatinib", "Trametinib"]
+    assert data.response.loc["909751", "Afatinib"] == pytest.approx(0.5 * 2 - 1)
+    assert "also named otherwise in some rows, counted under their chosen name: BIBW2992 " \
+           "(id 1)" in caplog.text
+
+
+def test_a_line_without_a_name_matches_no_nameless_gdsc_lines():
+    # two GDSC names that normalise to nothing are not "several GDSC lines" for a CCLE
+    # line without a name: it simply has no COSMIC id GDSC knows
+    info = _info(("ACH-000001", None, None, None))
+    gdsc_names = pd.DataFrame({"cosmic_id": ["77", "78"], "name": ["", "-"]})
+    assert match_ccle_lines(info, gdsc_names)["outcome"].tolist() == ["not_in_gdsc"]
+
+
+def test_metabolomics_rows_of_one_line_under_two_names_are_averaged(mini_sources, caplog):
+    def edit(table):
+        second = table.index[table["CCLE_ID"] == "CAL51_BREAST"][1]
+        table.loc[second, "CCLE_ID"] = "CAL51_MAMMARY"  # the same DepMap id, ACH-000002
+        return table
+
+    _rewrite_csv(mini_sources["metabolomics"], edit)
+    with caplog.at_level("WARNING", logger="modrp.preprocess"):
+        metabolites = load_source_files(mini_sources, source_config()).omics["metabolites"]
+    assert metabolites.loc["910927", "hexoses (HILIC neg)"] == pytest.approx(5.6)
+    assert "metabolomics: 1 line(s) reached by several rows (CAL51_BREAST, CAL51_MAMMARY), " \
+           "averaged" in caplog.text

@@ -600,3 +600,75 @@ def test_interactome_symbols_are_upper_cased(tmp_path):
     path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\n"
                     "P1\tP2\tTp53\tMDM2\nP2\tP1\tmdm2\tTP53 \nP3\tP3\tkras\tKRAS\n")
     assert hint.read_interactome(path).values.tolist() == [["MDM2", "TP53"]]
+
+
+def test_an_id_with_extra_characters_is_refused(tmp_path):
+    # ids must match their pattern in full, not as a prefix
+    path = write_csv(tmp_path / "e.csv", ["", "TP53 (7157)"], [["ACH-0000011", 1.0]])
+    with pytest.raises(InputError, match="DepMap ids.*ACH-0000011"):
+        depmap.read_expression(path)
+
+
+def test_somatic_variant_classes_map_whatever_their_case(tmp_path):
+    # VariantInfo 'silent' is MAF Silent (excluded by default), not an unknown class
+    path = write_csv(tmp_path / "OmicsSomaticMutations.csv",
+                     ["HugoSymbol", "VariantInfo", "ModelID", "LikelyLoF"],
+                     [["TP53", "silent", "ACH-000001", "False"],
+                      ["KRAS", "Missense", "ACH-000002", "True"]])
+    table = depmap.read_mutations(path)
+    assert table["variant_classification"].tolist() == ["Silent", "Missense_Mutation"]
+
+
+def test_a_repeated_dose_response_column_reads_its_first(tmp_path):
+    # as pandas reads a CSV, the first of two columns with one name counts
+    rows = dose_rows([0.5, 1.0])
+    rows = [rows[0] + ["LN_IC50"]] + [row + [9.9] for row in rows[1:]]
+    table = gdsc.read_dose_response(write_xlsx(tmp_path / "d.xlsx", {"Sheet 1": rows}))
+    assert table["ln_ic50"].tolist() == [0.5, 1.0]
+
+
+def test_an_empty_putative_target_is_missing(tmp_path):
+    # so that the study's drug table says 'unknown', not ''
+    rows = dose_rows([0.5, 1.0])
+    target = rows[0].index("PUTATIVE_TARGET")
+    rows[1][target] = None
+    table = gdsc.read_dose_response(write_xlsx(tmp_path / "d.xlsx", {"Sheet 1": rows}))
+    assert table["putative_target"].tolist() == [None, "EGFR"]
+
+
+def test_compound_names_lose_surrounding_spaces(tmp_path):
+    # names join the response's (stripped) drug names where the id is unknown
+    path = write_csv(tmp_path / "c.csv", ["DRUG_ID", "DRUG_NAME", "TARGET", "TARGET_PATHWAY"],
+                     [[1, " Afatinib ", "EGFR", "EGFR signaling"]])
+    assert gdsc.read_screened_compounds(path)["drug_name"].tolist() == ["Afatinib"]
+
+
+def test_antibody_target_genes_split_on_any_whitespace(tmp_path):
+    # a double space or a trailing one gives no empty gene
+    path = write_csv(tmp_path / "ab.csv", ["Antibody_Name", "Target_Genes", "Validation_Status"],
+                     [["Akt", "AKT1  AKT2 ", "Validated"], ["Mre11", "MRE11A\tX1", "Caution"]])
+    genes = ccle.read_rppa_antibodies(path).set_index("antibody")["genes"]
+    assert genes.to_dict() == {"Akt": ["AKT1", "AKT2"], "Mre11": ["MRE11", "X1"]}
+
+
+def test_metabolomics_names_without_depmap_id_are_left_out(tmp_path):
+    # no '' id; a name listed with and without an id is not a clash
+    path = tmp_path / "m.csv"
+    path.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.0\nA_LUNG,,5.2\n"
+                    "B_SKIN,,4.0\n")
+    assert ccle.read_metabolomics_ids(path).to_dict() == {"A_LUNG": "ACH-000001"}
+
+
+def test_interactome_second_gene_is_upper_cased_too(tmp_path):
+    path = tmp_path / "h.txt"
+    path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\nP1\tP2\tTP53\tmdm2\n"
+                    "P2\tP1\tMDM2\tTP53\n")
+    assert hint.read_interactome(path).values.tolist() == [["MDM2", "TP53"]]
+
+
+def test_drug_annotations_keep_the_first_row_of_a_drug(tmp_path):
+    # as the GDSC drug table (first row per id)
+    path = write_csv(tmp_path / "d.csv", ["drug", "target", "pathway"],
+                     [["D1", "EGFR", "EGFR signaling"], ["D1", "other", "other"]])
+    assert custom.read_drug_annotations(path).values.tolist() == [
+        ["D1", "EGFR", "EGFR signaling"]]
