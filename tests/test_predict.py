@@ -392,6 +392,10 @@ def test_metabolomics_lines_take_the_files_own_depmap_ids(tmp_path):
     profiles = read_new_profiles([path])
     assert profiles["metabolites"].index.tolist() == ["ACH-000001", "B_SKIN"]
     assert profiles["metabolites"]["alanine"].tolist() == [5.0, 4.0]
+    # one line under two CCLE names (one DepMap id): averaged, as preprocessing does
+    path.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.0\n"
+                    "A_LUNG_OLD,ACH-000001,6.0\n")
+    assert read_new_profiles([path])["metabolites"]["alanine"].to_dict() == {"ACH-000001": 5.5}
 
 
 def test_genes_absent_from_a_variant_table_count_as_not_mutated(study):

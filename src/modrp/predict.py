@@ -953,11 +953,16 @@ def read_source_profiles(files: dict[str, Path], sample_info: Path | None = None
     if "rppa" in files:
         profiles["rppa"] = _mapped(ccle.read_rppa(files["rppa"]), by_ccle)
     if "metabolites" in files:
-        # the file's own DepMap ids first, as for mutations
+        # the file's own DepMap ids first, as for mutations; rows of one line under two
+        # CCLE names averaged, as preprocessing does
         own = ccle.read_metabolomics_ids(files["metabolites"])
-        profiles["metabolites"] = _mapped(ccle.read_metabolomics(files["metabolites"]),
-                                          pd.concat([by_ccle[~by_ccle.index.isin(own.index)],
-                                                     own]))
+        matrix = _mapped(ccle.read_metabolomics(files["metabolites"]),
+                         pd.concat([by_ccle[~by_ccle.index.isin(own.index)], own]))
+        if matrix.index.duplicated().any():
+            log.warning("%s: %d line(s) under several CCLE names, averaged", files["metabolites"],
+                        matrix.index[matrix.index.duplicated()].nunique())
+            matrix = matrix.groupby(level=0, sort=False).mean()
+        profiles["metabolites"] = matrix
     for omic, matrix in profiles.items():
         matrix = matrix.astype(np.float32)
         matrix.index = matrix.index.astype(str)
