@@ -598,8 +598,9 @@ def test_compounds_and_details_keep_each_column(mini_sources):
 def test_interactome_symbols_are_upper_cased(tmp_path):
     path = tmp_path / "h.txt"
     path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\n"
-                    "P1\tP2\tTp53\tMDM2\nP2\tP1\tmdm2\tTP53 \nP3\tP3\tkras\tKRAS\n")
-    assert hint.read_interactome(path).values.tolist() == [["MDM2", "TP53"]]
+                    "P1\tP2\tTp53\tMDM2\nP2\tP1\tmdm2\tTP53 \nP3\tP3\tkras\tKRAS\n"
+                    "P4\tP1\tEGFR\tmdm2\n")
+    assert hint.read_interactome(path).values.tolist() == [["EGFR", "MDM2"], ["MDM2", "TP53"]]
 
 
 def test_an_id_with_extra_characters_is_refused(tmp_path):
@@ -657,13 +658,6 @@ def test_metabolomics_names_without_depmap_id_are_left_out(tmp_path):
     path.write_text("CCLE_ID,DepMap_ID,alanine\nA_LUNG,ACH-000001,5.0\nA_LUNG,,5.2\n"
                     "B_SKIN,,4.0\n")
     assert ccle.read_metabolomics_ids(path).to_dict() == {"A_LUNG": "ACH-000001"}
-
-
-def test_interactome_second_gene_is_upper_cased_too(tmp_path):
-    path = tmp_path / "h.txt"
-    path.write_text("Uniprot_A\tUniprot_B\tGene_A\tGene_B\nP1\tP2\tTP53\tmdm2\n"
-                    "P2\tP1\tMDM2\tTP53\n")
-    assert hint.read_interactome(path).values.tolist() == [["MDM2", "TP53"]]
 
 
 def test_drug_annotations_keep_the_first_row_of_a_drug(tmp_path):
