@@ -15,6 +15,7 @@ from modrp.io import read_table
 from modrp.sources._common import (
     DEPMAP_ID,
     check_ids,
+    read_text_columns,
     require_columns,
     require_finite,
     to_numeric_matrix,
@@ -104,9 +105,8 @@ def read_metabolomics_ids(path) -> pd.Series:
     ``DepMap_ID`` column), leaving out names without one: the id that joins the file to
     the other DepMap files whatever the line is named there."""
     what = "metabolomics (CCLE_metabolomics_20190502.csv)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
-    require_columns(frame, ["CCLE_ID", "DepMap_ID"], what, path)
-    ids = frame[["CCLE_ID", "DepMap_ID"]].apply(lambda column: column.str.strip())
+    ids = read_text_columns(path, what, ["CCLE_ID", "DepMap_ID"]).apply(
+        lambda column: column.str.strip())
     check_ids(ids["DepMap_ID"], DEPMAP_ID, what, path, "DepMap_ID",
               "DepMap ids like 'ACH-000001'", allow_empty=True)
     ids = ids[ids["DepMap_ID"] != ""].drop_duplicates()
