@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -456,14 +458,29 @@ def test_mutations_flags_ids_and_empty_rows(tmp_path):
 
 @pytest.mark.parametrize("barcode, depmap_id, flag, message", [
     ("A549_LUNG", "ACH-000001", "yes", r"'isDeleterious' must hold True or False.*'yes'"),
-    ("A549", "ACH-000001", "True", r"'Tumor_Sample_Barcode' must hold CCLE names.*'A549'"),
-    ("A549_lung", "ACH-000001", "True", r"'Tumor_Sample_Barcode' must hold CCLE names"),
+    ("A549", "", "True", r"'Tumor_Sample_Barcode' must hold CCLE names.*'A549'"),
+    ("A549_lung", "", "True", r"'Tumor_Sample_Barcode' must hold CCLE names"),
     ("A549_LUNG", "A549_LUNG", "True", r"'DepMap_ID' must hold DepMap ids.*'A549_LUNG'"),
 ])
 def test_mutations_refuse_bad_ids_and_flags(tmp_path, barcode, depmap_id, flag, message):
     header, rows = _mutation_rows(("TP53", "Missense_Mutation", barcode, depmap_id, flag))
     with pytest.raises(InputError, match=message):
         depmap.read_mutations(write_csv(tmp_path / "m.csv", header, rows))
+
+
+def test_mutations_set_aside_a_barcode_that_is_only_a_fallback(tmp_path, caplog):
+    # With a DepMap id on the row, a barcode that is no CCLE name does not stop the parse:
+    # the row keeps its id and only the barcode is dropped, with a warning.
+    header, rows = _mutation_rows(
+        ("TP53", "Missense_Mutation", "A549", "ACH-000001", "True"),
+        ("KRAS", "Missense_Mutation", "CAL51_BREAST", "ACH-000002", "True"),
+    )
+    with caplog.at_level(logging.WARNING):
+        table = depmap.read_mutations(write_csv(tmp_path / "m.csv", header, rows))
+    assert table[["depmap_id", "ccle_name", "gene"]].values.tolist() == [
+        ["ACH-000001", "", "TP53"], ["ACH-000002", "CAL51_BREAST", "KRAS"]]
+    assert "1 row(s) have a Tumor_Sample_Barcode that is not a CCLE name" in caplog.text
+    assert "'A549'" in caplog.text
 
 
 def test_sample_info_columns_and_empty_cells(tmp_path):

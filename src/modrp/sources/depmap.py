@@ -288,6 +288,7 @@ def read_mutations(path) -> pd.DataFrame:
 
     Columns: ``depmap_id, ccle_name, gene, variant_classification, is_deleterious``.
     Checks that ``DepMap_ID`` holds DepMap ids, ``Tumor_Sample_Barcode`` CCLE names
+    where it is a row's only id (elsewhere one that is not is dropped, with a warning)
     and ``isDeleterious`` True/False.  A table with a ``HugoSymbol`` column is read as
     the newer releases' ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
     """
@@ -308,8 +309,16 @@ def read_mutations(path) -> pd.DataFrame:
     frame = frame.loc[~empty]
     check_ids(frame["depmap_id"], DEPMAP_ID, what, path, "DepMap_ID",
               "DepMap ids like 'ACH-000001'", allow_empty=True)
-    check_ids(frame["ccle_name"], CCLE_NAME, what, path, "Tumor_Sample_Barcode",
-              "CCLE names like 'A549_LUNG'", allow_empty=True)
+    # The barcode is only the fallback id: on a row with a DepMap id, one that is not a
+    # CCLE name is set aside with a warning; a row that has only the barcode needs it.
+    odd = ~frame["ccle_name"].str.fullmatch(CCLE_NAME.pattern) & frame["ccle_name"].ne("")
+    check_ids(frame.loc[odd & frame["depmap_id"].eq(""), "ccle_name"], CCLE_NAME, what, path,
+              "Tumor_Sample_Barcode", "CCLE names like 'A549_LUNG' where DepMap_ID is empty")
+    if odd.any():
+        log.warning("%s: %s: %d row(s) have a Tumor_Sample_Barcode that is not a CCLE name, "
+                    "e.g. %s; they keep their DepMap_ID and the barcode is not used", what,
+                    path, int(odd.sum()), frame.loc[odd, "ccle_name"].unique()[:3].tolist())
+        frame.loc[odd, "ccle_name"] = ""
     frame["is_deleterious"] = _true_flags(frame["is_deleterious"], what, path, "isDeleterious")
     classes = set(frame["variant_classification"].unique())
     if classes - MAF_CLASSES:
