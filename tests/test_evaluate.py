@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from modrp.errors import InputError
-from modrp.evaluate import baseline_predictions, model_table, score_models
+from modrp.evaluate import baseline_predictions, model_table, prediction_files, score_models
 
 
 def study(seed=0):
@@ -34,6 +34,10 @@ def test_baseline_uses_training_lines_only():
     again = baseline_predictions(changed, folds)
     assert np.allclose(again[again["fold"] == 1]["predicted"], fold1["predicted"])
     assert len(base) == int(response.notna().sum().sum())
+    # each row's observed value is the response of its own line and drug
+    assert base["observed"].tolist() == [response.loc[c, d] for c, d in
+                                         zip(base["cell_line"], base["drug"], strict=True)]
+    assert (baseline_predictions(response, folds.assign(repeat=4))["repeat"] == 4).all()
 
 
 def test_scores_model_and_baseline_on_the_same_pairs(tmp_path):
@@ -122,3 +126,121 @@ def test_only_the_given_prediction_files_are_scored(tmp_path):
     assert len(everything) == 3
     with pytest.raises(InputError, match="not a per-fold prediction file"):
         score_models(tmp_path, response, {0: folds}, [str(tmp_path / "stray.parquet")])
+
+
+def write_predictions(root, kind, model, repeat, fold, long, predicted):
+    out = root / kind / model / f"r{repeat}-f{fold}"
+    out.mkdir(parents=True)
+    path = out / "predictions.parquet"
+    long.assign(predicted=predicted, fold=fold, repeat=repeat).to_parquet(path)
+    return path
+
+
+def test_each_repeat_is_scored_against_the_baseline_of_its_own_folds(tmp_path):
+    """Two repeats assign the lines differently: the baseline of (repeat 1, fold f) is the
+    drug means of the lines outside fold f in repeat 1, not in repeat 0.  The per-drug
+    table gives each column of its own predictions."""
+    response, first = study()
+    second = first.assign(fold=np.arange(30) // 10, repeat=1)  # blocks, not a stride
+    rng = np.random.default_rng(2)
+    expected = {}
+    for folds in (first, second):
+        repeat = int(folds["repeat"].iloc[0])
+        assignment = folds.set_index("cell_line")["fold"]
+        for fold in range(3):
+            test = assignment.index[assignment == fold].tolist()
+            long = response.loc[test].stack().rename("observed").reset_index()
+            long.columns = ["cell_line", "drug", "observed"]
+            predicted = long["observed"] + rng.normal(0, 0.5, len(long))
+            write_predictions(tmp_path, "single", "mut-graph", repeat, fold, long, predicted)
+            means = response.loc[assignment.index[assignment != fold]].mean()
+            baseline = long["drug"].map(means)
+            rows = {}
+            for drug in ("A", "B", "C"):
+                d = (long["drug"] == drug).to_numpy()
+                obs, pred, base = long["observed"][d], predicted[d], baseline[d]
+                total = ((obs - obs.mean()) ** 2).sum()
+                rows[drug] = {"r2": 1 - ((obs - pred) ** 2).sum() / total,
+                              "mse": ((obs - pred) ** 2).mean(),
+                              "pearson": np.corrcoef(obs, pred)[0, 1],
+                              "baseline_r2": 1 - ((obs - base) ** 2).sum() / total,
+                              "baseline_mse": ((obs - base) ** 2).mean()}
+            expected[repeat, fold] = (float(((long["observed"] - baseline) ** 2).mean()), rows)
+    summary, per_drug = score_models(tmp_path, response, {0: first, 1: second})
+    assert len(summary) == 6 and sorted(set(summary["repeat"])) == [0, 1]
+    for (repeat, fold), (baseline_mse, rows) in expected.items():
+        row = summary[(summary["repeat"] == repeat) & (summary["fold"] == fold)]
+        assert row["baseline_mse"].item() == pytest.approx(baseline_mse, rel=1e-12)
+        table = per_drug[(per_drug["repeat"] == repeat) & (per_drug["fold"] == fold)]
+        table = table.set_index("drug")
+        for drug, values in rows.items():
+            for column, value in values.items():
+                assert table.loc[drug, column] == pytest.approx(value, rel=1e-9), \
+                    (repeat, fold, drug, column)
+
+
+def test_a_prediction_file_with_a_missing_prediction_is_an_input_error(tmp_path):
+    response, folds = study()
+    test = folds.loc[folds["fold"] == 0, "cell_line"].tolist()
+    long = response.loc[test].stack().rename("observed").reset_index()
+    long.columns = ["cell_line", "drug", "observed"]
+    predicted = long["observed"].copy()
+    predicted.iloc[4] = np.nan
+    path = write_predictions(tmp_path, "fusion", "exp-mut", 0, 0, long, predicted)
+    with pytest.raises(InputError, match=r"predictions.parquet: 1 measured .* diverged"):
+        score_models(tmp_path, response, {0: folds}, [str(path)])
+
+
+@pytest.mark.parametrize("where", ["single/mut-graph/extra/r0-f0", "baseline/mkl/r0-f0"])
+def test_a_prediction_file_of_the_wrong_depth_is_refused(tmp_path, where):
+    # five levels are a comparator's only, four any other model's only
+    with pytest.raises(InputError, match="not a per-fold prediction file"):
+        prediction_files(tmp_path, [tmp_path / where / "predictions.parquet"])
+
+
+def test_score_all_models_scores_the_named_tree_with_every_repeats_folds(tmp_path):
+    """The step behind rule metrics: the response and folds files in, the three tables
+    out; the audit tree is scored, not the strict models beside it."""
+    from types import SimpleNamespace
+
+    from modrp.steps import score_all_models
+
+    response, first = study()
+    second = first.assign(fold=np.arange(30) // 10, repeat=1)
+    (tmp_path / "data").mkdir()
+    response.to_parquet(tmp_path / "data" / "response.parquet")
+    folds_paths = []
+    for folds in (first, second):
+        repeat = int(folds["repeat"].iloc[0])
+        folds_paths.append(str(tmp_path / f"r{repeat}.parquet"))
+        folds.to_parquet(folds_paths[-1])
+        for fold in range(3):
+            test = folds.loc[folds["fold"] == fold, "cell_line"].tolist()
+            long = response.loc[test].stack().rename("observed").reset_index()
+            long.columns = ["cell_line", "drug", "observed"]
+            write_predictions(tmp_path / "audit", "single", "mut-graph", repeat, fold, long,
+                              long["observed"] + 0.5)
+            write_predictions(tmp_path / "models", "single", "mut-graph", repeat, fold, long,
+                              long["observed"])
+    outputs = SimpleNamespace(summary=tmp_path / "m" / "summary.parquet",
+                              per_drug=tmp_path / "m" / "per_drug.parquet",
+                              models=tmp_path / "m" / "models.csv")
+    score_all_models(tmp_path, folds_paths, outputs, tree="audit")
+    summary = pd.read_parquet(outputs.summary)
+    assert sorted(zip(summary["repeat"], summary["fold"], strict=True)) == [
+        (r, f) for r in (0, 1) for f in range(3)]
+    assert summary["mse"].tolist() == pytest.approx([0.25] * 6)
+    assert len(pd.read_parquet(outputs.per_drug)) == 18
+    table = pd.read_csv(outputs.models)
+    assert table["folds"].tolist() == [6] and table["mse"].tolist() == [0.25]
+    # without a models output only the two parquet tables are written
+    outputs.models.unlink()
+    score_all_models(tmp_path, folds_paths, SimpleNamespace(summary=outputs.summary,
+                                                            per_drug=outputs.per_drug))
+    assert pd.read_parquet(outputs.summary)["mse"].tolist() == pytest.approx([0.0] * 6)
+    assert not outputs.models.exists()
+    # given the declared files, only those are scored
+    declared = [str(tmp_path / "models" / "single" / "mut-graph" / "r1-f2" /
+                    "predictions.parquet")]
+    score_all_models(tmp_path, folds_paths, outputs, prediction_paths=declared)
+    assert pd.read_parquet(outputs.summary)[["repeat", "fold"]].values.tolist() == [[1, 2]]

@@ -157,3 +157,33 @@ def test_summary_values():
         assert summary[key] == pytest.approx(value, rel=1e-10), key
     assert summary["n_pairs"] == len(measured) == len(p) - 3
     assert summary["n_lines"] == measured["cell_line"].nunique() == 30
+
+
+def test_per_drug_values_are_grouped_by_drug_not_by_line():
+    # drug x errors 1 and 3 (MSE 5), drug y errors 0 and 0 (MSE 0); by line they would be
+    # a: 1, 0 (0.5) and b: 3, 0 (4.5)
+    p = pd.DataFrame({
+        "cell_line": ["a", "a", "b", "b"],
+        "drug": ["x", "y", "x", "y"],
+        "observed": [1.0, 3.0, 3.0, 1.0],
+        "predicted": [2.0, 3.0, 6.0, 1.0],
+    })
+    assert metrics.per_drug_mse(p).to_dict() == {"x": 5.0, "y": 0.0}
+    # x: SS_res 10, SS_tot 2 -> -4; y: perfect
+    assert metrics.per_drug_r2(p).to_dict() == {"x": -4.0, "y": 1.0}
+    # two lines of a drug: the correlation is +-1, as scipy's, not undefined
+    two = pd.DataFrame({"cell_line": ["a", "b"], "drug": "x", "observed": [1.0, 2.0],
+                        "predicted": [5.0, 3.0]})
+    assert metrics.per_drug_pearson(two)["x"] == pytest.approx(-1.0)
+
+
+def test_pooled_r2_of_constant_observations_is_nan():
+    p = pd.DataFrame({"cell_line": ["a", "b", "c"], "drug": ["x", "y", "x"],
+                      "observed": [1.0, 1.0, 1.0], "predicted": [1.0, 2.0, 0.0]})
+    assert np.isnan(metrics.pooled_r2(p))
+
+
+def test_a_table_without_the_four_columns_is_refused():
+    p = random_predictions().rename(columns={"predicted": "prediction"})
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['predicted'\]"):
+        metrics.summary(p)

@@ -100,5 +100,32 @@ def test_validation_lines_come_from_training_folds_and_are_seeded():
     assert len(val) == 8 and not val & test
     # the share is rounded, not cut: 0.19 of 40 training lines is 7.6, so 8
     assert len(validation_lines(folds, fold=1, fraction=0.19, seed=0)) == 8
+    # drawn without replacement: half of the 40 training lines are 20 distinct lines
+    assert len(validation_lines(folds, fold=1, fraction=0.5, seed=0)) == 20
     assert val == validation_lines(folds, fold=1, fraction=0.2, seed=0)
     assert val != validation_lines(folds, fold=2, fraction=0.2, seed=0)
+
+
+def test_as_many_tissues_as_folds_gives_a_tissue_per_fold():
+    table = lines(30, tissues=("lung", "breast", "skin"))
+    folds = make_folds(table, {**CV, "split": "tissue"}, 0).merge(table, on="cell_line")
+    assert (folds.groupby("tissue")["fold"].nunique() == 1).all()
+    assert sorted(folds.groupby("tissue")["fold"].first()) == [0, 1, 2]
+
+
+def test_a_missing_tissue_is_unknown_too(caplog):
+    """A null tissue is no tissue named 'nan' or 'None': those lines are placed one by one."""
+    tissues = ["lung"] * 12 + ["skin"] * 9 + [None] * 14 + [np.nan]
+    table = pd.DataFrame({"cell_line": [f"{1000 + i}" for i in range(len(tissues))],
+                          "tissue": tissues})
+    with caplog.at_level("WARNING", logger="modrp.splits"):
+        folds = make_folds(table, {**CV, "split": "tissue"}, 0)
+    assert "15 of 36 line(s) have no tissue" in caplog.text
+    assert sorted(folds["fold"].value_counts().tolist()) == [12, 12, 12]
+
+
+def test_cell_line_folds_do_not_depend_on_the_row_order():
+    table = lines(40)
+    first = make_folds(table, CV, 0).set_index("cell_line")["fold"]
+    shuffled = make_folds(table.sample(frac=1, random_state=3), CV, 0)
+    assert shuffled.set_index("cell_line")["fold"].sort_index().equals(first.sort_index())
