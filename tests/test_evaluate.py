@@ -244,3 +244,24 @@ def test_score_all_models_scores_the_named_tree_with_every_repeats_folds(tmp_pat
                     "predictions.parquet")]
     score_all_models(tmp_path, folds_paths, outputs, prediction_paths=declared)
     assert pd.read_parquet(outputs.summary)[["repeat", "fold"]].values.tolist() == [[1, 2]]
+
+
+@pytest.mark.parametrize("change", ["other fold", "other repeat"])
+def test_predictions_outside_the_given_folds_are_refused(tmp_path, change):
+    """A prediction file whose pairs are no test pairs of the folds given (a line of
+    another fold, or a repeat without a folds file) says so, rather than that its
+    model diverged."""
+    response, folds = study()
+    test = folds.loc[folds["fold"] == 0, "cell_line"].tolist()
+    long = response.loc[test].stack().rename("observed").reset_index()
+    long.columns = ["cell_line", "drug", "observed"]
+    if change == "other fold":
+        outsider = folds.loc[folds["fold"] == 1, "cell_line"].iloc[0]
+        extra = response.loc[[outsider]].stack().rename("observed").reset_index()
+        extra.columns = long.columns
+        long = pd.concat([long, extra], ignore_index=True)
+    path = write_predictions(tmp_path, "single", "mut-graph", 0 if change == "other fold" else 3,
+                             0, long, long["observed"])
+    message = "not test pairs of their repeat and fold"
+    with pytest.raises(InputError, match=message):
+        score_models(tmp_path, response, {0: folds}, [str(path)])

@@ -81,6 +81,15 @@ def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.D
         key = pd.MultiIndex.from_frame(predictions[["repeat", "fold", "cell_line", "drug"]])
         reference = predictions.assign(predicted=baseline.reindex(key).to_numpy())
         repeat, fold = int(predictions["repeat"].iloc[0]), int(predictions["fold"].iloc[0])
+        foreign = metrics.unpredicted_pairs(reference)
+        if len(foreign):
+            example = foreign.iloc[0]
+            raise InputError(
+                f"{path}: {len(foreign)} measured pair(s) are not test pairs of their repeat "
+                f"and fold in the folds files given, e.g. line {example['cell_line']!r} in "
+                f"repeat {int(example['repeat'])}, fold {int(example['fold'])} (folds "
+                f"given for repeats {sorted(folds)}); the file belongs to other folds, rerun "
+                "the model that wrote it")
         row = {"kind": kind, "model": name, "repeat": repeat, "fold": fold}
         row |= metrics.summary(predictions)
         row |= {f"baseline_{k}": v for k, v in metrics.summary(reference).items()
