@@ -113,6 +113,15 @@ def test_server_error_is_retried(httpserver, tmp_path):
     assert names(tmp_path) == ["file.csv"]
 
 
+@pytest.mark.parametrize("status", [408, 429])
+def test_timeout_and_too_many_requests_are_retried(httpserver, tmp_path, status):
+    httpserver.expect_oneshot_request("/file.csv").respond_with_data("slow down", status=status)
+    httpserver.expect_request("/file.csv").respond_with_data(CSV)
+    dest = fetch([httpserver.url_for("/file.csv")], tmp_path / "file.csv", **FAST)
+    assert dest.read_bytes() == CSV
+    assert len(httpserver.log) == 2
+
+
 def test_retries_run_out_then_the_next_url(httpserver, tmp_path):
     httpserver.expect_request("/down.csv").respond_with_data("oops", status=500)
     httpserver.expect_request("/mirror.csv").respond_with_data(CSV)
@@ -176,6 +185,9 @@ def test_empty_body_never_becomes_an_input(httpserver, tmp_path):
      "a column 'COSMICID'"),
     ("compounds", b"ID,DRUG_NAME\n1,Erlotinib\n", "column 'DRUG_ID'"),
     ("dose_response", b"DATASET,COSMIC_ID\nGDSC2,1\n", r"starting with the bytes b'PK\\x03\\x04'"),
+    # one column is no matrix: a text message after a blank line, a list of names
+    ("rppa", b"\nThe service is down for maintenance.\n", "unnamed first column"),
+    ("metabolomics", b"CCLE_ID\nA_LUNG\n", "first column named 'CCLE_ID'"),
 ])
 def test_wrong_header_never_becomes_an_input(httpserver, tmp_path, key, body, message):
     httpserver.expect_request("/file").respond_with_data(body)
@@ -250,6 +262,17 @@ def test_truncated_body_never_becomes_an_input(raw_server, tmp_path):
     assert not (tmp_path / "file.csv").exists()
     # What arrived stays aside for the next run to resume; never at the final name.
     assert partial_path(tmp_path / "file.csv").read_bytes() == BIG_CSV[: len(BIG_CSV) // 2]
+
+
+def test_a_body_that_never_starts_leaves_nothing_behind(raw_server, tmp_path):
+    def headers_only(handler, _):  # announces the file, hangs up before its first byte
+        handler.head(200, {"Content-Length": len(BIG_CSV), "ETag": '"v1"'})
+
+    url, seen, _ = raw_server(headers_only)
+    with pytest.raises(InputError, match=rf"truncated transfer: 0 of {len(BIG_CSV)} bytes"):
+        fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert len(seen) == 3
+    assert list(tmp_path.iterdir()) == []  # no empty partial file, no metadata of one
 
 
 def test_stalled_server_times_out(raw_server, tmp_path):
@@ -425,6 +448,100 @@ def test_http_416_drops_the_partial_file_and_starts_over(raw_server, tmp_path):
     assert names(tmp_path) == ["file.csv"]
 
 
+def test_a_partial_file_from_another_url_is_not_resumed(raw_server, tmp_path):
+    """Mirrors need not serve identical bytes: the head of one and the tail of another
+    would pass every check but a pinned sha256."""
+    cut = len(BIG_CSV) // 3
+    other = BIG_CSV.replace(b".5\n", b".75\n")  # the mirror's version of the file
+    first, _, _ = raw_server(_cut_first_then(lambda handler, _: _serve(handler, BIG_CSV), cut))
+    mirror, seen, _ = raw_server(lambda handler, _: _serve(handler, other))
+    dest = tmp_path / "file.csv"
+    with pytest.raises(InputError, match="truncated transfer"):
+        fetch([first], dest, key="metabolomics", retries=0)
+    assert partial_path(dest).read_bytes() == BIG_CSV[:cut]
+    fetch([mirror], dest, key="metabolomics", **FAST)
+    assert len(seen) == 1 and "Range" not in seen[0]
+    assert dest.read_bytes() == other
+    assert names(tmp_path) == ["file.csv"]
+
+
+def test_a_weak_etag_is_not_sent_in_if_range(raw_server, tmp_path):
+    """A weak ETag never matches in If-Range (RFC 9110 13.1.5): Last-Modified is sent."""
+    cut = len(BIG_CSV) // 3
+    modified = "Wed, 17 Jul 2019 10:00:00 GMT"
+
+    def weak(handler, n):
+        if n == 1:
+            handler.head(200, {"Content-Length": len(BIG_CSV), "ETag": 'W/"v1"',
+                               "Last-Modified": modified})
+            handler.wfile.write(BIG_CSV[:cut])
+            return
+        _serve(handler, BIG_CSV)
+
+    url, seen, _ = raw_server(weak)
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert seen[1]["Range"] == f"bytes={cut}-" and seen[1]["If-Range"] == modified
+    assert dest.read_bytes() == BIG_CSV
+
+
+def test_a_resumed_part_of_unknown_total_size_is_kept(raw_server, tmp_path):
+    """``Content-Range: bytes A-B/*``: the total is the offset plus Content-Length."""
+    cut = len(BIG_CSV) // 3
+
+    def unknown_total(handler, _):
+        start = _requested_start(handler)
+        handler.head(206, {"Content-Length": len(BIG_CSV) - start, "ETag": '"v1"',
+                           "Content-Range": f"bytes {start}-{len(BIG_CSV) - 1}/*"})
+        handler.wfile.write(BIG_CSV[start:])
+
+    url, seen, _ = raw_server(_cut_first_then(unknown_total, cut))
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert len(seen) == 2 and seen[1]["Range"] == f"bytes={cut}-"  # resumed, not restarted
+    assert dest.read_bytes() == BIG_CSV
+
+
+# Several MiB, so that one attempt can add more than PROGRESS_FORGIVES_RETRY (1 MiB).
+HUGE_CSV = b"CCLE_ID,DepMap_ID,alanine\n" + b"".join(
+    b"L%07d_LUNG,ACH-%06d,%d.5\n" % (i, i % 10**6, i % 9) for i in range(130_000))
+STEP = (1 << 20) + 50_000  # what each cut attempt adds
+
+
+def test_attempts_that_make_progress_do_not_use_up_the_retries(raw_server, tmp_path):
+    def cut_after_a_step(handler, _):  # every answer ends STEP bytes further on
+        start = _requested_start(handler) or 0
+        end = min(start + STEP, len(HUGE_CSV))
+        if start:
+            handler.head(206, {"Content-Length": len(HUGE_CSV) - start, "ETag": '"v1"',
+                               "Content-Range":
+                                   f"bytes {start}-{len(HUGE_CSV) - 1}/{len(HUGE_CSV)}"})
+        else:
+            handler.head(200, {"Content-Length": len(HUGE_CSV), "ETag": '"v1"'})
+        handler.wfile.write(HUGE_CSV[start:end])
+
+    url, seen, _ = raw_server(cut_after_a_step)
+    assert len(HUGE_CSV) > 2 * STEP
+    dest = fetch([url], tmp_path / "file.csv", key="metabolomics", retries=1, backoff=0.01)
+    assert len(seen) == -(-len(HUGE_CSV) // STEP)  # one retry allowed, three or more used
+    assert dest.read_bytes() == HUGE_CSV
+
+
+def test_progress_of_an_earlier_attempt_forgives_no_later_failure(raw_server, tmp_path):
+    """A large partial file is no progress of the attempts that add nothing to it."""
+    def cut_then_busy(handler, n):
+        if n == 1:
+            handler.head(200, {"Content-Length": len(HUGE_CSV), "ETag": '"v1"'})
+            handler.wfile.write(HUGE_CSV[:STEP])
+        elif n < 6:
+            handler.head(503, {"Content-Length": 0})
+        else:  # would only be reached by retrying without end
+            _serve(handler, HUGE_CSV)
+
+    url, seen, _ = raw_server(cut_then_busy)
+    with pytest.raises(InputError, match="HTTP 503"):
+        fetch([url], tmp_path / "file.csv", key="metabolomics", **FAST)
+    assert len(seen) == 3  # the cut attempt (forgiven: it made progress) and two retries
+
+
 # ------------------------------------------------------------------ manifest
 
 
@@ -465,6 +582,16 @@ def test_manifest_survives_concurrent_updates(tmp_path):
     assert sorted(r["file"] for r in read_manifest(manifest)) == \
         sorted(f"f{i}.csv" for i in range(16))
     assert names(tmp_path) == ["MANIFEST.tsv", "MANIFEST.tsv.lock"]
+
+
+def test_a_manifest_of_other_columns_is_refused_not_rewritten(tmp_path):
+    manifest = tmp_path / "MANIFEST.tsv"
+    manifest.write_text("name\tsha256\nfile.csv\t" + "0" * 64 + "\n")
+    with pytest.raises(InputError, match=r"MANIFEST\.tsv: expected the columns file, url, "
+                                         r"bytes, sha256, date, found \['name', 'sha256'\]; "
+                                         r"delete it"):
+        update_manifest(manifest, "other.csv", "http://x", 1, "0" * 64)
+    assert manifest.read_text().startswith("name\tsha256\n")
 
 
 def test_record_existing_adds_a_hand_placed_file(tmp_path):
@@ -544,6 +671,26 @@ def test_a_pin_added_after_the_download_is_checked_against_the_manifest(tmp_path
         record_placed_files(tmp_path, files, manifest, {"sample_info": "e" * 64})
 
 
+def test_a_file_replaced_since_its_download_is_checked_and_recorded_again(tmp_path):
+    """A row whose size differs from the file's tells of another file: it is held to its
+    pin and recorded as placed by hand, not passed on the old row's digest."""
+    fetched = tmp_path / "sample_info.csv"
+    old = b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n"
+    manifest = tmp_path / "MANIFEST.tsv"
+    update_manifest(manifest, fetched.name, "http://example.org/sample_info.csv", len(old),
+                    sha(old))
+    new = old + b"ACH-000002,909752\n"
+    fetched.write_bytes(new)
+    files = {"sample_info": "sample_info.csv"}
+    with pytest.raises(InputError, match=r"sha256 mismatch for sample_info\.csv, placed by "
+                                         rf"hand .*expected {sha(old)} .*got {sha(new)}"):
+        record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)})
+    assert record_placed_files(tmp_path, files, manifest) == 1
+    assert read_manifest(manifest)[0] | {"date": ""} == {
+        "file": "sample_info.csv", "url": PLACED_BY_HAND, "bytes": str(len(new)),
+        "sha256": sha(new), "date": ""}
+
+
 # ------------------------------------------------------------------ offline
 
 
@@ -558,3 +705,23 @@ def test_offline_fails_fast_and_says_how_to_place_the_file(tmp_path, caplog):
     # An unreachable host is not worth the backoff: nothing was retried.
     assert not any("retrying" in record.message for record in caplog.records)
     assert list(dest.parent.iterdir()) == []
+
+
+def test_an_unreachable_url_beside_one_that_answered_is_no_offline_machine(httpserver,
+                                                                          tmp_path):
+    httpserver.expect_request("/gone.csv").respond_with_data("no", status=404)
+    with pytest.raises(InputError) as caught:
+        fetch([closed_port_url(), httpserver.url_for("/gone.csv")], tmp_path / "file.csv",
+              **FAST)
+    message = str(caught.value)
+    assert message.startswith("could not download file.csv; every URL failed:\n")
+    assert "unreachable" not in message.splitlines()[0]
+    assert f"{httpserver.url_for('/gone.csv')}: HTTP 404" in message
+
+
+def test_a_file_without_urls_says_so_and_how_to_place_it(tmp_path):
+    dest = tmp_path / "raw" / "file.csv"
+    with pytest.raises(InputError, match=rf"^no URL is configured for file\.csv \(config "
+                                         rf"data\.urls\)\. .*place it by hand at {dest};"):
+        fetch([], dest)
+    assert list(tmp_path.iterdir()) == []
