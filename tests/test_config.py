@@ -347,6 +347,12 @@ def test_cli_check_config_finds_custom_files_missing(tmp_path, capsys, monkeypat
     (tmp_path / "drugs.csv").write_text("drug\n")
     config.write_text(config.read_text().replace("/absent/drugs.csv", "drugs.csv"))
     assert main(["check-config", str(config)]) == 0
+    capsys.readouterr()
+    (tmp_path / "ic50.tsv").unlink()
+    (tmp_path / "ic50.tsv").mkdir()  # a folder of that name is no file
+    assert main(["check-config", str(config)]) == 2
+    assert capsys.readouterr().err.endswith("workflow takes them: data.custom.response: "
+                                            "ic50.tsv\n")
 
 
 def _custom_config(tmp_path, results_dir) -> Path:

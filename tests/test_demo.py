@@ -559,6 +559,11 @@ def test_cli_writes_new_lines_and_rejects_an_unknown_scale(tmp_path, capsys):
     responses = pd.read_csv(out / "responses.csv")
     assert len(responses) == 3 * len(PAPER_DRUGS)
     assert not (out / "GDSC2_fitted_dose_response_17Jul19.xlsx").exists()
+    # the lines of the demo given by --seed and the sizes, drawn with --new-seed
+    same = write_new_cell_lines(tmp_path / "same", 3, seed=2, base_seed=4, base_n_lines=60,
+                                n_genes=260, n_edges=700)
+    assert {path.name: path.read_bytes() for path in same.values()} == {
+        path.name: (out / path.name).read_bytes() for path in same.values()}
     with pytest.raises(SystemExit):
         main(["demo-data", str(tmp_path / "x"), "--scale", "huge"])
 

@@ -341,6 +341,49 @@ def test_lines_missing_from_an_omic_are_left_out_and_reported(study):
         predict_lines(model, {**depmap, "rppa": depmap["rppa"].rename(index=lambda i: i + "x")})
 
 
+def test_cli_passes_max_missing_features_on(study, tmp_path, capsys):
+    root, meta = study
+    omics = study_omics(root)
+    features = meta["omics"]["exp"]["features"]
+    omics["exp"].drop(columns=features[:int(0.3 * len(features))]).to_csv(tmp_path / "exp.csv")
+    omics["mut"].to_csv(tmp_path / "mut.csv")
+    omics["rppa"].to_csv(tmp_path / "rppa.csv")
+    argv = ["predict", "--model", str(root / "results" / "final"), "--omics",
+            *(str(tmp_path / f"{omic}.csv") for omic in COMBINATION),
+            "--out", str(tmp_path / "ranking.csv")]
+    assert main(argv) == 2  # the model's limit, 0.2
+    assert re.search(r"input .exp.: \d+ of the model.s \d+ features .* are absent",
+                     capsys.readouterr().err)
+    assert main([*argv, "--max-missing-features", "0.5"]) == 0
+    assert (tmp_path / "ranking.csv").is_file()
+
+
+def test_cli_encodes_real_files_with_the_models_preprocess_settings(study, tmp_path, capsys):
+    """A variant table is encoded with the model's mutation classes, not the defaults."""
+    from modrp.demo import write_new_cell_lines
+
+    root, _ = study
+    paths = write_new_cell_lines(tmp_path / "new", n_lines=6, seed=1, base_seed=0,
+                                 base_n_lines=60, n_genes=220, n_edges=600)
+    every_class = tmp_path / "model"
+    shutil.copytree(root / "results" / "final", every_class)
+    model_json = every_class / "model.json"
+    model = json.loads(model_json.read_text())
+    model["config"]["preprocess"]["mutation_excluded_classes"] = []
+    model_json.write_text(json.dumps(model))
+    rankings = []
+    for folder in (root / "results" / "final", every_class):
+        out = tmp_path / f"{folder.name}.csv"
+        assert main(["predict", "--model", str(folder), "--omics",
+                     str(paths["expression"].parent), "--out", str(out)]) == 0
+        rankings.append(pd.read_csv(out).set_index(["cell_line", "drug"]).sort_index())
+    capsys.readouterr()
+    expected = read_new_profiles(paths["mutations"], {"mutation_excluded_classes": []})["mut"]
+    assert (expected.to_numpy().sum()
+            > read_new_profiles(paths["mutations"])["mut"].to_numpy().sum())
+    assert not np.allclose(rankings[0]["predicted_ln_ic50"], rankings[1]["predicted_ln_ic50"])
+
+
 def test_cli_reports_input_errors_with_exit_status_2(study, tmp_path, capsys):
     root, _ = study
     omics = study_omics(root)
