@@ -30,6 +30,17 @@ def text_separator(path) -> str | None:
     return _SEPARATORS.get(suffixes[-1]) if suffixes else None
 
 
+def read_text_table(path, what: str, **text_options) -> pd.DataFrame:
+    """Every column as text, a missing value as ``""``: CSV/TSV read as written (no type
+    guessing, no NA conversion; ``text_options`` go to ``read_csv``), a Parquet file's
+    columns converted, since ``read_csv``'s text options do not apply to it."""
+    if text_separator(path) is not None:
+        return read_table(path, what, dtype=str, keep_default_na=False, **text_options)
+    frame = read_table(path, what)
+    return frame.apply(lambda column: column.astype(object).where(column.notna(), "")
+                       .map(str))
+
+
 def _open_text(path):
     # utf-8-sig: a byte-order mark before the header is not part of its first name
     opener = gzip.open if str(path).lower().endswith(".gz") else open

@@ -16,6 +16,7 @@ from modrp.sources._common import (
     DEPMAP_ID,
     check_ids,
     read_text_columns,
+    read_text_table,
     require_columns,
     require_finite,
     to_numeric_matrix,
@@ -66,7 +67,7 @@ def read_rppa_antibodies(path) -> pd.DataFrame:
     ``TTF1`` -> ``NKX2-1``).
     """
     what = "RPPA antibody table (CCLE_RPPA_Ab_info_20181226.csv)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    frame = read_text_table(path, what)
     require_columns(frame, RPPA_ANTIBODY_COLUMNS, what, path)
     genes = [
         [RPPA_SYMBOL_FIXES.get(g, g) for g in str(cell).upper().split()]

@@ -17,6 +17,7 @@ from modrp.io import read_table
 from modrp.sources._common import (
     check_unique_index,
     csv_header,
+    read_text_table,
     require_columns,
     require_finite,
     separator_hint,
@@ -155,20 +156,10 @@ def _warn_if_linear_ic50(ln_ic50: pd.Series, what: str, path) -> None:
                     "logs instead", what, path, skewness, ln_ic50.median(), ln_ic50.max())
 
 
-def _read_text_table(path, what: str) -> pd.DataFrame:
-    """Every column as text, a missing value as ``""``: CSV/TSV read as written, a
-    Parquet file's columns converted (``read_csv``'s text options do not apply to it)."""
-    if text_separator(path) is not None:
-        return read_table(path, what, dtype=str, keep_default_na=False)
-    frame = read_table(path, what)
-    return frame.apply(lambda column: column.astype(object).where(column.notna(), "")
-                       .map(str))
-
-
 def read_edge_list(path) -> pd.DataFrame:
     """Edge list ``gene_a, gene_b`` -> unique unordered pairs."""
     what = "custom interactome (data.custom.interactome)"
-    frame = _read_text_table(path, what)
+    frame = read_text_table(path, what)
     require_columns(frame, ["gene_a", "gene_b"], what, path)
     return unique_gene_pairs(frame["gene_a"], frame["gene_b"])
 
@@ -176,7 +167,7 @@ def read_edge_list(path) -> pd.DataFrame:
 def read_drug_annotations(path) -> pd.DataFrame:
     """Drug annotations ``drug, target, pathway``."""
     what = "custom drug annotations (data.custom.drugs)"
-    frame = _read_text_table(path, what)
+    frame = read_text_table(path, what)
     require_columns(frame, ["drug", "target", "pathway"], what, path)
     return frame[["drug", "target", "pathway"]].drop_duplicates("drug").reset_index(drop=True)
 
@@ -186,7 +177,7 @@ def read_tissues(path) -> pd.Series:
     cell line (ids kept as written).  An empty tissue is ``unknown``; a line listed twice
     is an error."""
     what = "custom tissues (data.custom.tissues)"
-    frame = _read_text_table(path, what)
+    frame = read_text_table(path, what)
     require_columns(frame, ["cell_line", "tissue"], what, path)
     lines = _text_ids(frame["cell_line"], what, path, "cell_line", "a cell-line id")
     tissues = frame["tissue"].str.strip().replace("", "unknown")

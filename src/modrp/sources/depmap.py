@@ -34,6 +34,7 @@ from modrp.sources._common import (
     csv_header,
     read_float_matrix,
     read_text_columns,
+    read_text_table,
     require_columns,
     require_finite,
     to_numeric_matrix,
@@ -391,11 +392,7 @@ def read_sample_info(path) -> pd.DataFrame:
     ``DepMap_ID`` a DepMap id, and no DepMap id or (non-empty) CCLE name may repeat.
     """
     what = "cell-line annotations (sample_info.csv)"
-    if str(path).lower().endswith(".parquet"):
-        frame = read_table(path, what).astype(object).where(lambda f: f.notna(), "")
-        frame = frame.astype(str)
-    else:
-        frame = read_table(path, what, dtype=str, keep_default_na=False)
+    frame = read_text_table(path, what)
     # Model.csv (newer releases) names the same facts otherwise: its names in messages too
     name = dict(zip(MODEL_COLUMNS, MODEL_COLUMNS, strict=True))
     newer = [MODEL_COLUMNS[c] for c in SAMPLE_INFO_COLUMNS]

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from modrp.errors import InputError
-from modrp.io import read_table, require_file
-from modrp.sources._common import check_unique_values, header_hint, require_columns
+from modrp.io import require_file
+from modrp.sources._common import (
+    check_unique_values,
+    header_hint,
+    read_text_table,
+    require_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +186,7 @@ def read_dose_response(path) -> pd.DataFrame:
         frame = _sheet_frame(rows, what, path, wanted)
         del rows
     else:
-        frame = read_table(path, what, dtype=str, keep_default_na=False)
+        frame = read_text_table(path, what)
         require_columns(frame, _DOSE_RESPONSE_USED, what, path)
     ln_ic50 = pd.to_numeric(frame["LN_IC50"].replace("", np.nan), errors="coerce")
     if ln_ic50.isna().any() or not np.isfinite(ln_ic50).all():
@@ -208,7 +213,7 @@ def read_dose_response(path) -> pd.DataFrame:
 def read_screened_compounds(path) -> pd.DataFrame:
     """``screened_compounds_rel_8.0.csv`` -> ``drug_id, drug_name, target, pathway``."""
     what = "GDSC compounds (screened_compounds_rel_8.0.csv)"
-    frame = read_table(path, what, dtype=str, keep_default_na=False)
+    frame = read_text_table(path, what)
     frame.columns = [c.strip() for c in frame.columns]
     require_columns(frame, COMPOUND_COLUMNS, what, path)
     return pd.DataFrame(

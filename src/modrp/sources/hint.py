@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from modrp.io import read_table
-from modrp.sources._common import require_columns
+from modrp.sources._common import read_text_table, require_columns
 
 
 def unique_gene_pairs(gene_a: pd.Series, gene_b: pd.Series) -> pd.DataFrame:
@@ -26,6 +25,6 @@ def read_interactome(path) -> pd.DataFrame:
     what = "interactome (HomoSapiens_binary_hq.txt)"
     # index_col=False: a tab closing each data row (one field more than the header) must
     # not turn the first column into the index and shift every other column left.
-    frame = read_table(path, what, dtype=str, keep_default_na=False, index_col=False)
+    frame = read_text_table(path, what, index_col=False)
     require_columns(frame, ["Uniprot_A", "Uniprot_B", "Gene_A", "Gene_B"], what, path)
     return unique_gene_pairs(frame["Gene_A"], frame["Gene_B"])
