@@ -691,6 +691,36 @@ def test_a_file_replaced_since_its_download_is_checked_and_recorded_again(tmp_pa
         "sha256": sha(new), "date": ""}
 
 
+def test_a_file_of_the_same_size_written_after_its_row_is_checked_by_content(tmp_path):
+    """The size cannot tell a replaced file of the same length: one written after its
+    manifest row is hashed.  Another content is held to the pin and recorded as placed by
+    hand; the same content (a copy that lost its times) keeps its row and URL."""
+    fetched = tmp_path / "sample_info.csv"
+    old = b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n"
+    fetched.write_bytes(old)
+    os.utime(fetched, (1_600_000_000, 1_600_000_000))
+    manifest = tmp_path / "MANIFEST.tsv"
+    update_manifest(manifest, fetched.name, "http://example.org/sample_info.csv", len(old),
+                    sha(old), "2020-09-13T12:26:41Z")  # a second after the file was written
+    files, url = {"sample_info": "sample_info.csv"}, "http://example.org/sample_info.csv"
+    assert record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)}) == 0
+    # copied later, unchanged: the row stays, dated by the copy, and is not hashed again
+    os.utime(fetched, (1_700_000_000, 1_700_000_000))
+    assert record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)}) == 0
+    assert read_manifest(manifest) == [{"file": fetched.name, "url": url, "bytes": str(len(old)),
+                                        "sha256": sha(old), "date": "2023-11-14T22:13:20Z"}]
+    # replaced by another file of the same size
+    new = old.replace(b"909751", b"909752")
+    fetched.write_bytes(new)
+    os.utime(fetched, (1_800_000_000, 1_800_000_000))
+    with pytest.raises(InputError, match=r"sha256 mismatch for sample_info\.csv, placed by "
+                                         rf"hand .*got {sha(new)}"):
+        record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)})
+    assert record_placed_files(tmp_path, files, manifest) == 1
+    assert read_manifest(manifest)[0]["url"] == PLACED_BY_HAND
+    assert read_manifest(manifest)[0]["sha256"] == sha(new)
+
+
 # ------------------------------------------------------------------ offline
 
 

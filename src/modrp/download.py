@@ -551,9 +551,26 @@ def record_existing(path: str | os.PathLike, manifest: str | os.PathLike,
     if not path.is_file():
         raise InputError(f"cannot record {path} in {manifest}: file not found")
     stat = path.stat()
-    date = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     update_manifest(manifest, path.name, PLACED_BY_HAND, stat.st_size,
-                    sha256 or file_sha256(path), date)
+                    sha256 or file_sha256(path), _file_date(path))
+
+
+def _file_date(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _modified_since(path: Path, row: dict) -> bool:
+    """Whether ``path`` has its manifest row's size but was written after the row's date
+    (a downloaded file is written before its row; a file placed by hand has its own
+    modification time as date; the date keeps whole seconds)."""
+    stat = path.stat()
+    if row["bytes"] != str(stat.st_size):
+        return False
+    try:
+        recorded = datetime.strptime(row["date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return False  # a date this module did not write: the size alone decides
+    return stat.st_mtime >= recorded.timestamp() + 1
 
 
 def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
@@ -564,7 +581,9 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
     ``files`` maps config keys to file names (``data.files``), ``sha256`` keys to pins
     (``data.sha256``).  A file with no row, or whose size differs from its row (it was
     replaced since), was placed by hand: its sha256 is checked against its pin when there
-    is one, and it is recorded as :func:`record_existing` does.  A file with a row must
+    is one, and it is recorded as :func:`record_existing` does.  So is a file of the same
+    size modified after its row's date, unless its sha256 is still the row's (a copy
+    that lost its times: the row keeps its URL, dated by the copy).  A file with a row must
     have the pinned sha256 there: a pin added after the download is checked here, since
     the download rule does not run again for it.  Returns how many were recorded.
     """
@@ -577,13 +596,23 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
             raise InputError(f"raw file {path} (config data.files.{key}) not found")
         row = rows.get(name)
         pin = pins.get(key, "").lower()
+        digest = None
+        if row is not None and _modified_since(path, row):
+            # the same size, but written after its row (replaced, or copied without its
+            # times): the content decides, and the row stays when it is the same file
+            digest = file_sha256(path)
+            if digest == row["sha256"].lower():  # dated, as record_existing does, by the copy
+                update_manifest(manifest, name, row["url"], int(row["bytes"]), digest,
+                                _file_date(path))
+            else:
+                row = None
         if row is not None and row["bytes"] == str(path.stat().st_size):
             if pin and row["sha256"].lower() != pin:
                 raise InputError(f"sha256 mismatch for {name} in {raw_dir}: expected {pin} "
                                  f"(config data.sha256.{key}), {Path(manifest).name} records "
                                  f"{row['sha256']}")
             continue
-        digest = file_sha256(path)
+        digest = digest or file_sha256(path)
         if pin and digest != pin:
             raise InputError(f"sha256 mismatch for {name}, placed by hand in {raw_dir}: "
                              f"expected {pin} (config data.sha256.{key}), got {digest}")
