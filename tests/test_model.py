@@ -168,6 +168,57 @@ def test_bad_adjacency_is_refused():
         GraphEmbedding(no_self_loop)
 
 
+def stored_differently(adjacency: sp.csr_matrix) -> dict[str, sp.csr_matrix]:
+    """The same graph in CSR forms scipy allows: each row's columns reversed, every
+    entry stored twice, and stored zeros (one direction only) where there is no edge."""
+    a = sp.csr_matrix(adjacency)
+    n, counts = a.shape[0], np.diff(a.indptr)
+    rows = [a.indices[a.indptr[r]:a.indptr[r + 1]] for r in range(n)]
+    reversed_ = sp.csr_matrix((a.data.copy(), np.concatenate([r[::-1] for r in rows]),
+                               a.indptr.copy()), shape=a.shape)
+    twice = sp.csr_matrix((np.ones(2 * a.nnz, dtype=np.float32),
+                           np.concatenate([np.concatenate([r, r]) for r in rows]),
+                           np.concatenate([[0], np.cumsum(2 * counts)])), shape=a.shape)
+    dense = a.toarray()
+    free = [(i, j) for i in range(n) for j in range(n) if dense[i, j] == 0][::7]
+    assert free
+    coo = a.tocoo()
+    zeros = sp.coo_matrix((np.concatenate([coo.data, np.zeros(len(free), dtype=np.float32)]),
+                           (np.concatenate([coo.row, [i for i, _ in free]]),
+                            np.concatenate([coo.col, [j for _, j in free]]))),
+                          shape=a.shape).tocsr()
+    assert not reversed_.has_sorted_indices and twice.nnz == 2 * a.nnz
+    assert zeros.nnz == a.nnz + len(free)
+    return {"columns reversed": reversed_, "entries twice": twice, "stored zeros": zeros}
+
+
+@pytest.mark.parametrize("form", ["columns reversed", "entries twice", "stored zeros"])
+@pytest.mark.parametrize("kernels", ["auto", "torch"])
+def test_any_csr_form_of_a_graph_gives_the_same_layer(form, kernels):
+    adjacency = random_graph(30, 45, seed=16)
+    other = stored_differently(adjacency)[form]
+    canonical, layer = GraphEmbedding(adjacency), GraphEmbedding(other)
+    # one weight per edge, a stored zero is no edge, in A's sorted CSR order
+    for name in ("crow_indices", "col_indices", "transpose_perm"):
+        assert torch.equal(getattr(layer, name), getattr(canonical, name)), name
+    torch.manual_seed(16)
+    compare_with_dense(other, batch=5, dtype=torch.float32, tol=1e-5, kernels=kernels)
+
+
+def test_graph_weights_start_uniform_within_one_over_root_fan_in():
+    adjacency = random_graph(200, 1500, seed=17)
+    torch.manual_seed(17)
+    layer = GraphEmbedding(adjacency)
+    # output feature r reads its neighbours and itself: fan-in = row r's entry count
+    fan_in = np.diff(adjacency.indptr)
+    bound = torch.as_tensor(np.repeat(fan_in, fan_in).astype(np.float64) ** -0.5)
+    scaled = layer.weight.detach().double() / bound
+    assert scaled.numel() > 2000 and scaled.abs().max() <= 1 + 1e-6
+    assert scaled.min() < -0.95 and scaled.max() > 0.95  # both signs, up to the bound
+    assert abs(float(scaled.mean())) < 0.1  # U(-1, 1) mean of > 2000 draws: sd < 0.013
+    assert torch.equal(layer.bias, torch.zeros(200))
+
+
 def test_initialisation_is_seeded():
     adjacency = random_graph(30, 40, seed=7)
     torch.manual_seed(0)
@@ -228,6 +279,37 @@ def test_subnetwork_shapes(omic, kind):
         assert model.embedding.out_features == 200
     for batch in (1, 7):
         assert model(torch.randn(batch, n)).shape == (batch, N_DRUGS)
+
+
+def test_subnetwork_biases_start_at_zero():
+    torch.manual_seed(18)
+    graph = build_subnetwork("exp", "graph", 30, N_DRUGS, random_graph(30, 40, seed=18))
+    dense = build_subnetwork("metabolites", "dense", 12, N_DRUGS)
+    biases = [graph.embedding.bias, graph.dense.bias, graph.head.bias,
+              dense.embedding.linear.bias, dense.dense.bias, dense.head.bias]
+    assert all(torch.equal(b, torch.zeros_like(b)) for b in biases)
+    assert all(layer.weight.abs().sum() > 0 for layer in (graph.dense, graph.head,
+                                                          dense.embedding.linear))
+
+
+def test_subnetwork_dropout_acts_in_training_only():
+    torch.manual_seed(19)
+    model = build_subnetwork("cnv", "dense", 20, N_DRUGS)  # dropout 0.4 after the dense layer
+    x = torch.randn(6, 20)
+    kept = model.activation(model.dense(model.embedding(x)))
+    assert (kept > 0).sum() > 50
+    model.eval()
+    torch.testing.assert_close(model(x), model.head(kept))
+    model.train()
+    first, second = model(x), model(x)
+    assert not torch.equal(first, second)
+    # each hidden unit dropped or scaled by 1 / (1 - p), before the head
+    torch.manual_seed(20)
+    dropped = model(x)
+    torch.manual_seed(20)
+    mask = torch.nn.functional.dropout(torch.ones_like(kept), 0.4, training=True)
+    torch.testing.assert_close(dropped, model.head(kept * mask))
+    torch.testing.assert_close(mask.unique(), torch.tensor([0.0, 1 / 0.6]))
 
 
 def test_build_subnetwork_refuses_bad_requests():
@@ -364,6 +446,7 @@ def test_state_dict_round_trip_reproduces_outputs():
     torch.save(model.state_dict(), buffer)
     buffer.seek(0)
     state = torch.load(buffer, weights_only=True)
+    assert "fusion.kill" in state  # saved with the model, so loading checks it too
 
     other_subnetworks, _ = small_subnetworks(seed=13)  # same shapes, other weights
     other = FusionModel(other_subnetworks, AttentionFusion(3, N_DRUGS)).eval()
