@@ -238,6 +238,20 @@ def test_the_layer_fuses_its_relu_and_runs_other_activations_apart():
 
 
 @needs_compiler
+@pytest.mark.parametrize("register", [torch.nn.modules.module.register_module_forward_hook,
+                                      torch.nn.modules.module.register_module_forward_pre_hook])
+def test_a_hook_on_every_module_sees_the_relu_run(register):
+    layer = GraphEmbedding(random_graph(20, 30, seed=6))
+    seen = []
+    handle = register(lambda module, *args: seen.append(type(module).__name__))
+    try:
+        layer(torch.randn(3, 20))
+    finally:
+        handle.remove()
+    assert seen.count("ReLU") == 1
+
+
+@needs_compiler
 def test_a_relu_mask_or_gradient_the_kernel_cannot_take_is_refused():
     crow, col, perm, weight, bias, x_t, upstream = operands(20, 40, 10, seed=12)
     _, mask = graph_kernels.forward_relu(crow, col, weight, bias, x_t)
@@ -249,6 +263,8 @@ def test_a_relu_mask_or_gradient_the_kernel_cannot_take_is_refused():
             graph_kernels.relu_backward(upstream, wrong, bias_grad=True)
     with pytest.raises(ValueError, match=r"upstream gradient is cpu torch.float64, not"):
         graph_kernels.relu_backward(upstream.double(), mask, bias_grad=True)
+    with pytest.raises(ValueError, match=r"upstream gradient is cpu torch.int32, not"):
+        graph_kernels.relu_backward(upstream.int(), mask, bias_grad=True)
     with pytest.raises(ValueError, match=r"float32, not contiguous, not"):
         graph_kernels.relu_backward(upstream.t().contiguous().t(), mask, bias_grad=True)
     with pytest.raises(ValueError, match=r"\(20, 10, 1\) is not \(n, batch\)"):
@@ -264,6 +280,10 @@ def test_operands_of_the_wrong_size_are_refused_before_the_c_code_sees_them():
         graph_kernels.forward(crow, col, weight, bias[:19], x_t)
     with pytest.raises(ValueError, match="values hold"):
         graph_kernels.forward(crow, col, weight[:-1], bias, x_t)
+    with pytest.raises(ValueError, match=r"crow_indices end at \d+, col_indices hold"):
+        graph_kernels.forward(crow, col[:-1], weight[:-1], bias, x_t)
+    with pytest.raises(ValueError, match=r"crow_indices end at \d+, col_indices hold"):
+        graph_kernels.backward(crow, col[:-1], perm[:-1], weight[:-1], x_t, grad_t, True, True)
     with pytest.raises(ValueError, match="transpose_perm hold"):
         graph_kernels.backward(crow, col, perm[:-1], weight, x_t, grad_t, True, True)
     with pytest.raises(ValueError, match="differ"):
@@ -381,6 +401,28 @@ def test_the_build_is_cached_per_source(tmp_path, monkeypatch):
     second = graph_kernels.build(tmp_path)
     assert second != first and second.exists()
     assert sorted(p.name for p in tmp_path.glob("*.so")) == sorted([first.name, second.name])
+
+
+@needs_compiler
+def test_the_build_is_cached_per_flags(tmp_path, monkeypatch):
+    """Machines sharing a cache but not a CPU must not load each other's build."""
+    first = graph_kernels.build(tmp_path)
+    monkeypatch.setattr(graph_kernels, "compiler_flags", portable_flags)
+    second = graph_kernels.build(tmp_path)
+    assert second != first and first.exists() and second.exists()
+
+
+def test_avx2_is_targeted_only_with_fma_on_x86_64(monkeypatch):
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    for cpu, wanted in [({"avx2", "fma", "sse4_2"}, True), ({"avx2"}, False), ({"fma"}, False),
+                        (set(), False)]:
+        monkeypatch.setattr(graph_kernels, "_cpu_flags", lambda cpu=cpu: cpu)
+        flags = graph_kernels.compiler_flags()
+        assert flags[:len(graph_kernels._BASE_FLAGS)] == graph_kernels._BASE_FLAGS
+        assert ("-mavx2" in flags, "-mfma" in flags) == (wanted, wanted), cpu
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")  # its flags name no AVX2
+    monkeypatch.setattr(graph_kernels, "_cpu_flags", lambda: {"avx2", "fma"})
+    assert graph_kernels.compiler_flags() == graph_kernels._BASE_FLAGS
 
 
 @needs_compiler
