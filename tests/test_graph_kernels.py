@@ -289,6 +289,19 @@ def test_operands_of_the_wrong_size_are_refused_before_the_c_code_sees_them():
     with pytest.raises(ValueError, match="differ"):
         graph_kernels.backward(crow, col, perm, weight, x_t[:, :3].contiguous(), grad_t,
                                True, True)
+    # layouts the C code would misread: a transposed view, int64 indices, float64 numbers
+    with pytest.raises(ValueError, match=r"dense operand is cpu torch.float32, not contiguous"):
+        graph_kernels.forward(crow, col, weight, bias, torch.randn(4, 20).t())
+    with pytest.raises(ValueError, match=r"col_indices is cpu torch.int64, not contiguous CPU "
+                                         r"torch.int32"):
+        graph_kernels.backward(crow, col.long(), perm, weight, x_t, grad_t, True, True)
+    with pytest.raises(ValueError, match=r"values is cpu torch.float64"):
+        graph_kernels.forward_relu(crow, col, weight.double(), bias, x_t)
+    with pytest.raises(ValueError, match=r"dense operand is cpu torch.float32, not contiguous"):
+        graph_kernels.backward(crow, col, perm, weight, grad_t.t().contiguous().t(), grad_t,
+                               True, True)
+    with pytest.raises(ValueError, match=r"transpose_perm is cpu torch.int64"):
+        graph_kernels.backward(crow, col, perm.long(), weight, x_t, grad_t, True, True)
     layer = GraphEmbedding(random_graph(20, 40, seed=12), kernels="compiled")
     for features in (12, 21, 5000):
         with pytest.raises(ValueError, match="is not \\(20, batch\\)"):
