@@ -474,3 +474,25 @@ def test_sparse_addmm_with_beta_zero_ignores_nan_in_its_output_buffer():
     out = torch.full((20, 6), float("nan"), dtype=torch.float64)
     torch.addmm(out, sparse, dense_t, beta=0, out=out)
     torch.testing.assert_close(out, sparse.to_dense() @ dense_t)
+
+
+@pytest.mark.parametrize("damage", ["column out of range", "rows not rising",
+                                    "perm not a permutation", "perm out of range"])
+def test_a_checkpoint_with_a_damaged_graph_structure_is_refused(damage):
+    """The kernels follow the loaded indices without bounds checks, so a checkpoint whose
+    structure indexes outside the layer is refused when loaded."""
+    layer = GraphEmbedding(random_graph(12, 30, seed=4))
+    state = {k: v.clone() for k, v in layer.state_dict().items()}
+    fresh = GraphEmbedding(random_graph(12, 30, seed=4))
+    fresh.load_state_dict(state)  # intact: loads
+    assert torch.equal(fresh.weight, layer.weight)
+    if damage == "column out of range":
+        state["col_indices"][3] = 12
+    elif damage == "rows not rising":
+        state["crow_indices"][5] = int(state["crow_indices"][7]) + 1
+    elif damage == "perm not a permutation":
+        state["transpose_perm"][1] = state["transpose_perm"][0]
+    else:
+        state["transpose_perm"][0] = -1
+    with pytest.raises(ValueError, match="not a valid one .* a damaged checkpoint"):
+        GraphEmbedding(random_graph(12, 30, seed=4)).load_state_dict(state)

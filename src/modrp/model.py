@@ -221,6 +221,22 @@ def _index_dtype(nnz: int) -> torch.dtype:
     return torch.int32 if nnz < 2**31 else torch.int64
 
 
+def _check_loaded_structure(layer: GraphEmbedding, _incompatible) -> None:
+    """After a checkpoint is loaded: its CSR structure must index within the layer, since
+    the kernels follow these indices without bounds checks."""
+    crow, col, perm = (layer.crow_indices.long(), layer.col_indices.long(),
+                       layer.transpose_perm.long())
+    n, nnz = crow.numel() - 1, col.numel()
+    if not (int(crow[0]) == 0 and int(crow[-1]) == nnz and bool((crow.diff() >= 0).all())
+            and (nnz == 0 or (int(col.min()) >= 0 and int(col.max()) < n))
+            and torch.equal(torch.bincount(perm.clamp(0, max(nnz - 1, 0)), minlength=nnz),
+                            torch.ones(nnz, dtype=torch.long))
+            and (nnz == 0 or (int(perm.min()) >= 0 and int(perm.max()) < nnz))):
+        raise ValueError(f"GraphEmbedding: the loaded CSR structure ({n} rows, {nnz} "
+                         "entries) is not a valid one (indices out of range, rows not "
+                         "rising, or transpose_perm not a permutation): a damaged checkpoint")
+
+
 # --- eq. 3 and eq. 4: embeddings ----------------------------------------------------------
 
 def _is_plain_relu(activation: nn.Module) -> bool:
@@ -277,6 +293,7 @@ class GraphEmbedding(nn.Module):
         # saved for backward).
         self.activation = nn.ReLU(inplace=True) if activation is None else activation
         self.out_features = n
+        self.register_load_state_dict_post_hook(_check_loaded_structure)
 
     @property
     def nnz(self) -> int:
