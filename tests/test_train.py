@@ -39,6 +39,7 @@ from modrp.train import (
     load_subnetwork,
     long_predictions,
     masked_mse,
+    predict,
     pretrain_subnetwork,
     resolve_device,
     training_drug_means,
@@ -321,6 +322,74 @@ def test_paper_protocol_audit_trains_on_the_test_lines(clean_run, tmp_path):
                             config(), tmp_path / "x", protocol="loose")
 
 
+def test_the_fusion_refuses_subnetworks_of_another_fold_or_protocol(clean_run, tmp_path):
+    """A subnetwork of another fold has trained on this fold's test lines; subnetworks of
+    both protocols would mix a leaky model into a strict fusion."""
+    root, _ = clean_run
+    subnetworks = {o: root / "single" / o / "model.pt" for o in ("exp", "mut")}
+
+    def fuse(paths, fold=0):
+        fuse_combination(["exp", "mut"], paths, {"mut": root / "graph" / "mut.npz"},
+                         root / "data", root / "splits" / "r0.parquet", fold, config(),
+                         tmp_path / "fusion")
+
+    with pytest.raises(ValueError, match="trained for another fold"):
+        fuse(subnetworks, fold=1)
+    checkpoint = load_checkpoint(subnetworks["mut"])
+    checkpoint["meta"]["protocol"] = "paper"
+    torch.save(checkpoint, tmp_path / "paper-mut.pt")
+    with pytest.raises(ValueError, match=r"different protocols \['paper', 'strict'\]"):
+        fuse({**subnetworks, "mut": tmp_path / "paper-mut.pt"})
+    assert not (tmp_path / "fusion" / "model.pt").exists()
+
+
+def test_the_fusion_uses_the_lines_that_have_every_omic_of_it(clean_run, tmp_path):
+    """Lines one omic lacks are left out of the fusion's lines (not looked up and refused)."""
+    root, metas = clean_run
+    folds = pd.read_parquet(root / "splits" / "r0.parquet")
+    test_lines = sorted(folds.loc[folds["fold"] == 0, "cell_line"])
+    shutil.copytree(root / "data", tmp_path / "data")
+    mut = pd.read_parquet(root / "data" / "omics" / "mut.parquet")
+    mut.drop(index=test_lines[:2]).to_parquet(tmp_path / "data" / "omics" / "mut.parquet")
+    meta = fuse_combination(["exp", "mut"], {o: root / "single" / o / "model.pt"
+                                             for o in ("exp", "mut")},
+                            {"mut": root / "graph" / "mut.npz"}, tmp_path / "data",
+                            root / "splits" / "r0.parquet", 0, config(), tmp_path / "fusion")
+    assert meta["n_test"] == metas["fusion"]["n_test"] - 2
+    predictions = pd.read_parquet(tmp_path / "fusion" / "predictions.parquet")
+    assert set(predictions["cell_line"]) == set(test_lines[2:])
+
+
+def test_attention_table_labels_each_weight_with_its_drug_and_omic(clean_run):
+    """Each row's weight is the fused model's W(d, m, d) for that row's drug d and omic m
+    (eq. 7: a softmax over the omics of W3), recomputed from the saved W3."""
+    root, _ = clean_run
+    attention = pd.read_parquet(root / "fusion" / "attention.parquet")
+    w3 = load_checkpoint(root / "fusion" / "model.pt")["state_dict"]["w3"].double()
+    drugs = pd.read_parquet(root / "data" / "response.parquet").columns.tolist()
+    omics = ["exp", "mut"]
+    for row in attention.itertuples():
+        d, m = drugs.index(row.drug), omics.index(row.omic)
+        expected = torch.softmax(w3[d, :, d], dim=0)[m].item()
+        assert row.weight == pytest.approx(expected, rel=1e-5), (row.drug, row.omic)
+    assert len(attention) == len(drugs) * len(omics)
+    assert attention["weight"].nunique() > 2  # the weights moved apart: labels matter
+    # and the fused test prediction is the weighted sum of the subnetworks' own test
+    # predictions under those labels, plus the fusion's bias
+    bias = pd.Series(load_checkpoint(root / "fusion" / "model.pt")["state_dict"]["bias"].numpy(),
+                     index=drugs)
+    fused = pd.read_parquet(root / "fusion" / "predictions.parquet").set_index(
+        ["cell_line", "drug"])["predicted"]
+    combined = bias.reindex(fused.index.get_level_values("drug")).to_numpy()
+    for omic in omics:
+        single = pd.read_parquet(root / "single" / omic / "predictions.parquet").set_index(
+            ["cell_line", "drug"])["predicted"].reindex(fused.index)
+        weight = attention[attention["omic"] == omic].set_index("drug")["weight"]
+        combined = combined + weight.reindex(fused.index.get_level_values("drug")).to_numpy() \
+            * single.to_numpy()
+    np.testing.assert_allclose(fused.to_numpy(), combined, rtol=1e-5, atol=1e-5)
+
+
 def test_two_cpu_runs_are_bit_identical(clean_run, tmp_path):
     root, _ = clean_run
     write_study(tmp_path)
@@ -391,6 +460,42 @@ def test_validation_responses_do_not_train_the_subnetwork(tmp_path):
     assert (altered["validation_mse"] > clean["validation_mse"]).all()
 
 
+def test_each_embedding_trains_for_its_own_max_epochs(tmp_path):
+    cfg = config()
+    cfg["train"]["max_epochs"] = {"graph": 3, "dense": 5}
+    cfg["train"]["patience"] = 10  # no early stop within these epochs
+    write_study(tmp_path)
+    for omic, kind, epochs in (("mut", "graph", 3), ("exp", "dense", 5)):
+        pretrain_subnetwork(omic, kind, tmp_path / "data", tmp_path / "splits" / "r0.parquet",
+                            0, cfg, tmp_path / "single" / omic,
+                            graph_path=tmp_path / "graph" / "mut.npz" if kind == "graph" else None)
+        history = pd.read_parquet(tmp_path / "single" / omic / "history.parquet")
+        assert len(history) == epochs, kind
+
+
+def test_a_graph_subnetwork_reads_the_graphs_features_in_the_graphs_order(tmp_path):
+    """The graph may keep some of the omic's features, in its own order (drop_isolated):
+    the subnetwork, its standardization and its checkpoint follow the graph's features."""
+    folds = write_study(tmp_path)
+    kept = [f"G{i}" for i in range(11, 1, -1)]  # ten of twelve, reversed
+    chain = sp.diags([np.ones(9), np.ones(9)], [-1, 1], shape=(10, 10)) + sp.identity(10)
+    save_feature_graph(FeatureGraph(kept, sp.csr_matrix(chain, dtype=np.float32)),
+                       tmp_path / "graph" / "kept.npz")
+    cfg = config()
+    cfg["train"]["max_epochs"] = {"graph": 2, "dense": 2}
+    meta = pretrain_subnetwork("mut", "graph", tmp_path / "data",
+                               tmp_path / "splits" / "r0.parquet", np.int64(0), cfg,
+                               tmp_path / "single" / "mut",
+                               graph_path=tmp_path / "graph" / "kept.npz")
+    checkpoint = load_checkpoint(tmp_path / "single" / "mut" / "model.pt")  # numpy fold: int
+    assert meta["features"] == checkpoint["standardization"]["features"] == kept
+    assert type(checkpoint["meta"]["fold"]) is int
+    mut = pd.read_parquet(tmp_path / "data" / "omics" / "mut.parquet")
+    fitted_on = folds.loc[folds["fold"] != 0, "cell_line"]  # training + validation lines
+    np.testing.assert_allclose(checkpoint["standardization"]["mean"].numpy(),
+                               mut.loc[fitted_on, kept].mean().to_numpy(), rtol=1e-6)
+
+
 class _Payload:
     def __reduce__(self):
         return (print, ("this ran while loading a checkpoint",))
@@ -415,8 +520,37 @@ def test_fusion_holdout_keeps_lines_to_fit_and_to_stop_on():
     assert sorted(fit_lines + stop_lines) == ["a", "b", "c"]
     fit_lines, stop_lines = fusion_holdout([f"l{i}" for i in range(20)], 0.3, rng, "test fusion")
     assert (len(fit_lines), len(stop_lines)) == (14, 6)
+    fit_lines, stop_lines = fusion_holdout([f"l{i}" for i in range(9)], 0.3, rng, "test fusion")
+    assert (len(fit_lines), len(stop_lines)) == (6, 3)  # 2.7 rounds to 3
     with pytest.raises(InputError, match="test fusion: only 1 held-out line"):
         fusion_holdout(["a"], 0.3, rng, "test fusion")
+
+
+def test_fold_lines_split_the_available_lines_and_refuse_an_empty_part():
+    folds = pd.DataFrame({"cell_line": [f"c{i}" for i in range(9)], "fold": [0, 1, 2] * 3,
+                          "repeat": 0})
+    everyone = pd.Index(folds["cell_line"])
+    lines = fold_lines(everyone, folds, 0, 0.5, 0)
+    assert lines.test == ["c0", "c3", "c6"]
+    assert (len(lines.train), len(lines.validation)) == (3, 3)  # half of the 6 others
+    assert sorted(lines.train + lines.validation) == ["c1", "c2", "c4", "c5", "c7", "c8"]
+    with pytest.raises(InputError, match=r"fold 0: too few cell lines \(6 train, 0 validation, "
+                                         r"3 test\) among the 9"):
+        fold_lines(everyone, folds, 0, 0.0, 0)
+    with pytest.raises(InputError, match=r", 0 test\) among the 6"):  # no fold-0 line has them
+        fold_lines(pd.Index(["c1", "c2", "c4", "c5", "c7", "c8"]), folds, 0, 0.5, 0)
+    with pytest.raises(InputError, match=r"\(0 train, 6 validation"):  # all others held out
+        fold_lines(everyone, folds, 0, 1.0, 0)
+
+
+def test_fusion_settings_fit_the_whole_fit_set_as_one_batch():
+    fusion_cfg = config()["fusion"]
+    for layer, lr in (("attention", fusion_cfg["lr"]),
+                      ("concatenation", fusion_cfg["concatenation_lr"])):
+        settings = fusion_settings(fusion_cfg, 137, seed=5, log_every=3, layer=layer)
+        assert settings == FitSettings(lr=lr, max_epochs=fusion_cfg["max_epochs"],
+                                       patience=fusion_cfg["patience"], batch_size=137, seed=5,
+                                       log_every=3)
 
 
 def test_job_seeds_differ_for_labels_sharing_a_prefix():
@@ -528,12 +662,65 @@ def test_an_epochs_training_mse_pools_its_measured_pairs():
     assert history["train_mse"].iloc[0] == pytest.approx(evaluate(model, lines), rel=1e-6)
 
 
+def test_fit_steps_adam_on_each_batch_gradient_alone():
+    """One full batch per epoch: fit takes the steps of a plain torch.optim.Adam loop
+    (gradients zeroed before each), so epoch e's training MSE is the loss before its
+    step and its validation MSE (here on the same lines) the loss after it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3))
+    y = x @ rng.normal(size=(3, 2)) + rng.normal(0, 0.1, (12, 2))
+    lines = Batch.from_arrays({"x": x}, y, torch.device("cpu"))
+    torch.manual_seed(0)
+    ours = torch.nn.Linear(3, 2)
+    theirs = copy.deepcopy(ours)
+    history = fit(ReadsInput(ours, "x"), lines, lines,
+                  FitSettings(lr=0.05, max_epochs=6, patience=10, batch_size=12, log_every=0))
+    optimizer = torch.optim.Adam(theirs.parameters(), lr=0.05, foreach=False)
+    inputs = torch.as_tensor(x, dtype=torch.float32)
+    targets = torch.as_tensor(y, dtype=torch.float32)
+    losses = []
+    for _ in range(7):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(theirs(inputs), targets)
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    assert history["train_mse"].tolist() == pytest.approx(losses[:6], rel=1e-5)
+    assert history["validation_mse"].tolist() == pytest.approx(losses[1:], rel=1e-5)
+
+
+def test_a_flat_validation_loss_keeps_the_first_epoch_and_stops_after_patience():
+    # at lr 0 no epoch improves on the first: it is kept, and the fit stops 3 epochs on
+    lines = Batch.from_arrays({"x": np.arange(4.0)[:, None]}, np.ones((4, 1)),
+                              torch.device("cpu"))
+    history = fit(ReadsInput(torch.nn.Linear(1, 1), "x"), lines, lines,
+                  FitSettings(lr=0.0, max_epochs=50, patience=3, batch_size=4, log_every=0))
+    assert history["epoch"].tolist() == [1, 2, 3, 4]
+    assert history["best"].tolist() == [True, False, False, False]
+
+
+def test_predict_and_evaluate_switch_dropout_off():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 2)
+    model = ReadsInput(torch.nn.Sequential(layer, torch.nn.Dropout(0.5)), "x").train()
+    x = torch.randn(50, 3)
+    with torch.no_grad():
+        expected = layer(x)
+    np.testing.assert_array_equal(predict(model, {"x": x}), expected.numpy())
+    data = Batch({"x": x}, torch.zeros_like(expected), torch.ones_like(expected))
+    assert evaluate(model.train(), data) == pytest.approx(float((expected ** 2).mean()),
+                                                          rel=1e-6)
+
+
 def test_standardization_fit_on_given_rows_only():
     frame = pd.DataFrame({"a": [1.0, 3.0, 100.0], "b": [2.0, 2.0, 2.0]})
     scaler = Standardization.fit(frame.iloc[:2])
     assert scaler.mean.tolist() == [2.0, 2.0]
     assert scaler.scale.tolist() == [1.0, 1.0]  # constant column keeps scale 1
     assert scaler.transform(frame)[2].tolist() == [98.0, 0.0]
+    # columns are read by name: another order or an extra column changes nothing
+    shuffled = frame[["b", "a"]].assign(c=5.0)
+    np.testing.assert_array_equal(scaler.transform(shuffled), scaler.transform(frame))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
