@@ -93,7 +93,8 @@ def seed_everything(seed: int) -> None:
 
 @dataclass
 class Standardization:
-    """Per-feature mean and scale, fit on training lines only (scale 1 for constant features)."""
+    """Per-feature mean and scale, fit on the training fold's lines only (their features,
+    the validation lines' included; scale 1 for constant features)."""
 
     features: list[str]
     mean: np.ndarray
