@@ -173,6 +173,19 @@ def test_fusion_combinations_follow_the_configured_omics(tmp_path):
     assert jobs == {**{("models", c): folds_x_repeats
                        for c in ("exp-mut", "exp-cnv", "mut-cnv", "exp-mut-cnv")},
                     ("audit-paper-protocol", "exp-mut-cnv"): folds_x_repeats}, output
+    # the comparators: every method on all omics, MKL on each omic too (Table 6), the
+    # DeepDR-style model on expression and mutations (Table 7)
+    comparators = {}
+    for block in planned_jobs(output, "baseline"):
+        wildcards = dict(item.split("=") for item in
+                         re.search(r"wildcards: (.*)", block).group(1).split(", "))
+        key = (wildcards["method"], wildcards["omics"])
+        comparators[key] = comparators.get(key, 0) + 1
+    assert comparators == {
+        **{(m, "exp-mut-cnv"): folds_x_repeats
+           for m in ("tissue_drug_mean", "elastic_net", "random_forest", "mkl")},
+        **{("mkl", o): folds_x_repeats for o in ("exp", "mut", "cnv")},
+        ("deepdr", "exp-mut"): folds_x_repeats}, output
 
 
 def test_one_omic_plans_no_fusion_and_still_tables_its_comparators(tmp_path):
@@ -213,10 +226,14 @@ def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path)
     pretrain = planned_jobs(result.stdout, "pretrain")
     assert pretrain and all("slurm_partition=gpu, gpu=1" in b and "runtime=240" in b
                             for b in pretrain)
+    [final] = planned_jobs(result.stdout, "final_model")
+    assert "slurm_partition=gpu, gpu=1" in final and "runtime=480" in final, final
     fuse = planned_jobs(result.stdout, "fuse")
     # string-valued default resources are resolved per job at run time (<TBD> in a dry run)
     assert fuse and all("mem_mb=4000" in b and "runtime=10" in b and "slurm_account=" in b
                         for b in fuse)
+    # the short fusion fits go to SLURM in groups, not one submission each
+    assert "Group job fusion" in result.stdout
     # without the variables, no account or partition is asked for
     env = {k: v for k, v in env.items() if not k.startswith(("SBATCH_", "MODRP_"))}
     result = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--workflow-profile",
@@ -234,6 +251,93 @@ def dry_run_of_changed_config(workdir: Path, change, base: Path = ROOT / "config
     path = workdir / "changed.yaml"
     path.write_text(yaml.safe_dump(config))
     return snakemake("-n", "--configfile", str(path), cwd=workdir, check=check)
+
+
+# Plans the DAG in a process of its own (Snakemake's API, a dry run) and prints every
+# planned job's rule, wildcards, evaluated params and input as JSON, and whether its rule
+# is a local rule.  A dry run's printout shows neither params nor local rules; the API
+# has no public call that lists a plan's jobs, hence the workflow's private attributes.
+PLAN_JOBS = r"""
+import json, sys
+from pathlib import Path
+
+from snakemake.api import SnakemakeApi
+from snakemake.settings.enums import Quietness
+from snakemake.settings.types import (ConfigSettings, DAGSettings, OutputSettings,
+                                      ResourceSettings, StorageSettings)
+
+snakefile, workdir, configfile, *targets = sys.argv[1:]
+with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+    workflow_api = api.workflow(snakefile=Path(snakefile), workdir=Path(workdir),
+                                config_settings=ConfigSettings(configfiles=[Path(configfile)]),
+                                resource_settings=ResourceSettings(cores=1),
+                                storage_settings=StorageSettings())
+    workflow_api.dag(DAGSettings(targets=set(targets))).execute_workflow(executor="dryrun")
+    workflow = workflow_api._workflow_store
+    jobs = [{"rule": job.rule.name, "wildcards": dict(job.wildcards_dict),
+             "params": dict(job.params.items()), "input": [str(f) for f in job.input],
+             "local": job.rule.name in workflow._localrules}
+            for job in workflow.dag.jobs]
+print("PLANNED JOBS " + json.dumps(jobs, default=str))
+"""
+
+
+def planned_job_details(workdir: Path, config: dict, *targets: str) -> list[dict]:
+    """The jobs a dry run of ``config`` plans (for ``targets``, else rule all), with their
+    params and input (see PLAN_JOBS)."""
+    path = workdir / "planned.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run([sys.executable, "-c", PLAN_JOBS, str(ROOT / "Snakefile"),
+                             str(workdir), str(path), *targets],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("PLANNED JOBS ")]
+    return json.loads(line.removeprefix("PLANNED JOBS "))
+
+
+def test_each_job_is_given_the_settings_of_its_tree_layer_and_config(tmp_path):
+    """Params a dry run does not show, yet which decide what a job computes: the audit's
+    subnetworks pretrain under the paper's protocol (the main ones under the configured
+    one), the concatenation model fits its own layer, and the graph, comparator, final
+    model and report settings of the config reach their jobs."""
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    config.update(graph={"drop_isolated": False},
+                  baselines={"settings": {"elastic_net": {"cv": 4}}},
+                  final={"combination": ["rppa", "exp"], "max_missing_features": 0.3})
+    jobs = planned_job_details(tmp_path, config)
+    pretrain = {(j["wildcards"]["tree"], j["params"]["protocol"])
+                for j in jobs if j["rule"] == "pretrain"}
+    assert pretrain == {("models", "strict"), ("audit-paper-protocol", "paper")}
+    layers = {(j["rule"], j["params"]["layer"]) for j in jobs
+              if j["rule"] in ("fuse", "concatenate")}
+    assert layers == {("fuse", "attention"), ("concatenate", "concatenation")}
+    assert {j["params"]["drop_isolated"] for j in jobs if j["rule"] == "graph"} == {False}
+    settings = {j["wildcards"]["method"]: j["params"]["settings"] for j in jobs
+                if j["rule"] == "baseline"}
+    assert settings["elastic_net"] == {"cv": 4} and settings["mkl"] == {}
+    [final] = [j for j in jobs if j["rule"] == "final_model"]
+    # the combination in the configured omics' order, and only its omics and graphs
+    assert final["params"]["combination"] == ["exp", "rppa"]
+    assert final["params"]["max_missing_features"] == 0.3
+    assert sorted(Path(f).name for f in final["input"] if "/omics/" in f or "/graph/" in f) \
+        == ["exp.npz", "exp.parquet", "rppa.parquet"]
+    assert {j["params"]["protocol"] for j in jobs if j["rule"] in ("tables", "figures")} \
+        == {"strict"}
+
+    # protocol: paper (the audit's protocol for the main models too): every caption says so
+    config["protocol"] = "paper"
+    jobs = planned_job_details(tmp_path, config)
+    assert {j["params"]["protocol"] for j in jobs
+            if j["rule"] in ("pretrain", "tables", "figures")} == {"paper"}
+
+
+def test_downloads_and_the_raw_files_check_run_as_local_rules(tmp_path):
+    """Login nodes have the network, compute nodes often do not: on a cluster the
+    downloads (and the check of what they fetched) run where Snakemake runs."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    jobs = planned_job_details(tmp_path, config)
+    assert {j["rule"] for j in jobs if j["local"]} == {"download", "check_raw_files",
+                                                       "figures"}
 
 
 def test_invalid_config_stops_with_the_key(tmp_path):
