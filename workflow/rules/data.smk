@@ -26,7 +26,7 @@ if SOURCE == "download":
         content and optional sha256 pin, and record it in MANIFEST.tsv; a file placed by
         hand is kept.  URLs and pins are read from the config, not given as params:
         adding a pin or a mirror must not delete a good file and fetch it again
-        (preprocessing checks every file against its pin)."""
+        (check_raw_files holds every file to its pin before preprocessing)."""
         output:
             f"{RAW}/{{filename}}",
         wildcard_constraints:
