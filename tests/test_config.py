@@ -47,6 +47,9 @@ def test_defaults_are_filled():
                                      r"equal to the maximum of 1"),
     ({"dataset": ".."}, r"config key dataset: '\.\.' names no folder of its own"),
     ({"dataset": "."}, r"config key dataset: '\.' names no folder of its own"),
+    # braces would be read as wildcards in every output path
+    ({"results_dir": "out/{run}"}, r"config key results_dir: 'out/\{run\}' does not match"),
+    ({"results_dir": ""}, r"config key results_dir: '' does not match"),
     ({"baselines": {"settings": {"mkl": {"bogus": 1}}}},
      r"config key baselines\.settings\.mkl: Additional properties are not allowed "
      r"\('bogus' was unexpected\)"),

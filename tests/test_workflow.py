@@ -329,6 +329,9 @@ def test_each_job_is_given_the_settings_of_its_tree_layer_and_config(tmp_path):
     jobs = planned_job_details(tmp_path, config)
     assert {j["params"]["protocol"] for j in jobs
             if j["rule"] in ("pretrain", "tables", "figures")} == {"paper"}
+    # and no audit beside: it would retrain the same models under the same protocol
+    assert {j["wildcards"].get("tree") for j in jobs if j["rule"] == "pretrain"} == {"models"}
+    assert not {j["rule"] for j in jobs} & {"audit_metrics"}
 
 
 def test_downloads_and_the_raw_files_check_run_as_local_rules(tmp_path):

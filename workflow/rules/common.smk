@@ -96,9 +96,10 @@ def training_values(*embeddings):
 
 # Model trees: "models" holds the pipeline's models (config protocol, strict by default);
 # the leakage audit retrains the fusion's subnetworks under the paper's likely protocol
-# (test folds included in pretraining) into its own, plainly labelled tree.
+# (test folds included in pretraining) into its own, plainly labelled tree; not when the
+# main models already use that protocol (the audit would retrain them as they are).
 AUDIT_TREE = "audit-paper-protocol"
-AUDIT = config["audit"]["paper_protocol"] and len(OMICS) > 1
+AUDIT = config["audit"]["paper_protocol"] and len(OMICS) > 1 and config["protocol"] != "paper"
 
 
 def protocol_of(tree):
