@@ -143,6 +143,13 @@ def test_an_embedding_map_naming_some_omics_keeps_the_defaults_of_the_others():
     assert config["embedding"] == {"exp": "dense", "mut": "graph", "cnv": "graph",
                                    "rppa": "dense", "metabolites": "dense"}
     assert "__use_yte__" not in config
+    # single_models likewise (the README's {rppa: [graph, dense]} adds to Table 1, and
+    # does not drop the other omics' models); an empty list drops that omic's
+    config = validate_config({"dataset": "x", "data": {"source": "demo"},
+                              "single_models": {"rppa": ["graph", "dense"], "cnv": []}})
+    assert config["single_models"] == {"exp": ["graph", "dense"], "mut": ["graph", "dense"],
+                                       "cnv": [], "rppa": ["graph", "dense"],
+                                       "metabolites": ["dense"]}
 
 
 def test_a_config_file_that_is_not_text_is_a_config_error(tmp_path):

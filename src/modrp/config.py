@@ -59,10 +59,11 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
     if isinstance(config, dict):
         config.pop("__use_yte__", None)  # Snakemake's switch for YTE templating, not ours
         config = _fill_defaults(config, schema)
-        # An embedding map that names only some omics: the others keep their default.
-        if isinstance(config.get("embedding"), dict):
-            config["embedding"] = {**schema["properties"]["embedding"]["default"],
-                                   **config["embedding"]}
+        # An embedding or single_models map that names only some omics: the others keep
+        # their default (as Snakemake's merge of config files gives).
+        for key in ("embedding", "single_models"):
+            if isinstance(config.get(key), dict):
+                config[key] = {**schema["properties"][key]["default"], **config[key]}
     validator = _strict_validator()(schema)
     errors = sorted(validator.iter_errors(config),
                     key=lambda e: [str(p) for p in e.absolute_path])
