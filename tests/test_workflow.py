@@ -234,6 +234,16 @@ def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path)
                         for b in fuse)
     # the short fusion fits go to SLURM in groups, not one submission each
     assert "Group job fusion" in result.stdout
+    # no GPU asked for: no job goes to the GPU partition either
+    result = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--workflow-profile",
+                             str(ROOT / "profiles" / "slurm"), "-n", "--configfile", demo],
+                            capture_output=True, text=True, timeout=600,
+                            env={**env, "MODRP_PRETRAIN_GPUS": "0"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for block in [*planned_jobs(result.stdout, "pretrain"),
+                  *planned_jobs(result.stdout, "final_model")]:
+        # the default partition (SBATCH_PARTITION), resolved when the job runs
+        assert "slurm_partition=<TBD>, gpu=0" in block, block
     # without the variables, no account or partition is asked for
     env = {k: v for k, v in env.items() if not k.startswith(("SBATCH_", "MODRP_"))}
     result = subprocess.run([*SNAKEMAKE, "-d", str(tmp_path), "--workflow-profile",
