@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,10 @@ from modrp.config import validate_config
 from modrp.demo import (
     FILE_NAMES,
     SCALES,
+    TISSUES,
     DemoScale,
+    _make_cell_lines,
+    _make_new_lines,
     demo_scale,
     write_demo_dataset,
     write_new_cell_lines,
@@ -127,6 +131,9 @@ def test_sample_info_layout(demo, sample_info, expression, mutations):
             == sample_info["stripped_cell_line_name"]).all()
     with_data = set(expression.index) | set(mutations["DepMap_ID"])
     assert len(set(sample_info["DepMap_ID"]) - with_data) >= 3
+    # a line without COSMIC_ID has no Sanger_model_ID either (it matches by name only)
+    assert sample_info["Sanger_model_ID"].str.fullmatch(r"SIDM\d{5}").any()
+    assert sample_info.loc[sample_info["COSMIC_ID"].isna(), "Sanger_model_ID"].isna().all()
 
 
 def test_rppa_and_antibody_table(demo, expression):
@@ -158,6 +165,10 @@ def test_metabolomics_layout(demo):
         metabolomics.columns)
     assert metabolomics["CCLE_ID"].duplicated().sum() == 1
     values = metabolomics.iloc[:, 2:]
+    # the second measurement is a slightly perturbed copy of the first; zeros stay zero
+    twice = values[metabolomics["CCLE_ID"].duplicated(keep=False)].to_numpy()
+    assert np.abs(twice[0] - twice[1]).max() < 0.2
+    assert ((twice[0] == 0) == (twice[1] == 0)).all()
     positive = values.to_numpy()[values.to_numpy() > 0]
     assert positive.min() >= 3.5 and positive.max() <= 7.7
     mostly_zero = values.columns[(values == 0).mean() > 0.95]
@@ -194,6 +205,38 @@ def test_paper_drugs_pass_the_coverage_cut_and_distractors_do_not(dose_response)
     assert 0.94 < best["Cisplatin"] < 0.95
     oxaliplatin = coverage["Oxaliplatin"]
     assert len(oxaliplatin) == 2 and oxaliplatin.min() < 0.95 < oxaliplatin.max()
+    # the two DRUG_IDs share the planted signal (own noise): they correlate across lines
+    both_ids = dose_response[dose_response["DRUG_NAME"] == "Oxaliplatin"].pivot_table(
+        index="COSMIC_ID", columns="DRUG_ID", values="LN_IC50").dropna()
+    assert len(both_ids) > 100 and both_ids.corr().iloc[0, 1] > 0.3
+
+
+def test_truth_coverage_and_line_map_match_the_files(demo, dose_response, sample_info):
+    truth = demo[1]
+    n_lines = dose_response["COSMIC_ID"].nunique()
+    assert n_lines == truth["counts"]["gdsc_lines"]
+    coverage = dose_response.groupby(["DRUG_NAME", "DRUG_ID"])["COSMIC_ID"].nunique() / n_lines
+    assert truth["coverage"] == pytest.approx(
+        {f"{name} ({drug_id})": share for (name, drug_id), share in coverage.items()},
+        abs=1e-6)
+
+    # line_map: COSMIC id -> DepMap id of the same line, by sample_info's COSMIC_ID or, for
+    # the name-only matches, by the normalised GDSC name
+    line_map = truth["line_map"]
+    assert len(line_map) == truth["counts"]["matched_lines"]
+    by_cosmic = sample_info.dropna(subset=["COSMIC_ID"]).set_index(
+        sample_info["COSMIC_ID"].dropna().astype(int).astype(str))["DepMap_ID"]
+    gdsc_name = dose_response.drop_duplicates("COSMIC_ID").set_index(
+        dose_response["COSMIC_ID"].drop_duplicates().astype(str))["CELL_LINE_NAME"]
+    stripped = sample_info.set_index("DepMap_ID")["stripped_cell_line_name"]
+    name_only = set(truth["name_only_matches"])
+    assert name_only and name_only <= set(line_map.values())
+    for cosmic, depmap_id in line_map.items():
+        if depmap_id in name_only:
+            assert cosmic not in by_cosmic.index
+            assert normalise(gdsc_name[cosmic]) == stripped[depmap_id], cosmic
+        else:
+            assert by_cosmic[cosmic] == depmap_id, cosmic
 
 
 def test_compounds_cover_every_screened_drug(demo, dose_response):
@@ -251,6 +294,12 @@ def test_interactome_table(demo, expression):
     assert list(hint.columns) == ["Uniprot_A", "Uniprot_B", "Gene_A", "Gene_B",
                                   "pmid:method:quality:type", "taxid"]
     assert (hint["taxid"] == 9606).all()
+    # Uniprot_A names Gene_A's protein and Uniprot_B Gene_B's: one gene per accession
+    accessions = pd.concat([
+        hint[["Uniprot_A", "Gene_A"]].set_axis(["uniprot", "gene"], axis=1),
+        hint[["Uniprot_B", "Gene_B"]].set_axis(["uniprot", "gene"], axis=1)])
+    assert accessions.groupby("uniprot")["gene"].nunique().eq(1).all()
+    assert accessions.groupby("gene")["uniprot"].nunique().eq(1).all()
     self_rows = hint["Gene_A"] == hint["Gene_B"]
     assert self_rows.sum() >= 2
     symbols = {c.split(" (")[0] for c in expression.columns}
@@ -366,6 +415,12 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
         if path.suffix in (".csv", ".txt", ".json", ".xlsx"):
             assert path.read_bytes() == second[key].read_bytes(), key
     assert first["expression"].read_bytes() != third["expression"].read_bytes()
+    # the workbooks' creation stamp is fixed, not the clock's (equal bytes above only when
+    # both runs fell within one second)
+    for key in ("dose_response", "cell_line_details", "copy_number"):
+        with zipfile.ZipFile(first[key]) as workbook:
+            core = workbook.read("docProps/core.xml").decode()
+        assert re.search(r"<dcterms:created[^>]*>([^<]*)<", core)[1] == "2019-07-17T00:00:00Z"
     truth = json.loads(first["truth"].read_text())
     assert truth["seed"] == 7 and truth["n_lines"] == SMALL["n_lines"]
 
@@ -488,6 +543,58 @@ def test_new_lines_have_ids_no_base_line_has(new_lines):
     assert responses.groupby("cell_line")["drug"].nunique().eq(len(PAPER_DRUGS)).all()
 
 
+def signal_inputs(paths) -> dict[str, pd.DataFrame]:
+    """Every omic of a demo's files as the pipeline reads it, indexed by COSMIC id (lines
+    whose sample_info row has no COSMIC id are left out); ``mut`` holds the profiled lines."""
+    info = depmap.read_sample_info(paths["sample_info"]).dropna(subset=["cosmic_id"])
+    by_depmap = info.set_index("depmap_id")["cosmic_id"]
+    by_ccle = info.set_index("ccle_name")["cosmic_id"]
+    variants = depmap.read_mutations(paths["mutations"]).assign(
+        line=lambda t: t["depmap_id"].map(by_depmap)).dropna(subset=["line"])
+    return {
+        "exp": depmap.read_expression(paths["expression"]).rename(index=by_depmap),
+        "mut": mutation_matrix(variants, sorted(NON_CODING)),
+        "cnv": gdsc.read_gene_level_cn(paths["copy_number"]),
+        "rppa": ccle.read_rppa(paths["rppa"]).rename(index=by_ccle),
+        "metabolites": ccle.read_metabolomics(paths["metabolomics"]).rename(index=by_ccle),
+    }
+
+
+def noise_free_ln_ic50(x, truth, record, drug, lines) -> pd.Series:
+    """drug_mean + sum coef * (x - centre) from the files, with truth.json's coefficients and
+    new_lines.json's standardisation and centres; NaN where a line lacks a signal feature."""
+    expected = pd.Series(truth["drug_mean"][drug], index=lines)
+    profiled = pd.Index(lines).isin(x["mut"].index)
+    for omic, coefficients in truth["coefficients"][drug].items():
+        for feature, coefficient in coefficients.items():
+            values = x[omic].reindex(index=lines, columns=[feature]).iloc[:, 0]
+            if omic == "mut":  # a profiled line without a kept variant of the gene: 0
+                values = values.mask(profiled & values.isna().to_numpy(), 0.0)
+            if omic in record["standardisation"]:
+                mean, sd = record["standardisation"][omic][feature]
+                values = (values - mean) / sd
+            centre = record["centre"][drug][omic][feature]
+            expected += coefficient * (values.astype(float) - centre)
+    return expected
+
+
+def test_new_lines_never_take_a_name_or_id_a_demo_can_draw():
+    """Even against a crowded base (every short name the tissues' templates make, and the
+    ids of a paper-scale universe), new lines get names and ids of their own."""
+    base = _make_cell_lines(np.random.default_rng(1), SCALES["paper"],
+                            np.random.default_rng(2))
+    crowded = {normalise(template.format(n=k, s=k, t=j))
+               for tissue in TISSUES for template in tissue.name_templates
+               for k in range(1, 100) for j in range(1, 4)}
+    base = pd.concat([base, pd.DataFrame({"stripped": sorted(crowded)})], ignore_index=True)
+    new = _make_new_lines(np.random.default_rng(0), base, 300)
+    assert new["stripped"].is_unique
+    assert not set(new["stripped"]) & set(base["stripped"])
+    assert new["cosmic_id"].min() > base["cosmic_id"].max()
+    assert not set(new["depmap_id"]) & set(base["depmap_id"])
+    assert not set(new["sanger_id"]) & set(base["sanger_id"])
+
+
 def test_new_lines_follow_the_base_model(new_lines):
     """The noise-free ln IC50 recomputed from the new files with truth.json's coefficients
     matches responses.csv; the noise has the base's SDs."""
@@ -499,33 +606,12 @@ def test_new_lines_follow_the_base_model(new_lines):
         for omic, coefficients in by_omic.items():
             assert record["coefficients"][drug][omic] == pytest.approx(coefficients, abs=1e-6)
 
-    info = depmap.read_sample_info(new["sample_info"])
-    by_depmap = info.set_index("depmap_id")["cosmic_id"]
-    by_ccle = info.set_index("ccle_name")["cosmic_id"]
-    variants = depmap.read_mutations(new["mutations"]).assign(
-        line=lambda t: t["depmap_id"].map(by_depmap))
-    x = {
-        "exp": depmap.read_expression(new["expression"]).rename(index=by_depmap),
-        "mut": mutation_matrix(variants, sorted(NON_CODING)),
-        "cnv": gdsc.read_gene_level_cn(new["copy_number"]),
-        "rppa": ccle.read_rppa(new["rppa"]).rename(index=by_ccle),
-        "metabolites": ccle.read_metabolomics(new["metabolomics"]).rename(index=by_ccle),
-    }
+    x = signal_inputs(new)
     responses = pd.read_csv(new["responses"], dtype={"cell_line": str})
     lines = sorted(responses["cell_line"].unique())
     compared = 0
-    for drug, by_omic in truth["coefficients"].items():
-        expected = pd.Series(truth["drug_mean"][drug], index=lines)
-        for omic, coefficients in by_omic.items():
-            for feature, coefficient in coefficients.items():
-                values = x[omic].reindex(index=lines, columns=[feature]).iloc[:, 0]
-                if omic == "mut":
-                    values = values.fillna(0.0)
-                if omic in record["standardisation"]:
-                    mean, sd = record["standardisation"][omic][feature]
-                    values = (values - mean) / sd
-                centre = record["centre"][drug][omic][feature]
-                expected += coefficient * (values.astype(float) - centre)
+    for drug in truth["coefficients"]:
+        expected = noise_free_ln_ic50(x, truth, record, drug, lines)
         observed = responses[responses["drug"] == drug].set_index("cell_line")
         known = expected.notna()  # unknown copy number cells are not in the file
         assert known.mean() > 0.8
@@ -537,6 +623,51 @@ def test_new_lines_follow_the_base_model(new_lines):
         record["noise_sd"])
     assert 0.85 < noise.std() < 1.15 and abs(noise.mean()) < 0.15
     assert record["noise_sd"] == pytest.approx(truth["noise_sd"], abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def demo_inputs(demo):
+    return signal_inputs(demo[0])
+
+
+def test_homozygous_deletions_leave_no_expression(demo, demo_inputs):
+    """Expression is 0 where the copy-number file says homozygous deletion (but for the
+    planted mostly-zero genes, whose few expressed lines are drawn regardless)."""
+    expression, cn = demo_inputs["exp"], demo_inputs["cnv"]
+    lines = expression.index.intersection(cn.index)
+    genes = expression.columns.intersection(cn.columns)
+    assert len(lines) > 100 and len(genes) == expression.shape[1]
+    genes = genes.difference(demo[1]["planted_quirks"]["mostly_zero_expression_genes"])
+    deleted = (cn.loc[lines, genes] == -2).to_numpy()
+    assert deleted.sum() > 100
+    assert (expression.loc[lines, genes].to_numpy()[deleted] == 0).all()
+
+
+def test_truth_json_describes_the_dose_response_file(demo, demo_inputs, dose_response,
+                                                     tmp_path):
+    """truth.json's model, recomputed from the demo's own omics files, leaves residuals in
+    the dose-response file that look like the recorded noise: mean 0, SD noise_sd, and an
+    R^2 close to the recorded oracle R^2 (over the lines profiled in every omic)."""
+    paths, truth = demo
+    # new_lines.json records the base demo's standardisation and centres
+    record = json.loads(write_new_cell_lines(tmp_path, 1, seed=0, base_seed=0)[
+        "new_lines"].read_text())
+    x = demo_inputs
+    dose = dose_response.astype({"COSMIC_ID": str})
+    ratios = []
+    for drug, drug_id in truth["drug_ids"].items():
+        y = dose[dose["DRUG_ID"] == drug_id].set_index("COSMIC_ID")["LN_IC50"]
+        expected = noise_free_ln_ic50(x, truth, record, drug, list(y.index))
+        known = expected.notna()
+        assert known.sum() > 150, drug
+        y, residual = y[known], y[known] - expected[known]
+        noise_sd = truth["noise_sd"][drug]
+        assert abs(residual.mean()) < 0.35 * noise_sd, drug
+        ratios.append(residual.std() / noise_sd)
+        assert 0.8 < ratios[-1] < 1.2, (drug, ratios[-1])
+        r2 = 1 - (residual**2).sum() / ((y - y.mean()) ** 2).sum()
+        assert abs(r2 - truth["oracle_r2"][drug]) < 0.08, (drug, r2)
+    assert 0.93 < np.mean(ratios) < 1.07
 
 
 def test_new_lines_are_new_draws(new_lines):
