@@ -447,3 +447,9 @@ def test_the_first_problem_named_is_the_first_by_key_not_by_schema_order():
               "cv": {"folds": 1}}
     with pytest.raises(ConfigError, match=r"^config key cv\.folds: .*\(and 1 more problem"):
         validate_config(config)
+
+
+def test_a_missing_schema_says_how_modrp_must_be_installed(tmp_path):
+    with pytest.raises(ConfigError, match=r"schema .*missing\.yaml is missing: .*pip install -e"):
+        validate_config({"dataset": "x", "data": {"source": "demo"}},
+                        schema_path=tmp_path / "missing.yaml")

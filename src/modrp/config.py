@@ -17,7 +17,12 @@ GENE_OMICS = ("exp", "mut", "cnv", "rppa")
 
 
 def _load_schema(path: Path | None = None) -> dict:
-    with open(path or SCHEMA_PATH) as handle:
+    path = Path(path or SCHEMA_PATH)
+    if not path.is_file():
+        raise ConfigError(f"the configuration schema {path} is missing: modrp reads it from "
+                          "the workflow/ folder of its repository, so install it from a "
+                          "clone with pip install -e (as the README does), not as a copy")
+    with open(path) as handle:
         return yaml.safe_load(handle)
 
 
