@@ -714,3 +714,19 @@ def test_gdsc_dose_response_as_csv_and_parquet(mini_sources, tmp_path):
     sheet.to_parquet(tmp_path / "dose.parquet")
     for name in ("dose.csv", "dose.parquet"):
         pd.testing.assert_frame_equal(gdsc.read_dose_response(tmp_path / name), expected)
+
+
+@pytest.mark.parametrize("key, reader", [
+    ("sample_info", depmap.read_sample_info),
+    ("compounds", gdsc.read_screened_compounds),
+])
+def test_text_readers_take_an_empty_typed_parquet_as_its_csv(mini_sources, tmp_path, key,
+                                                            reader):
+    """A Parquet file with typed columns and no rows: its columns are text as well (an
+    empty float or int column kept its type, and .str was an AttributeError)."""
+    empty = pd.read_csv(mini_sources[key]).iloc[:0]
+    assert not empty.dtypes.map(pd.api.types.is_object_dtype).all()  # a typed column
+    empty.to_csv(tmp_path / "empty.csv", index=False)
+    empty.to_parquet(tmp_path / "empty.parquet")
+    pd.testing.assert_frame_equal(reader(tmp_path / "empty.parquet"),
+                                  reader(tmp_path / "empty.csv"))

@@ -36,9 +36,9 @@ def read_text_table(path, what: str, **text_options) -> pd.DataFrame:
     columns converted, since ``read_csv``'s text options do not apply to it."""
     if text_separator(path) is not None:
         return read_table(path, what, dtype=str, keep_default_na=False, **text_options)
-    frame = read_table(path, what)
-    return frame.apply(lambda column: column.astype(object).where(column.notna(), "")
-                       .map(str))
+    # astype first: apply leaves an empty frame's typed columns as they are
+    frame = read_table(path, what).astype(object)
+    return frame.apply(lambda column: column.where(column.notna(), "").map(str))
 
 
 def _open_text(path):
