@@ -253,6 +253,19 @@ def test_slurm_profile_plans_the_demo_with_one_gpu_per_pretraining_job(tmp_path)
     assert "slurm_account" not in result.stdout and "slurm_partition" not in result.stdout
 
 
+@pytest.mark.parametrize("gpus", ["0", "00", " 0"])
+def test_slurm_profile_sends_no_gpu_less_job_to_the_gpu_partition(monkeypatch, gpus):
+    """MODRP_PRETRAIN_GPUS is read as a number for the GPU request: any spelling of 0
+    keeps pretraining and the final model out of MODRP_GPU_PARTITION as well."""
+    yte = pytest.importorskip("yte")
+    monkeypatch.setenv("MODRP_GPU_PARTITION", "gpu")
+    monkeypatch.setenv("MODRP_PRETRAIN_GPUS", gpus)
+    profile = yte.process_yaml((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    for rule in ("pretrain", "final_model"):
+        resources = profile["set-resources"][rule]
+        assert resources["gpu"] == 0 and "slurm_partition" not in resources, resources
+
+
 def dry_run_of_changed_config(workdir: Path, change, base: Path = ROOT / "config" / "demo.yaml",
                               check: bool = False) -> subprocess.CompletedProcess:
     """``snakemake -n`` in ``workdir`` with the config file ``base`` as ``change`` leaves it."""
