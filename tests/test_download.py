@@ -20,6 +20,7 @@ from modrp.download import (
     MANIFEST_COLUMNS,
     PLACED_BY_HAND,
     fetch,
+    file_date,
     partial_path,
     read_manifest,
     record_existing,
@@ -560,6 +561,8 @@ def test_manifest_rows_and_replacement(httpserver, tmp_path):
         ["b.csv", httpserver.url_for("/b.csv"), str(len(other)), sha(other)],
     ]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[4]) for r in rows[1:])
+    # dated by the file's modification time, which check_raw_files compares
+    assert [r[4] for r in rows[1:]] == [file_date(tmp_path / n) for n in ("a.csv", "b.csv")]
     # Downloading a.csv again (now a new version from a mirror) replaces its row only.
     httpserver.expect_request("/mirror/a.csv").respond_with_data(CSV + b"B_LUNG,ACH-2,1\n")
     fetch([httpserver.url_for("/mirror/a.csv")], tmp_path / "a.csv", manifest=manifest)
@@ -621,7 +624,7 @@ def test_the_raw_files_check_records_the_files_placed_by_hand(tmp_path):
     files = config["data"]["files"]
     downloaded = raw / files["sample_info"]  # as if the download rule had fetched it
     update_manifest(manifest, downloaded.name, "http://example.org/sample_info.csv",
-                    downloaded.stat().st_size, "0" * 64)
+                    downloaded.stat().st_size, "0" * 64, file_date(downloaded))
     checked = check_raw_files(config, raw, raw / "CHECKED.tsv")
     rows = {row["file"]: row for row in read_manifest(manifest)}
     assert sorted(rows) == sorted(files.values())
@@ -691,28 +694,30 @@ def test_a_file_replaced_since_its_download_is_checked_and_recorded_again(tmp_pa
         "sha256": sha(new), "date": ""}
 
 
-def test_a_file_of_the_same_size_written_after_its_row_is_checked_by_content(tmp_path):
-    """The size cannot tell a replaced file of the same length: one written after its
-    manifest row is hashed.  Another content is held to the pin and recorded as placed by
-    hand; the same content (a copy that lost its times) keeps its row and URL."""
+def test_a_file_of_the_same_size_touched_since_its_row_is_checked_by_content(tmp_path):
+    """The size cannot tell a replaced file of the same length: one whose modification
+    time is not its row's date is hashed.  Another content is held to the pin and
+    recorded as placed by hand, even when copied with an older time kept (cp -p); the
+    same content (a copy that lost its times) keeps its row and URL, dated anew."""
     fetched = tmp_path / "sample_info.csv"
     old = b"DepMap_ID,COSMIC_ID\nACH-000001,909751\n"
     fetched.write_bytes(old)
     os.utime(fetched, (1_600_000_000, 1_600_000_000))
     manifest = tmp_path / "MANIFEST.tsv"
-    update_manifest(manifest, fetched.name, "http://example.org/sample_info.csv", len(old),
-                    sha(old), "2020-09-13T12:26:41Z")  # a second after the file was written
-    files, url = {"sample_info": "sample_info.csv"}, "http://example.org/sample_info.csv"
+    url = "http://example.org/sample_info.csv"
+    update_manifest(manifest, fetched.name, url, len(old), sha(old), file_date(fetched))
+    assert read_manifest(manifest)[0]["date"] == "2020-09-13T12:26:40Z"
+    files = {"sample_info": "sample_info.csv"}
     assert record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)}) == 0
-    # copied later, unchanged: the row stays, dated by the copy, and is not hashed again
+    # copied later, unchanged: the row stays, dated by the copy
     os.utime(fetched, (1_700_000_000, 1_700_000_000))
     assert record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)}) == 0
     assert read_manifest(manifest) == [{"file": fetched.name, "url": url, "bytes": str(len(old)),
                                         "sha256": sha(old), "date": "2023-11-14T22:13:20Z"}]
-    # replaced by another file of the same size
+    # replaced by another file of the same size, its older time kept
     new = old.replace(b"909751", b"909752")
     fetched.write_bytes(new)
-    os.utime(fetched, (1_800_000_000, 1_800_000_000))
+    os.utime(fetched, (1_500_000_000, 1_500_000_000))
     with pytest.raises(InputError, match=r"sha256 mismatch for sample_info\.csv, placed by "
                                          rf"hand .*got {sha(new)}"):
         record_placed_files(tmp_path, files, manifest, {"sample_info": sha(old)})

@@ -15,8 +15,9 @@ a pinned digest never becomes an input.
   Failures that asking again cannot fix (4xx, wrong content, an unreachable host)
   go straight to the next URL, so an offline machine fails within seconds.
 - Every file that is put in place gets a row in ``MANIFEST.tsv``
-  (``file, url, bytes, sha256, date``), rewritten under a lock because the
-  download jobs of one run may finish at the same time.
+  (``file, url, bytes, sha256, date``; the date is the file's modification time, so a
+  file touched since shows), rewritten under a lock because the download jobs of one
+  run may finish at the same time.
 """
 
 from __future__ import annotations
@@ -484,7 +485,7 @@ def fetch(urls: list[str], dest: str | os.PathLike, *, key: str | None = None,
         size = dest.stat().st_size
         log.info("%s: %d bytes, sha256 %s", dest.name, size, digest)
         if manifest is not None:
-            update_manifest(manifest, dest.name, url, size, digest)
+            update_manifest(manifest, dest.name, url, size, digest, file_date(dest))
         return dest
     reasons = "\n".join(f"  {url}: {err}" for url, err in zip(urls, failures, strict=True))
     if all(err.unreachable for err in failures):
@@ -552,25 +553,19 @@ def record_existing(path: str | os.PathLike, manifest: str | os.PathLike,
         raise InputError(f"cannot record {path} in {manifest}: file not found")
     stat = path.stat()
     update_manifest(manifest, path.name, PLACED_BY_HAND, stat.st_size,
-                    sha256 or file_sha256(path), _file_date(path))
+                    sha256 or file_sha256(path), file_date(path))
 
 
-def _file_date(path: Path) -> str:
+def file_date(path: Path) -> str:
+    """A file's modification time as a manifest date (UTC, whole seconds)."""
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _modified_since(path: Path, row: dict) -> bool:
-    """Whether ``path`` has its manifest row's size but was written after the row's date
-    (a downloaded file is written before its row; a file placed by hand has its own
-    modification time as date; the date keeps whole seconds)."""
-    stat = path.stat()
-    if row["bytes"] != str(stat.st_size):
-        return False
-    try:
-        recorded = datetime.strptime(row["date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return False  # a date this module did not write: the size alone decides
-    return stat.st_mtime >= recorded.timestamp() + 1
+def _touched_since(path: Path, row: dict) -> bool:
+    """Whether ``path`` has its manifest row's size but another modification time than
+    the row's date (every row is dated by its file's modification time, in whole seconds):
+    a replacement of the same size, or the same file copied without its times."""
+    return row["bytes"] == str(path.stat().st_size) and row["date"] != file_date(path)
 
 
 def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
@@ -582,10 +577,11 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
     (``data.sha256``).  A file with no row, or whose size differs from its row (it was
     replaced since), was placed by hand: its sha256 is checked against its pin when there
     is one, and it is recorded as :func:`record_existing` does.  So is a file of the same
-    size modified after its row's date, unless its sha256 is still the row's (a copy
-    that lost its times: the row keeps its URL, dated by the copy).  A file with a row must
-    have the pinned sha256 there: a pin added after the download is checked here, since
-    the download rule does not run again for it.  Returns how many were recorded.
+    size whose modification time is not its row's date, unless its sha256 is still the
+    row's (a copy that lost its times: the row keeps its URL, dated by the copy).  A
+    file with a row must have the pinned sha256 there: a pin added after the download is
+    checked here, since the download rule does not run again for it.  Returns how many
+    were recorded.
     """
     raw_dir, pins = Path(raw_dir), sha256 or {}
     rows = {row["file"]: row for row in read_manifest(manifest)}
@@ -597,13 +593,13 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
         row = rows.get(name)
         pin = pins.get(key, "").lower()
         digest = None
-        if row is not None and _modified_since(path, row):
-            # the same size, but written after its row (replaced, or copied without its
-            # times): the content decides, and the row stays when it is the same file
+        if row is not None and _touched_since(path, row):
+            # the same size, another time (replaced, or copied without its times): the
+            # content decides, and the row stays, dated anew, when it is the same file
             digest = file_sha256(path)
-            if digest == row["sha256"].lower():  # dated, as record_existing does, by the copy
+            if digest == row["sha256"].lower():
                 update_manifest(manifest, name, row["url"], int(row["bytes"]), digest,
-                                _file_date(path))
+                                file_date(path))
             else:
                 row = None
         if row is not None and row["bytes"] == str(path.stat().st_size):

@@ -91,7 +91,7 @@ def raw_file_paths(config: dict, raw_dir: Path) -> dict[str, Path]:
 def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
     """Write the synthetic dataset (real formats, planted signal) into ``raw_dir``."""
     from modrp.demo import write_demo_dataset
-    from modrp.download import file_sha256, update_manifest
+    from modrp.download import file_date, file_sha256, update_manifest
 
     demo = config["data"]["demo"]
     paths = write_demo_dataset(raw_dir, seed=demo["seed"], n_lines=demo["n_lines"],
@@ -102,7 +102,7 @@ def make_demo_data(config: dict, raw_dir: Path) -> dict[str, Path]:
               f"{demo['n_genes']} genes, {demo['n_edges']} interactions)")
     for path in sorted({*map(Path, paths.values()), Path(raw_dir) / "truth.json"}):
         update_manifest(Path(raw_dir) / "MANIFEST.tsv", path.name, origin,
-                        path.stat().st_size, file_sha256(path))
+                        path.stat().st_size, file_sha256(path), file_date(path))
     return paths
 
 
