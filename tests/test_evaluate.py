@@ -265,3 +265,22 @@ def test_predictions_outside_the_given_folds_are_refused(tmp_path, change):
     message = "not test pairs of their repeat and fold"
     with pytest.raises(InputError, match=message):
         score_models(tmp_path, response, {0: folds}, [str(path)])
+
+
+def test_a_drug_measured_on_no_training_line_of_a_fold_is_named(tmp_path):
+    """Drug C measured on fold 0's lines only: in fold 0 the per-drug mean has nothing to
+    predict it from.  The baseline leaves it unpredicted (it crashed on the mismatch) and
+    scoring says which drug and fold, not that the predictions belong to other folds."""
+    response, folds = study()
+    response.loc[folds.loc[folds["fold"] != 0, "cell_line"].to_numpy(), "C"] = np.nan
+    base = baseline_predictions(response, folds)
+    unpredicted = base[base["predicted"].isna()]
+    assert set(unpredicted["drug"]) == {"C"} and set(unpredicted["fold"]) == {0}
+    assert len(unpredicted) == 10 and unpredicted["observed"].notna().all()
+    test = folds.loc[folds["fold"] == 0, "cell_line"].tolist()
+    long = response.loc[test].stack().rename("observed").reset_index()
+    long.columns = ["cell_line", "drug", "observed"]
+    path = write_predictions(tmp_path, "single", "mut-graph", 0, 0, long, long["observed"])
+    with pytest.raises(InputError, match=r"drug\(s\) \['C'\] have no measured training "
+                                         r"line in repeat 0, fold 0"):
+        score_models(tmp_path, response, {0: folds}, [str(path)])

@@ -27,7 +27,7 @@ def baseline_predictions(response: pd.DataFrame, folds: pd.DataFrame) -> pd.Data
         test = [c for c in lines if assignment[c] == fold]
         train = [c for c in lines if assignment[c] != fold]
         predicted = PerDrugMean().fit(None, response.loc[train]).predict(None, test)
-        long = predicted.stack().reset_index()
+        long = predicted.stack(future_stack=True).reset_index()  # NaN: drug unmeasured
         long.columns = ["cell_line", "drug", "predicted"]
         long["observed"] = response.loc[test].stack(future_stack=True).to_numpy()
         parts.append(long.dropna(subset=["observed"]).assign(fold=int(fold), repeat=repeat))
@@ -81,7 +81,8 @@ def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.D
         key = pd.MultiIndex.from_frame(predictions[["repeat", "fold", "cell_line", "drug"]])
         reference = predictions.assign(predicted=baseline.reindex(key).to_numpy())
         repeat, fold = int(predictions["repeat"].iloc[0]), int(predictions["fold"].iloc[0])
-        foreign = metrics.unpredicted_pairs(reference)
+        measured = predictions["observed"].notna().to_numpy()
+        foreign = predictions[measured & ~key.isin(baseline.index)]
         if len(foreign):
             example = foreign.iloc[0]
             raise InputError(
@@ -90,6 +91,12 @@ def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.D
                 f"repeat {int(example['repeat'])}, fold {int(example['fold'])} (folds "
                 f"given for repeats {sorted(folds)}); the file belongs to other folds, rerun "
                 "the model that wrote it")
+        unlearnable = metrics.unpredicted_pairs(reference)
+        if len(unlearnable):
+            raise InputError(
+                f"{path}: drug(s) {sorted(unlearnable['drug'].unique())[:5]} have no measured "
+                f"training line in repeat {repeat}, fold {fold}: the per-drug mean (and any "
+                "model) has nothing to learn them from; raise drugs.min_coverage")
         row = {"kind": kind, "model": name, "repeat": repeat, "fold": fold}
         row |= metrics.summary(predictions)
         row |= {f"baseline_{k}": v for k, v in metrics.summary(reference).items()
