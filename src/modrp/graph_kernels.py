@@ -187,6 +187,13 @@ def _pointer(tensor: torch.Tensor | None) -> int | None:
     return None if tensor is None else tensor.data_ptr()
 
 
+def _layout_problems(name: str, tensor: torch.Tensor | None, dtype: torch.dtype) -> list[str]:
+    if tensor is None or (tensor.dtype == dtype and applies_to(tensor)):
+        return []
+    return [f"{name} is {tensor.device.type} {tensor.dtype}"
+            f"{'' if tensor.is_contiguous() else ', not contiguous'}, not contiguous CPU {dtype}"]
+
+
 def _check_shapes(crow, col, values, dense, bias=None, transpose_perm=None) -> None:
     """Refuse operands whose sizes or layouts disagree: the C code trusts them with its
     pointers (int32 indices, float32 numbers, contiguous, on the CPU)."""
@@ -198,10 +205,7 @@ def _check_shapes(crow, col, values, dense, bias=None, transpose_perm=None) -> N
                                 ("values", values, torch.float32),
                                 ("dense operand", dense, torch.float32),
                                 ("bias", bias, torch.float32)):
-        if tensor is not None and not (tensor.dtype == dtype and applies_to(tensor)):
-            problems.append(f"{name} is {tensor.device.type} {tensor.dtype}"
-                            f"{'' if tensor.is_contiguous() else ', not contiguous'}, not "
-                            f"contiguous CPU {dtype}")
+        problems += _layout_problems(name, tensor, dtype)
     if dense.dim() != 2 or dense.shape[0] != n:
         problems.append(f"dense operand {tuple(dense.shape)} is not ({n}, batch)")
     if crow.dim() != 1 or n < 0 or int(crow[-1]) != col.numel():
@@ -293,7 +297,8 @@ def backward(crow: torch.Tensor, col: torch.Tensor, transpose_perm: torch.Tensor
     if x_t.shape != grad_t.shape:
         raise ValueError(f"graph kernels: x_t {tuple(x_t.shape)} and grad_t "
                          f"{tuple(grad_t.shape)} differ")
-    _check_shapes(crow, col, weight, x_t)  # x_t's layout, as grad_t's
+    if problems := _layout_problems("dense operand", x_t, torch.float32):
+        raise ValueError("graph kernels: " + "; ".join(problems))
     n, batch = grad_t.shape
     grad_x_t = torch.empty_like(grad_t) if input_grad else None
     grad_weight = torch.empty_like(weight) if weight_grad else None
