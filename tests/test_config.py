@@ -48,8 +48,9 @@ def test_defaults_are_filled():
     ({"dataset": ".."}, r"config key dataset: '\.\.' names no folder of its own"),
     ({"dataset": "."}, r"config key dataset: '\.' names no folder of its own"),
     # braces would be read as wildcards in every output path
-    ({"results_dir": "out/{run}"}, r"config key results_dir: 'out/\{run\}' does not match"),
-    ({"results_dir": ""}, r"config key results_dir: '' does not match"),
+    ({"results_dir": "out/{run}"}, r"config key results_dir: 'out/\{run\}' is no folder .* "
+                                   r"without braces \(Snakemake reads them as wildcards"),
+    ({"results_dir": " "}, r"config key results_dir: ' ' is no folder"),
     ({"baselines": {"settings": {"mkl": {"bogus": 1}}}},
      r"config key baselines\.settings\.mkl: Additional properties are not allowed "
      r"\('bogus' was unexpected\)"),

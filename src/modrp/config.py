@@ -112,6 +112,11 @@ def check_consistency(config: dict) -> None:
     if config["dataset"] in (".", ".."):
         raise ConfigError(f"config key dataset: {config['dataset']!r} names no folder of its own; "
                           "results go to results/<dataset>/, so give a name such as 'paper'")
+    results_dir = config["results_dir"]
+    if not results_dir.strip() or "{" in results_dir or "}" in results_dir:
+        raise ConfigError(f"config key results_dir: {results_dir!r} is no folder the workflow "
+                          "can write to: give a path without braces (Snakemake reads them as "
+                          "wildcards in every output path), such as 'results'")
     for key, name in config["data"]["files"].items():
         if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
             raise ConfigError(f"config key data.files.{key}: {name!r} is not a plain file "
