@@ -158,29 +158,30 @@ def test_real_data_dag_is_planned(tmp_path):
         assert not any(name in block for block in downloads), name
 
 
+def planned_job_counts(output: str, rule: str, *wildcard_names: str) -> dict[tuple, int]:
+    """How many jobs of ``rule`` a dry run plans per value of the named wildcards."""
+    counts: dict[tuple, int] = {}
+    for block in planned_jobs(output, rule):
+        wildcards = dict(item.split("=") for item in
+                         re.search(r"wildcards: (.*)", block).group(1).split(", "))
+        key = tuple(wildcards[name] for name in wildcard_names)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def test_fusion_combinations_follow_the_configured_omics(tmp_path):
     """Every subset of two or more configured omics is fused, per repeat and fold; the
     audit fuses only all of them."""
     output = dry_run_of_changed_config(tmp_path, lambda c: c.update(omics=["exp", "mut", "cnv"]),
                                        base=ROOT / "config" / "config.yaml", check=True).stdout
-    jobs = {}
-    for block in planned_jobs(output, "fuse"):
-        wildcards = dict(item.split("=") for item in
-                         re.search(r"wildcards: (.*)", block).group(1).split(", "))
-        key = (wildcards["tree"], wildcards["combination"])
-        jobs[key] = jobs.get(key, 0) + 1
+    jobs = planned_job_counts(output, "fuse", "tree", "combination")
     folds_x_repeats = 3 * 3  # config.yaml: 3 folds, 3 repeats
     assert jobs == {**{("models", c): folds_x_repeats
                        for c in ("exp-mut", "exp-cnv", "mut-cnv", "exp-mut-cnv")},
                     ("audit-paper-protocol", "exp-mut-cnv"): folds_x_repeats}, output
     # the comparators: every method on all omics, MKL on each omic too (Table 6), the
     # DeepDR-style model on expression and mutations (Table 7)
-    comparators = {}
-    for block in planned_jobs(output, "baseline"):
-        wildcards = dict(item.split("=") for item in
-                         re.search(r"wildcards: (.*)", block).group(1).split(", "))
-        key = (wildcards["method"], wildcards["omics"])
-        comparators[key] = comparators.get(key, 0) + 1
+    comparators = planned_job_counts(output, "baseline", "method", "omics")
     assert comparators == {
         **{(m, "exp-mut-cnv"): folds_x_repeats
            for m in ("tissue_drug_mean", "elastic_net", "random_forest", "mkl")},
