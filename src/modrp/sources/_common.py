@@ -36,9 +36,14 @@ def read_text_table(path, what: str, **text_options) -> pd.DataFrame:
     columns converted, since ``read_csv``'s text options do not apply to it."""
     if text_separator(path) is not None:
         return read_table(path, what, dtype=str, keep_default_na=False, **text_options)
+    return _as_text(read_table(path, what))
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A typed frame's cells as strings, a missing value as ``""`` (what ``read_csv``
+    with ``dtype=str, keep_default_na=False`` gives for a text file)."""
     # astype first: apply leaves an empty frame's typed columns as they are
-    frame = read_table(path, what).astype(object)
-    return frame.apply(lambda column: column.where(column.notna(), "").map(str))
+    return frame.astype(object).apply(lambda column: column.where(column.notna(), "").map(str))
 
 
 def _open_text(path):
@@ -241,7 +246,7 @@ def read_text_columns(path, what: str, columns: list[str]) -> pd.DataFrame:
     if header is None:
         frame = read_table(path, what)
         require_columns(frame, columns, what, path)
-        return frame[columns].fillna("").astype(str)
+        return _as_text(frame[columns])
     require_columns(pd.DataFrame(columns=header), columns, what, path)
     import pyarrow as pa
 
