@@ -229,9 +229,9 @@ def _check_loaded_structure(layer: GraphEmbedding, _incompatible) -> None:
     n, nnz = crow.numel() - 1, col.numel()
     if not (int(crow[0]) == 0 and int(crow[-1]) == nnz and bool((crow.diff() >= 0).all())
             and (nnz == 0 or (int(col.min()) >= 0 and int(col.max()) < n))
-            and torch.equal(torch.bincount(perm.clamp(0, max(nnz - 1, 0)), minlength=nnz),
-                            torch.ones(nnz, dtype=torch.long))
-            and (nnz == 0 or (int(perm.min()) >= 0 and int(perm.max()) < nnz))):
+            and (nnz == 0 or (int(perm.min()) >= 0 and int(perm.max()) < nnz))
+            and torch.equal(torch.bincount(perm, minlength=nnz),
+                            torch.ones(nnz, dtype=torch.long))):
         raise ValueError(f"GraphEmbedding: the loaded CSR structure ({n} rows, {nnz} "
                          "entries) is not a valid one (indices out of range, rows not "
                          "rising, or transpose_perm not a permutation): a damaged checkpoint")
