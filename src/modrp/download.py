@@ -561,13 +561,6 @@ def file_date(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _touched_since(path: Path, row: dict) -> bool:
-    """Whether ``path`` has its manifest row's size but another modification time than
-    the row's date (every row is dated by its file's modification time, in whole seconds):
-    a replacement of the same size, or the same file copied without its times."""
-    return row["bytes"] == str(path.stat().st_size) and row["date"] != file_date(path)
-
-
 def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
                         manifest: str | os.PathLike, sha256: dict[str, str] | None = None) -> int:
     """Record in ``manifest`` every raw file the download rule did not write, and hold
@@ -593,16 +586,19 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
         row = rows.get(name)
         pin = pins.get(key, "").lower()
         digest = None
-        if row is not None and _touched_since(path, row):
-            # the same size, another time (replaced, or copied without its times): the
-            # content decides, and the row stays, dated anew, when it is the same file
+        # whether the manifest row still describes the file: first by its size
+        row_holds = row is not None and row["bytes"] == str(path.stat().st_size)
+        if row_holds and row["date"] != file_date(path):
+            # Rows are dated by their file's modification time: another time means a
+            # replacement of the same size, or the same file copied without its times.
+            # The content decides; the row stays, dated anew, when it is the same file.
             digest = file_sha256(path)
             if digest == row["sha256"].lower():
                 update_manifest(manifest, name, row["url"], int(row["bytes"]), digest,
                                 file_date(path))
             else:
-                row = None
-        if row is not None and row["bytes"] == str(path.stat().st_size):
+                row_holds = False
+        if row_holds:
             if pin and row["sha256"].lower() != pin:
                 raise InputError(f"sha256 mismatch for {name} in {raw_dir}: expected {pin} "
                                  f"(config data.sha256.{key}), {Path(manifest).name} records "
