@@ -562,7 +562,8 @@ def signal_inputs(paths) -> dict[str, pd.DataFrame]:
 
 def noise_free_ln_ic50(x, truth, record, drug, lines) -> pd.Series:
     """drug_mean + sum coef * (x - centre) from the files, with truth.json's coefficients and
-    new_lines.json's standardisation and centres; NaN where a line lacks a signal feature."""
+    the standardisation and centres of ``record`` (truth.json's or new_lines.json's, the
+    same); NaN where a line lacks a signal feature."""
     expected = pd.Series(truth["drug_mean"][drug], index=lines)
     profiled = pd.Index(lines).isin(x["mut"].index)
     for omic, coefficients in truth["coefficients"][drug].items():
@@ -647,17 +648,20 @@ def test_truth_json_describes_the_dose_response_file(demo, demo_inputs, dose_res
                                                      tmp_path):
     """truth.json's model, recomputed from the demo's own omics files, leaves residuals in
     the dose-response file that look like the recorded noise: mean 0, SD noise_sd, and an
-    R^2 close to the recorded oracle R^2 (over the lines profiled in every omic)."""
+    R^2 close to the recorded oracle R^2 (over the lines profiled in every omic).
+    truth.json alone is enough: it records the centres and standardisation too, the same
+    as new_lines.json."""
     paths, truth = demo
-    # new_lines.json records the base demo's standardisation and centres
     record = json.loads(write_new_cell_lines(tmp_path, 1, seed=0, base_seed=0)[
         "new_lines"].read_text())
+    assert truth["centre"] == record["centre"]
+    assert truth["standardisation"] == record["standardisation"]
     x = demo_inputs
     dose = dose_response.astype({"COSMIC_ID": str})
     ratios = []
     for drug, drug_id in truth["drug_ids"].items():
         y = dose[dose["DRUG_ID"] == drug_id].set_index("COSMIC_ID")["LN_IC50"]
-        expected = noise_free_ln_ic50(x, truth, record, drug, list(y.index))
+        expected = noise_free_ln_ic50(x, truth, truth, drug, list(y.index))
         known = expected.notna()
         assert known.sum() > 150, drug
         y, residual = y[known], y[known] - expected[known]

@@ -97,7 +97,9 @@ Planted response (the 22 drugs of Table 4)
     over the measured pairs, the realised variance shares, the coefficients
     (feature names as the pipeline sees them: gene symbols, antibody names,
     metabolite names), each drug's programme factors and weights, means,
-    noise SDs, targets and neighbourhoods.
+    noise SDs, targets and neighbourhoods, and the centres mean_f and the z-scores'
+    means and SDs of the signal features: enough to recompute the noise-free ln IC50
+    from the written files alone.
 
     An earlier demo planted sparse signals only (3 mutated genes carrying
     44% of the signal, 3 expressed genes, ...): the lasso recovered part of it,
@@ -905,8 +907,11 @@ def _new_line_responses(rng, lines: pd.DataFrame, model: _Model, design) -> pd.D
         ["cell_line", "drug"], kind="stable").reset_index(drop=True)
 
 
-def _new_lines_record(seed, base_seed, scale, lines, model: _Model) -> dict:
-    """What a caller needs to recompute the noise-free values from the written files."""
+def _signal_feature_scaling(model: _Model) -> dict:
+    """The ``centre`` of every drug's signal features (their mean over the base demo's
+    lines, on the truth.json feature_scale) and the ``standardisation`` [mean, sd] that
+    turns a file's exp, rppa or metabolites value into that scale: with the coefficients,
+    what recomputes ``drug_mean + sum coef * (x - centre)`` from the written files."""
     params = model.params
     columns = {
         "exp": (params["exp_z"], list(model.genes["symbol"])),
@@ -922,6 +927,17 @@ def _new_lines_record(seed, base_seed, scale, lines, model: _Model) -> dict:
                 i = index[feature]
                 standardisation[omic][feature] = [float(mean[i]), float(sd[i])]
     return {
+        "centre": {r.drug.name: {o: dict(zip(r.coefficients[o], map(float, r.centres[o]),
+                                             strict=True)) for o in OMIC_ORDER}
+                   for r in paper},
+        "standardisation": standardisation,
+    }
+
+
+def _new_lines_record(seed, base_seed, scale, lines, model: _Model) -> dict:
+    """What a caller needs to recompute the noise-free values from the written files."""
+    paper = [r for r in model.responses if r.coefficients is not None]
+    return {
         "seed": seed,
         "base_seed": base_seed,
         "base_scale": dataclasses.asdict(scale),
@@ -936,10 +952,7 @@ def _new_lines_record(seed, base_seed, scale, lines, model: _Model) -> dict:
         "coefficients": {r.drug.name: {o: {f: float(c) for f, c in coefs.items()}
                                        for o, coefs in r.coefficients.items()}
                          for r in paper},
-        "centre": {r.drug.name: {o: dict(zip(r.coefficients[o], map(float, r.centres[o]),
-                                             strict=True)) for o in OMIC_ORDER}
-                   for r in paper},
-        "standardisation": standardisation,
+        **_signal_feature_scaling(model),
     }
 
 
@@ -2049,8 +2062,11 @@ def _truth(seed, scale, model: _Model) -> dict:
             "rppa": "RPPA value z-scored over all lines of the universe",
             "metabolites": "abundance z-scored over all lines of the universe",
             "cnv": "cnv_alteration_state of the true cell (unknown cells included)",
-            "model": "ln_ic50 = drug_mean + sum coef * (x - mean of x over all lines) + noise",
+            "model": "ln_ic50 = drug_mean + sum coef * (x - centre) + noise; centre: the mean "
+                     "of x over all lines; x of exp, rppa and metabolites is (value - mean) / sd "
+                     "with 'standardisation'",
         },
+        **_signal_feature_scaling(model),
         "mutation_classes": {"protein_altering": list(PROTEIN_ALTERING),
                              "non_coding": list(NON_CODING)},
         "drug_ids": {r.drug.name: r.drug_id for r in paper},
