@@ -84,18 +84,42 @@ def sniff_html(path: Path, head: bytes | None = None) -> bool:
     return text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
 
 
+#: Leading bytes of files that are no plain text table, though named like one.
+_NOT_TEXT = (
+    (b"\x1f\x8b", "gzip-compressed, but its name does not end in .gz; add .gz to its name "
+                  "or decompress it (gunzip)"),
+    (b"PK\x03\x04", "a zip archive (an Excel workbook, .xlsx, is one), not a text table; "
+                    "save the sheet as CSV (in Excel: Save As, CSV UTF-8) or unzip it"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls), not a text table; save the "
+                          "sheet as CSV (in Excel: Save As, CSV UTF-8)"),
+    (b"\xff\xfe", "UTF-16 text (Excel's 'Unicode Text'); save it as UTF-8 (in Excel: "
+                  "Save As, CSV UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text; save it as UTF-8"),
+    (b"PAR1", "a Parquet file; name it with the suffix .parquet"),
+)
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
+
+
 def require_file(path: str | os.PathLike, what: str) -> Path:
-    """Return ``path`` as a Path if it is a non-empty, non-HTML file, else raise InputError."""
+    """Return ``path`` as a Path if it is a non-empty, non-HTML file, else raise InputError;
+    a file named as a text table (``.csv``, ``.tsv``, ``.txt``, ``.tab``) must not be
+    compressed, a workbook, UTF-16 or Parquet."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what}: file not found: {path}")
     if path.stat().st_size == 0:
         raise InputError(f"{what}: file is empty: {path}")
-    if sniff_html(path):
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if sniff_html(path, head):
         raise InputError(
             f"{what}: {path} is an HTML page, not the expected data file "
             "(a download probably saved an error or login page); replace it with the real file"
         )
+    if path.suffix.lower() in _TEXT_SUFFIXES:
+        for magic, kind in _NOT_TEXT:
+            if head.startswith(magic):
+                raise InputError(f"{what}: {path} is {kind}")
     return path
 
 
