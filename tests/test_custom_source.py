@@ -238,13 +238,31 @@ def test_drugs_the_drug_table_does_not_name_are_warned_about(tmp_path, caplog):
 
 
 def test_a_semicolon_file_with_decimal_commas_is_named_as_such(tmp_path):
-    """Split at its decimal commas, the file seems to have columns; the error about the
-    number it cannot read still says what the header shows."""
+    """Split at its decimal commas, its lines seem to have more fields than its header;
+    the error says so, and what the header shows."""
     path = tmp_path / "exp.csv"
     path.write_text("id;TP53;KRAS\nc1;0,5;1,25\nc2;1,0;2,5\n")
-    with pytest.raises(InputError, match=r"non-numeric value .*; expected a comma-separated "
-                                         r"file, but its header line is semicolon-separated"):
+    with pytest.raises(InputError, match=r"its lines have 2 more fields than its header line "
+                                         r"\(1\); .*; expected a comma-separated file, but its "
+                                         r"header line is semicolon-separated"):
         custom.read_omic_matrix(path, "exp")
+
+
+def test_lines_longer_than_the_header_are_an_error_said_once(tmp_path, recwarn):
+    """pandas makes the extra fields index levels: a wide file with decimal commas gave
+    one warning per level (hundreds) and a 'non-numeric value' in a column 'level_1'.
+    One field more is a header without the id column's name (R's write.table): read."""
+    genes = [f"G{i}" for i in range(300)]
+    path = tmp_path / "exp.csv"
+    path.write_text(";".join(["id", *genes]) + "\n"
+                    + "c1;" + ";".join("0,5" for _ in genes) + "\n")
+    with pytest.raises(InputError, match=rf"^custom exp matrix .*: {path}: its lines have 300 "
+                                         r"more fields than its header line \(1\); every line"):
+        custom.read_omic_matrix(path, "exp")
+    assert not recwarn.list
+    path.write_text(",".join(genes[:3]) + "\nc1,1,2,3\n")
+    frame = custom.read_omic_matrix(path, "exp")
+    assert frame.index.tolist() == ["c1"] and frame.columns.tolist() == genes[:3]
 
 
 def test_an_empty_id_under_an_empty_header_cell_names_the_first_column(tmp_path):

@@ -94,6 +94,12 @@ def read_omic_matrix(path, omic: str, what: str | None = None,
                              f"{twice[:5]}{' ...' if len(twice) > 5 else ''}; each feature "
                              "must appear once")
     frame = _read_with_text_columns(path, what, [0])
+    if header is not None and isinstance(frame.index, pd.MultiIndex):
+        # pandas takes fields beyond the header's as index levels (one more is a header
+        # that leaves out the id column's name, as R's write.table writes it)
+        raise InputError(f"{what}: {path}: its lines have {frame.index.nlevels} more fields "
+                         f"than its header line ({len(header)}); every line must have as many "
+                         f"fields as the header{separator_hint(path)}")
     if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
         frame = frame.reset_index()
     if frame.shape[1] < 2:
