@@ -399,6 +399,21 @@ def test_cli_reports_input_errors_with_exit_status_2(study, tmp_path, capsys):
     assert code == 2 and "no model.json" in capsys.readouterr().err
 
 
+def test_a_model_path_that_is_no_model_folder_says_what_it_is(study, tmp_path):
+    """A missing path, the model.json itself, or the results folder above the model: each
+    named for what it is, not only 'no model.json'."""
+    root, _ = study
+    final = root / "results" / "final"
+    for given, expected in [
+            (tmp_path / "absent", "does not exist"),
+            (final / "model.json", f"is the model's model.json, not its folder ({final})"),
+            (final / "exp.pt", "is a file, not a folder"),
+            (root / "results", f"no model.json; the folder inside it {final} holds one")]:
+        with pytest.raises(InputError, match=re.escape(f"model folder {given}: {expected}; "
+                                                       "give the folder written by")):
+            load_final_model(given)
+
+
 def test_real_source_files_are_encoded_as_preprocessing_encodes_them(study):
     """The demo's raw files read as new profiles give preprocessing's matrices (ids mapped
     to DepMap ids), and predicting from them gives the saved predictions."""

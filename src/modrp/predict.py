@@ -400,8 +400,8 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
     model_dir = Path(model_dir)
     meta_path = model_dir / "model.json"
     if not meta_path.is_file():
-        raise InputError(f"model folder {model_dir}: no model.json; give the folder written "
-                         "by the final-model step (results/<dataset>/final)")
+        raise InputError(f"model folder {model_dir}: {_no_model_json(model_dir)}; give the "
+                         "folder written by the final-model step (results/<dataset>/final)")
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -453,6 +453,21 @@ def load_final_model(model_dir: Path, device: str | torch.device = "cpu") -> Fin
         raise InputError(f"model folder {model_dir}: {drug_name} has no 'drug' column; the "
                          f"folder is damaged or was not written by this version of modrp")
     return FinalModel(model_dir, meta, network, scalers, drug_table, device)
+
+
+def _no_model_json(model_dir: Path) -> str:
+    """Why ``model_dir`` is no model folder, naming the one it points at where it does."""
+    if not model_dir.exists():
+        return "does not exist"
+    if model_dir.is_file():
+        if model_dir.name == "model.json":
+            return f"is the model's model.json, not its folder ({model_dir.parent})"
+        return "is a file, not a folder"
+    inside = sorted(str(c) for c in model_dir.glob("*/model.json"))
+    if inside:
+        return (f"no model.json; the folder inside it {Path(inside[0]).parent} holds one"
+                f"{f' (and {len(inside) - 1} other)' if len(inside) > 1 else ''}")
+    return "no model.json"
 
 
 def _unreadable(model_dir: Path, name: str, err: BaseException) -> InputError:
