@@ -11,6 +11,7 @@ import pytest
 
 from modrp.cli import main
 from modrp.config import (
+    _load_schema,
     buildable_graph_omics,
     declared_values,
     graph_omics,
@@ -73,6 +74,9 @@ def test_defaults_are_filled():
     ({"train": {"device": "cuda:01"}}, r"config key train\.device: 'cuda:01' does not match"),
     ({"data": {"source": "download", "urls": {1: "x", "expression": ["y"]}}},
      r"config key data\.urls"),
+    # a misspelt key would leave the file on the URLs of the config it overrides
+    ({"data": {"source": "download", "urls": {"expresion": ["https://x/y.csv"]}}},
+     r"config key data\.urls: 'expresion' is not one of \['expression', "),
     ({"data": {"source": "demo", "files": {"expression": "a.csv", "mutations": "a.csv"}}},
      r"config key data\.files: \['a\.csv'\] named twice"),
     ({"data": {"source": "demo", "files": {"expression": "truth.json"}}},
@@ -210,6 +214,13 @@ def test_demo_sizes_the_generator_cannot_make_are_config_errors(demo, message):
     config = {"dataset": "x", "data": {"source": "demo", "demo": demo}}
     with pytest.raises(ConfigError, match=message):
         validate_config(config)
+
+
+def test_urls_and_sha256_are_keyed_by_the_raw_files_keys():
+    data = _load_schema()["properties"]["data"]["properties"]
+    files = list(data["files"]["properties"])
+    assert data["urls"]["propertyNames"]["enum"] == files
+    assert data["sha256"]["propertyNames"]["enum"] == files
 
 
 def test_the_first_problem_by_key_is_named_with_a_count_of_the_others():
