@@ -500,6 +500,23 @@ def test_new_profile_paths_name_their_omic(tmp_path, caplog):
     assert caplog.text.rstrip().endswith("exp.xlsx, proteome.csv")
 
 
+def test_a_source_file_given_as_omic_equals_path_is_read_as_that_source(study):
+    """exp=CCLE_expression.csv read as a custom matrix had 'SYMBOL (ENTREZ)' columns and
+    lacked every model feature; mut=CCLE_mutations.csv, a variant table, had 'duplicated
+    cell-line ids' that were genes."""
+    root, _ = study
+    raw = root / "raw"
+    by_name = read_new_profiles([raw / "CCLE_expression.csv", raw / "CCLE_mutations.csv",
+                                 raw / "sample_info.csv"])
+    by_omic = read_new_profiles([f"exp={raw / 'CCLE_expression.csv'}",
+                                 f"mut={raw / 'CCLE_mutations.csv'}", raw / "sample_info.csv"])
+    for omic in ("exp", "mut"):
+        pd.testing.assert_frame_equal(by_omic[omic], by_name[omic])
+    with pytest.raises(InputError, match=r"CCLE_mutations\.csv is the source file of the omic "
+                                         r"'mut', not 'exp'"):
+        read_new_profiles(f"exp={raw / 'CCLE_mutations.csv'}")
+
+
 def test_final_model_never_overwrites_a_folder_that_is_not_a_model(study, tmp_path):
     root, _ = study
     keep = tmp_path / "mine"

@@ -815,7 +815,8 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
 
     ``paths`` is one item or a list of them, each:
 
-    - ``omic=path``: a custom matrix for that omic;
+    - ``omic=path``: a custom matrix for that omic (a real source file when ``path`` has
+      that omic's source file name);
     - a file named ``<omic>.<csv|tsv|txt|parquet>``: a custom matrix (rows cell lines,
       first column the id, other columns features; NaN allowed, filled at prediction);
     - a real source file by its name (``CCLE_expression.csv``, ``CCLE_mutations.csv``,
@@ -862,7 +863,14 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
             if omic not in _omic_order():
                 raise InputError(f"{text}: unknown omic {omic!r}; expected one of "
                                  f"{list(_omic_order())}")
-            add(custom, omic, path)
+            kind = _classify(path)
+            if kind is not None and kind[0] == "real":  # a source file keeps its layout
+                if kind[1] != omic:
+                    raise InputError(f"{text}: {path.name} is the source file of the omic "
+                                     f"{kind[1]!r}, not {omic!r}")
+                add(real, omic, path)
+            else:
+                add(custom, omic, path)
             continue
         path = Path(text)
         if path.is_dir():
