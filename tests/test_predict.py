@@ -298,6 +298,18 @@ def test_too_many_missing_features_is_an_error(study):
         predict_lines(model, {**omics, "rppa": rppa})
 
 
+def test_features_named_otherwise_are_shown_beside_the_absent_ones(study):
+    """Genes as Entrez ids (or in DepMap's 'SYMBOL (ENTREZ)' form) lack every model feature:
+    the error shows the input's own names too, not only the model's."""
+    root, _ = study
+    model = load_final_model(root / "results" / "final")
+    omics = study_omics(root)
+    renamed = omics["exp"].rename(columns=lambda c: f"{c} (1)")
+    with pytest.raises(InputError, match=r"are absent, e.g. \['ACACA', .*\] \(its own features "
+                                         r"the model does not know are e.g. \['ACACA \(1\)', "):
+        predict_lines(model, {**omics, "exp": renamed})
+
+
 def test_missing_omic_and_duplicated_ids_are_errors_naming_them(study):
     root, _ = study
     model = load_final_model(root / "results" / "final")

@@ -668,9 +668,12 @@ def _aligned_input(model: FinalModel, omic: str, matrix: pd.DataFrame, limit: fl
               "missing_examples": [] if absent_is_zero else absent[:5],
               "features_extra_ignored": extra, "nan_values_filled": 0}
     if not absent_is_zero and len(absent) > limit * n + 1e-9:
+        unknown = matrix.columns[~matrix.columns.isin(features)][:5].tolist()
+        named = (f" (its own features the model does not know are e.g. {unknown}: other "
+                 "names or ids for them?)") if unknown else ""
         raise InputError(
             f"input {omic!r}: {len(absent)} of the model's {n} features "
-            f"({len(absent) / n:.0%}) are absent, e.g. {absent[:5]}; at most "
+            f"({len(absent) / n:.0%}) are absent, e.g. {absent[:5]}{named}; at most "
             f"{limit:.0%} may be missing (--max-missing-features)")
     aligned = matrix.reindex(columns=features)
     if absent_is_zero and absent:
