@@ -98,6 +98,27 @@ def test_dose_response(mini_sources):
     assert table["ln_ic50"].notna().all()
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_dose_response_of_another_screen_than_gdsc2_is_warned_about(mini_sources, tmp_path,
+                                                                      caplog, suffix):
+    """GDSC1's file has GDSC2's layout and passes every other check."""
+    rows = gdsc._excel_sheet(mini_sources["dose_response"], 0, "dose response")
+    sheet = pd.DataFrame(rows[1:], columns=rows[0])
+    with caplog.at_level("WARNING", logger="modrp.sources.gdsc"):
+        gdsc.read_dose_response(mini_sources["dose_response"])
+    assert caplog.text == ""
+    sheet["DATASET"] = "GDSC1"
+    path = tmp_path / f"dose{suffix}"
+    if suffix == ".xlsx":
+        write_xlsx(path, {"s": [list(sheet.columns), *sheet.to_numpy().tolist()]})
+    else:
+        sheet.to_csv(path, index=False)
+    with caplog.at_level("WARNING", logger="modrp.sources.gdsc"):
+        assert len(gdsc.read_dose_response(path)) == len(sheet)
+    assert f"{path}: 11 of 11 rows are of another screen than GDSC2 (DATASET 'GDSC1': 11)" \
+        in caplog.text
+
+
 def test_dose_response_missing_column(tmp_path):
     path = write_xlsx(tmp_path / "d.xlsx", {"s": [["COSMIC_ID", "DRUG_NAME"], [1, "x"]]})
     with pytest.raises(InputError, match="'CELL_LINE_NAME'"):

@@ -168,6 +168,22 @@ def _check_ln_ic50_units(frame: pd.DataFrame, ln_ic50: pd.Series, what: str, pat
         )
 
 
+def _warn_if_not_gdsc2(frame: pd.DataFrame, what: str, path) -> None:
+    """GDSC1's fitted dose response has GDSC2's layout and passes every other check: its
+    DATASET column tells them apart."""
+    if "DATASET" not in frame.columns:
+        return
+    screens = _text_cells(frame["DATASET"]).str.upper()
+    other = screens[(screens != "GDSC2") & (screens != "")]
+    if len(other):
+        counts = other.value_counts()
+        log.warning("%s: %s: %d of %d rows are of another screen than GDSC2 (DATASET %s), "
+                    "the screen the paper's responses come from; a GDSC1 file (release "
+                    "8.0: GDSC1_fitted_dose_response_15Oct19.xlsx) under this name?", what,
+                    path, len(other), len(screens),
+                    ", ".join(f"{name!r}: {n}" for name, n in counts.items()))
+
+
 def read_dose_response(path) -> pd.DataFrame:
     """GDSC2 fitted dose response (xlsx, or a csv of the same layout), long.
 
@@ -177,7 +193,7 @@ def read_dose_response(path) -> pd.DataFrame:
     finite, ln(uM).
     """
     what = "GDSC dose response (GDSC2_fitted_dose_response)"
-    wanted = _DOSE_RESPONSE_USED + ["MIN_CONC", "MAX_CONC"]
+    wanted = _DOSE_RESPONSE_USED + ["MIN_CONC", "MAX_CONC", "DATASET"]
     if Path(path).suffix.lower() == ".xlsx":
         rows = _excel_sheet(path, 0, what)
         if rows:
@@ -194,6 +210,7 @@ def read_dose_response(path) -> pd.DataFrame:
         raise InputError(f"{what}: {path}: LN_IC50 must be a finite number in every row; "
                          f"data row {row + 1} holds {frame['LN_IC50'].iloc[row]!r}")
     _check_ln_ic50_units(frame, ln_ic50, what, path)
+    _warn_if_not_gdsc2(frame, what, path)
     return pd.DataFrame(
         {
             "cosmic_id": _cosmic_strings(frame["COSMIC_ID"].astype(object), what, path,
