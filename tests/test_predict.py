@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import json
 import os
 import pickle
@@ -527,6 +528,22 @@ def test_a_source_file_given_as_omic_equals_path_is_read_as_that_source(study):
     with pytest.raises(InputError, match=r"CCLE_mutations\.csv is the source file of the omic "
                                          r"'mut', not 'exp'"):
         read_new_profiles(f"exp={raw / 'CCLE_mutations.csv'}")
+
+
+def test_gzipped_text_source_files_are_read_by_their_names(study, tmp_path):
+    """A folder of source files gzipped as downloaded (CCLE_expression.csv.gz,
+    sample_info.csv.gz) gives what the plain files give; they were skipped as unknown."""
+    root, _ = study
+    raw = root / "raw"
+    names = ["CCLE_expression.csv", "CCLE_mutations.csv", "CCLE_RPPA_20181003.csv",
+             "sample_info.csv"]
+    for name in names:
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress((raw / name).read_bytes()))
+    plain = read_new_profiles([raw / name for name in names])
+    gzipped = read_new_profiles(tmp_path)
+    assert sorted(gzipped) == sorted(plain) == ["exp", "mut", "rppa"]
+    for omic in plain:
+        pd.testing.assert_frame_equal(gzipped[omic], plain[omic])
 
 
 def test_final_model_never_overwrites_a_folder_that_is_not_a_model(study, tmp_path):

@@ -824,7 +824,8 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
       first column the id, other columns features; NaN allowed, filled at prediction);
     - a real source file by its name (``CCLE_expression.csv``, ``CCLE_mutations.csv``,
       ``Gene_level_CN.xlsx``, ``CCLE_RPPA_20181003.csv``, ``CCLE_metabolomics_20190502.csv``,
-      or DepMap's newer names of :data:`NEWER_REAL_FILES`);
+      or DepMap's newer names of :data:`NEWER_REAL_FILES`; the text ones also gzipped,
+      with ``.gz`` after the name);
     - a directory: every file of the two kinds above inside it, plus ``sample_info.csv``
       or ``Model.csv``.
 
@@ -920,10 +921,13 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
 
 def _classify(path: Path):
     name = path.name
+    # a text source file gzipped as it was (CCLE_expression.csv.gz): the readers take .gz
+    gunzipped = name[:-3] if name.endswith(".gz") and not name.endswith(".xlsx.gz") else None
     for omic, real_name in REAL_FILES.items():
-        if name == real_name or name in NEWER_REAL_FILES.get(omic, ()):
+        known = (real_name, *NEWER_REAL_FILES.get(omic, ()))
+        if name in known or gunzipped in known:
             return ("real", omic)
-    if name in (SAMPLE_INFO, MODEL_TABLE):
+    if name in (SAMPLE_INFO, MODEL_TABLE) or gunzipped in (SAMPLE_INFO, MODEL_TABLE):
         return ("sample_info", None)
     lower = name.lower()
     for suffix in _TABLE_SUFFIXES:
