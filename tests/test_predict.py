@@ -601,6 +601,33 @@ def test_cli_checks_out_before_the_work(study, tmp_path, capsys):
     assert plain.read_text() == "keep" and list(folder.iterdir()) == []
 
 
+def test_cli_refuses_to_write_the_ranking_over_its_inputs(study, tmp_path, capsys):
+    """--out naming an --omics file (plain or omic=path) or a file of the model folder
+    is refused before anything is read or written."""
+    root, _ = study
+    model = root / "results" / "final"
+    exp = tmp_path / "exp.csv"
+    study_omics(root)["exp"].to_csv(exp)
+    before = exp.read_bytes()
+    for omics, out in (([str(exp)], exp), ([f"exp={exp}"], tmp_path / "." / "exp.csv"),
+                       ([str(exp)], model / "model.json"), ([str(exp)], model / "new.csv")):
+        code = main(["predict", "--model", str(model), "--omics", *omics, "--out", str(out)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert "write the ranking elsewhere" in err, err
+    assert exp.read_bytes() == before
+    assert not (model / "new.csv").exists()
+    # beside its input, the ranking is written
+    inputs = []
+    for omic, matrix in study_omics(root).items():
+        if omic in COMBINATION:
+            matrix.to_csv(tmp_path / f"{omic}.csv")
+            inputs.append(str(tmp_path / f"{omic}.csv"))
+    code = main(["predict", "--model", str(model), "--omics", *inputs, "--out",
+                 str(tmp_path / "ranking.csv")])
+    assert code == 0 and (tmp_path / "ranking.csv").is_file()
+
+
 def test_a_ranking_that_cannot_be_written_is_an_input_error(study, tmp_path, monkeypatch):
     root, _ = study
     model = load_final_model(root / "results" / "final")

@@ -76,6 +76,7 @@ def _preprocess(args) -> None:
 def _predict(args) -> None:
     from modrp.io import check_output_file
     from modrp.predict import (
+        check_ranking_target,
         drug_ranking,
         load_final_model,
         predict_with_report,
@@ -85,6 +86,7 @@ def _predict(args) -> None:
     )
 
     check_output_file(args.out, "--out")  # before the work, not after it
+    check_ranking_target(Path(args.out), Path(args.model), args.omics)
     model = load_final_model(Path(args.model))
     profiles = read_new_profiles(args.omics, (model.meta.get("config") or {}).get("preprocess"))
     predicted, report = predict_with_report(model, profiles, args.max_missing_features)

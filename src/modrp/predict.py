@@ -1017,6 +1017,22 @@ def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
     return matrix
 
 
+def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
+    """The ranking must not replace its own inputs: a file given in ``omics_items`` (as
+    ``path`` or ``omic=path``), or any file inside the model folder."""
+    target = Path(out).resolve()
+    if target.is_relative_to(Path(model_dir).resolve()):
+        raise InputError(f"--out: {out} is inside the model folder {model_dir}; write the "
+                         "ranking elsewhere")
+    for item in omics_items:
+        text = str(item)
+        match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)  # as read_new_profiles reads it
+        path = Path(match[2] if match and not Path(text).exists() else text)
+        if path.resolve() == target:
+            raise InputError(f"--out: {out} is one of the --omics inputs; write the ranking "
+                             "elsewhere")
+
+
 def write_ranking(ranking: pd.DataFrame, path: Path) -> None:
     """Write the ranking CSV atomically (a path that cannot be written is an InputError)."""
     from modrp.io import atomic_path, check_output_file
