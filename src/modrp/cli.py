@@ -113,9 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["demo", "paper"], default="demo",
                       help="demo: ~400 lines, 1,500 genes (seconds); paper: the real files' "
                       "sizes, ~1 GB of files (minutes, ~5 GB of memory)")
-    demo.add_argument("--n-lines", type=int, default=None, help="default: the scale's (400)")
-    demo.add_argument("--n-genes", type=int, default=None, help="default: the scale's (1500)")
-    demo.add_argument("--n-edges", type=int, default=None, help="default: the scale's (5000)")
+    demo.add_argument("--n-lines", type=int, default=None,
+                      help="default: the scale's (demo 400, paper 1770)")
+    demo.add_argument("--n-genes", type=int, default=None,
+                      help="default: the scale's (demo 1500, paper 25638)")
+    demo.add_argument("--n-edges", type=int, default=None,
+                      help="default: the scale's (demo 5000, paper 62345)")
     demo.add_argument("--new-lines", type=int, default=None, metavar="N",
                       help="write N new cell lines drawn from the model of the demo given by "
                       "--seed/--scale/--n-* (omics files, responses.csv), not the demo itself")
