@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -101,6 +102,22 @@ def test_schema_violations_name_the_key(change, message):
     config = {"dataset": "x", "data": {"source": "demo"}, **change}
     with pytest.raises(ConfigError, match=message):
         validate_config(config)
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"train": {"lr": float("nan")}}, "train.lr"),
+    ({"fusion": {"holdout_fraction": float("inf")}}, "fusion.holdout_fraction"),
+    ({"drugs": {"min_coverage": float("-inf")}}, "drugs.min_coverage"),
+])
+def test_nan_and_infinite_settings_are_refused(change, key, tmp_path):
+    """YAML's .nan passes every bound of the schema (it compares false with them all)."""
+    with pytest.raises(ConfigError, match=rf"config key {re.escape(key)}: .* is not a "
+                                          "finite number"):
+        validate_config({"dataset": "x", "data": {"source": "demo"}, **change})
+    path = tmp_path / "nan.yaml"
+    path.write_text("dataset: x\ndata: {source: demo}\ntrain: {lr: .nan}\n")
+    with pytest.raises(ConfigError, match=r"config key train\.lr: nan is not a finite"):
+        load_config(path)
 
 
 def test_custom_without_interactome_cannot_use_graphs():

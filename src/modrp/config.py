@@ -6,6 +6,7 @@ import copy
 import functools
 import json
 import logging
+import math
 from pathlib import Path
 
 import yaml
@@ -69,6 +70,7 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
         for key in ("embedding", "single_models"):
             if isinstance(config.get(key), dict):
                 config[key] = {**schema["properties"][key]["default"], **config[key]}
+    _refuse_non_finite(config)
     validator = _strict_validator()(schema)
     errors = sorted(validator.iter_errors(config),
                     key=lambda e: [str(p) for p in e.absolute_path])
@@ -80,6 +82,20 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
     _leave_out_comparators_without_data(config)
     _warn_of_deepdr_omics_not_configured(config)
     return config
+
+
+def _refuse_non_finite(value, path: tuple = ()) -> None:
+    """No setting is NaN or infinite: YAML's .nan and .inf are floats that pass every
+    bound of the schema (NaN compares false with all of them)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_non_finite(item, (*path, index))
+    elif isinstance(value, float) and not math.isfinite(value):
+        where = ".".join(map(str, path)) or "(top level)"
+        raise ConfigError(f"config key {where}: {value} is not a finite number")
 
 
 def _warn_of_deepdr_omics_not_configured(config: dict) -> None:
