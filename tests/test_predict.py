@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,6 +29,7 @@ from modrp.errors import InputError
 from modrp.predict import (
     ABSENT_IS_ZERO,
     _held_out_lines,
+    check_ranking_target,
     drug_ranking,
     far_value_z,
     load_final_model,
@@ -626,6 +628,27 @@ def test_cli_refuses_to_write_the_ranking_over_its_inputs(study, tmp_path, capsy
     code = main(["predict", "--model", str(model), "--omics", *inputs, "--out",
                  str(tmp_path / "ranking.csv")])
     assert code == 0 and (tmp_path / "ranking.csv").is_file()
+
+
+def test_an_out_below_a_folder_that_is_no_model_is_left_to_the_model_error(tmp_path, capsys,
+                                                                           monkeypatch):
+    """--model naming the results folder above the model, --out beside the model: the
+    error is about --model (the folder inside holds the model), not 'inside the model
+    folder' for a folder that is none."""
+    results = tmp_path / "results"
+    (results / "final").mkdir(parents=True)
+    (results / "final" / "model.json").write_text("{}")
+    exp = tmp_path / "exp.csv"
+    exp.write_text("id,TP53\nc1,1.0\n")
+    code = main(["predict", "--model", str(results), "--omics", str(exp), "--out",
+                 str(results / "ranking.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "the folder inside it" in err and "elsewhere" not in err, err
+    with pytest.raises(InputError, match="inside the model folder"):
+        check_ranking_target(results / "final" / "ranking.csv", results / "final", [exp])
+    monkeypatch.chdir(results / "final")  # --model . --out ranking.csv: in the model
+    with pytest.raises(InputError, match="inside the model folder"):
+        check_ranking_target(Path("ranking.csv"), Path("."), [exp])
 
 
 def test_a_ranking_that_cannot_be_written_is_an_input_error(study, tmp_path, monkeypatch):

@@ -1019,9 +1019,12 @@ def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
 
 def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
     """The ranking must not replace its own inputs: a file given in ``omics_items`` (as
-    ``path`` or ``omic=path``), or any file inside the model folder."""
+    ``path`` or ``omic=path``), or any file inside the model folder.  A ``model_dir``
+    that holds no model.json is left to :func:`load_final_model`, which says what it is
+    (the results folder above the model, say): 'inside the model folder' would be wrong."""
     target = Path(out).resolve()
-    if target.is_relative_to(Path(model_dir).resolve()):
+    model_dir = Path(model_dir)
+    if (model_dir / "model.json").is_file() and target.is_relative_to(model_dir.resolve()):
         raise InputError(f"--out: {out} is inside the model folder {model_dir}; write the "
                          "ranking elsewhere")
     for item in omics_items:
