@@ -117,6 +117,9 @@ def test_a_dose_response_of_another_screen_than_gdsc2_is_warned_about(mini_sourc
         assert len(gdsc.read_dose_response(path)) == len(sheet)
     assert f"{path}: 11 of 11 rows are of another screen than GDSC2 (DATASET 'GDSC1': 11)" \
         in caplog.text
+    # release 8.0 (config/config.yaml's) published both screens on 17 July 2019;
+    # 15Oct19 is release 8.1's date
+    assert "release 8.0: GDSC1_fitted_dose_response_17Jul19.xlsx" in caplog.text
 
 
 def test_dose_response_missing_column(tmp_path):

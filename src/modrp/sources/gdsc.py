@@ -179,7 +179,7 @@ def _warn_if_not_gdsc2(frame: pd.DataFrame, what: str, path) -> None:
         counts = other.value_counts()
         log.warning("%s: %s: %d of %d rows are of another screen than GDSC2 (DATASET %s), "
                     "the screen the paper's responses come from; a GDSC1 file (release "
-                    "8.0: GDSC1_fitted_dose_response_15Oct19.xlsx) under this name?", what,
+                    "8.0: GDSC1_fitted_dose_response_17Jul19.xlsx) under this name?", what,
                     path, len(other), len(screens),
                     ", ".join(f"{name!r}: {n}" for name, n in counts.items()))
 
