@@ -83,13 +83,25 @@ def test_a_missing_empty_or_html_file_is_named_for_what_it_is(tmp_path):
     (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", r"is a zip archive \(an Excel workbook"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"is an Excel 97-2003 workbook \(\.xls\)"),
     ("id,v\nc1,1.5\n".encode("utf-16"), r"is UTF-16 text \(Excel's 'Unicode Text'\)"),
-    (b"PAR1\x15\x04", "is a Parquet file; name it with the suffix .parquet"),
+    (b"PAR1\x15\x04\x00\x00PAR1", "is a Parquet file; name it with the suffix .parquet"),
 ])
 def test_a_text_name_on_a_binary_or_utf16_file_says_what_the_file_is(tmp_path, data, message):
     """Not the decoder's complaint about a byte, nor the binary bytes shown as a column name."""
     path = tmp_path / "exp.csv"
     path.write_bytes(data)
     with pytest.raises(InputError, match=rf"^table: {path} {message}"):
+        read_table(path, "table")
+
+
+def test_a_text_table_that_begins_with_par1_is_no_parquet_file(tmp_path):
+    """Parquet begins and ends with PAR1; a text header may begin with it (a header that
+    leaves out the id column's name, gene PAR1 first), and is read."""
+    path = tmp_path / "exp.csv"
+    path.write_text("PAR1,TP53\nc1,1.5,2.5\n")
+    assert read_table(path, "table").shape == (1, 2)
+    frame = pd.DataFrame({"v": [1.0]})
+    frame.to_parquet(path)
+    with pytest.raises(InputError, match="is a Parquet file"):
         read_table(path, "table")
 
 

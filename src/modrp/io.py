@@ -118,9 +118,20 @@ def require_file(path: str | os.PathLike, what: str) -> Path:
         )
     if path.suffix.lower() in _TEXT_SUFFIXES:
         for magic, kind in _NOT_TEXT:
-            if head.startswith(magic):
+            if head.startswith(magic) and (magic != b"PAR1" or _ends_with(path, magic)):
                 raise InputError(f"{what}: {path} is {kind}")
     return path
+
+
+def _ends_with(path: Path, tail: bytes) -> bool:
+    """Whether the file ends with ``tail``: Parquet has ``PAR1`` at both ends, while a
+    text table may begin with it (a header without the id column's name, gene PAR1 first)."""
+    with open(path, "rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() < 2 * len(tail):
+            return False
+        handle.seek(-len(tail), os.SEEK_END)
+        return handle.read() == tail
 
 
 def read_table(path: str | os.PathLike, what: str, **kwargs) -> pd.DataFrame:
