@@ -265,6 +265,19 @@ def test_lines_longer_than_the_header_are_an_error_said_once(tmp_path, recwarn):
     assert frame.index.tolist() == ["c1"] and frame.columns.tolist() == genes[:3]
 
 
+def test_a_separator_ending_every_line_is_no_header_without_the_id_name(tmp_path):
+    """'c1,1,2,3,' under 'id,A,B,C' has one field more, as R's write.table lines do, but
+    the extra one is empty: read as R's, A held id's value, B A's... (NaN allowed)."""
+    path = tmp_path / "exp.csv"
+    path.write_text("id,A,B,C\nc1,1,2,3,\nc2,4,5,6,\n")
+    with pytest.raises(InputError, match=r"every line ends with a separator that its header "
+                                         r"line \(4 fields\) does not"):
+        custom.read_omic_matrix(path, "exp", allow_missing=True)
+    path.write_text("A,B,C\nc1,1,2,3\nc2,4,5,\n")  # R's: a value may be missing
+    frame = custom.read_omic_matrix(path, "exp", allow_missing=True)
+    assert frame.loc["c1"].tolist() == [1, 2, 3] and frame.columns.tolist() == ["A", "B", "C"]
+
+
 def test_an_empty_id_under_an_empty_header_cell_names_the_first_column(tmp_path):
     """``DataFrame.to_csv`` leaves the header of an unnamed index empty; pandas reads it
     back as 'Unnamed: 0', a name the file does not hold."""

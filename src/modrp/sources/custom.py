@@ -100,6 +100,14 @@ def read_omic_matrix(path, omic: str, what: str | None = None,
         raise InputError(f"{what}: {path}: its lines have {frame.index.nlevels} more fields "
                          f"than its header line ({len(header)}); every line must have as many "
                          f"fields as the header{separator_hint(path)}")
+    if (header is not None and not isinstance(frame.index, pd.RangeIndex) and len(frame)
+            and frame.shape[1] > 1 and frame.iloc[:, -1].isna().all()):
+        # one field more, empty on every line: a separator ending each line, not a header
+        # without the id column's name; read as one, every value sat under its left
+        # neighbour's name
+        raise InputError(f"{what}: {path}: every line ends with a separator that its header "
+                         f"line ({len(header)} fields) does not end with; remove the trailing "
+                         "separators, or add one to the header line")
     if not isinstance(frame.index, pd.RangeIndex):  # Parquet written with its index
         frame = frame.reset_index()
     if frame.shape[1] < 2:
