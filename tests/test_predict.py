@@ -620,6 +620,11 @@ def test_cli_refuses_to_write_the_ranking_over_its_inputs(study, tmp_path, capsy
         assert "write the ranking elsewhere" in err, err
     assert exp.read_bytes() == before
     assert not (model / "new.csv").exists()
+    # a file the folder given as input holds, and would be read from it
+    code = main(["predict", "--model", str(model), "--omics", str(tmp_path), "--out",
+                 str(tmp_path / "exp.csv")])
+    assert code == 2 and "write the ranking elsewhere" in capsys.readouterr().err
+    assert exp.read_bytes() == before
     # beside its input, the ranking is written
     inputs = []
     for omic, matrix in study_omics(root).items():

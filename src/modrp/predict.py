@@ -1019,7 +1019,8 @@ def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
 
 def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
     """The ranking must not replace its own inputs: a file given in ``omics_items`` (as
-    ``path`` or ``omic=path``), or any file inside the model folder.  A ``model_dir``
+    ``path`` or ``omic=path``) or read from a folder given there, or any file inside the
+    model folder.  A ``model_dir``
     that holds no model.json is left to :func:`load_final_model`, which says what it is
     (the results folder above the model, say): 'inside the model folder' would be wrong."""
     target = Path(out).resolve()
@@ -1031,7 +1032,10 @@ def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
         text = str(item)
         match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)  # as read_new_profiles reads it
         path = Path(match[2] if match and not Path(text).exists() else text)
-        if path.resolve() == target:
+        # a folder's inputs are the files in it that read_new_profiles reads
+        read_from_folder = (path.is_dir() and target.parent == path.resolve()
+                            and target.exists() and _classify(target) is not None)
+        if path.resolve() == target or read_from_folder:
             raise InputError(f"--out: {out} is one of the --omics inputs; write the ranking "
                              "elsewhere")
 
