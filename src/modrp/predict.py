@@ -1020,9 +1020,9 @@ def _mapped(matrix: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
 def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
     """The ranking must not replace its own inputs: a file given in ``omics_items`` (as
     ``path`` or ``omic=path``) or read from a folder given there, or any file inside the
-    model folder.  A ``model_dir``
-    that holds no model.json is left to :func:`load_final_model`, which says what it is
-    (the results folder above the model, say): 'inside the model folder' would be wrong."""
+    model folder.  A ``model_dir`` that holds no model.json is left to
+    :func:`load_final_model`, which says what it is (the results folder above the model,
+    say): 'inside the model folder' would be wrong."""
     target = Path(out).resolve()
     model_dir = Path(model_dir)
     if (model_dir / "model.json").is_file() and target.is_relative_to(model_dir.resolve()):
