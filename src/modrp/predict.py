@@ -861,9 +861,8 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
 
     for item in items:
         text = str(item)
-        match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)
-        if match and not Path(text).exists():
-            omic, path = match[1], Path(match[2])
+        omic, path = _omics_item(text)
+        if omic is not None:
             if omic not in _omic_order():
                 raise InputError(f"{text}: unknown omic {omic!r}; expected one of "
                                  f"{list(_omic_order())}")
@@ -876,7 +875,6 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
             else:
                 add(custom, omic, path)
             continue
-        path = Path(text)
         if path.is_dir():
             found, skipped = False, []
             for child in sorted(path.iterdir()):
@@ -917,6 +915,15 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
     if real:
         profiles.update(read_source_profiles(real, sample_info, preprocess))
     return {o: profiles[o] for o in _omic_order() if o in profiles}
+
+
+def _omics_item(text: str) -> tuple[str | None, Path]:
+    """An ``--omics`` item as (omic, path) when it is written ``omic=path`` (and names no
+    existing file as a whole), else (None, the item as a path)."""
+    match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)
+    if match and not Path(text).exists():
+        return match[1], Path(match[2])
+    return None, Path(text)
 
 
 def _classify(path: Path):
@@ -1029,9 +1036,7 @@ def check_ranking_target(out: Path, model_dir: Path, omics_items) -> None:
         raise InputError(f"--out: {out} is inside the model folder {model_dir}; write the "
                          "ranking elsewhere")
     for item in omics_items:
-        text = str(item)
-        match = re.fullmatch(r"([A-Za-z]+)=(.+)", text)  # as read_new_profiles reads it
-        path = Path(match[2] if match and not Path(text).exists() else text)
+        _, path = _omics_item(str(item))
         # a folder's inputs are the files in it that read_new_profiles reads
         read_from_folder = (path.is_dir() and target.parent == path.resolve()
                             and target.exists() and _classify(target) is not None)
