@@ -588,14 +588,14 @@ def record_placed_files(raw_dir: str | os.PathLike, files: dict[str, str],
         digest = None
         # whether the manifest row still describes the file: first by its size
         row_holds = row is not None and row["bytes"] == str(path.stat().st_size)
-        if row_holds and row["date"] != file_date(path):
+        date = file_date(path)
+        if row_holds and row["date"] != date:
             # Rows are dated by their file's modification time: another time means a
             # replacement of the same size, or the same file copied without its times.
             # The content decides; the row stays, dated anew, when it is the same file.
             digest = file_sha256(path)
             if digest == row["sha256"].lower():
-                update_manifest(manifest, name, row["url"], int(row["bytes"]), digest,
-                                file_date(path))
+                update_manifest(manifest, name, row["url"], int(row["bytes"]), digest, date)
             else:
                 row_holds = False
         if row_holds:
