@@ -50,13 +50,19 @@ def test_drug_means_inflate_pooled_r2_only():
     assert metrics.pooled_r2(baseline) > 0.5
 
 
-def test_hand_computed_case():
-    p = pd.DataFrame({
+def two_lines_two_drugs(predicted: list[float]) -> pd.DataFrame:
+    """Lines a, b x drugs x, y with observed (a, x) 1, (a, y) 3, (b, x) 3, (b, y) 1, and
+    ``predicted`` in that order: a table small enough to score by hand."""
+    return pd.DataFrame({
         "cell_line": ["a", "a", "b", "b"],
         "drug": ["x", "y", "x", "y"],
         "observed": [1.0, 3.0, 3.0, 1.0],
-        "predicted": [2.0, 3.0, 3.0, 2.0],
+        "predicted": predicted,
     })
+
+
+def test_hand_computed_case():
+    p = two_lines_two_drugs([2.0, 3.0, 3.0, 2.0])
     assert metrics.mse(p) == pytest.approx(0.5)
     # drug x: SS_res 1, SS_tot 2 -> 0.5; drug y: SS_res 1, SS_tot 2 -> 0.5
     assert metrics.per_drug_r2(p).tolist() == [0.5, 0.5]
@@ -162,12 +168,7 @@ def test_summary_values():
 def test_per_drug_values_are_grouped_by_drug_not_by_line():
     # drug x errors 1 and 3 (MSE 5), drug y errors 0 and 0 (MSE 0); by line they would be
     # a: 1, 0 (0.5) and b: 3, 0 (4.5)
-    p = pd.DataFrame({
-        "cell_line": ["a", "a", "b", "b"],
-        "drug": ["x", "y", "x", "y"],
-        "observed": [1.0, 3.0, 3.0, 1.0],
-        "predicted": [2.0, 3.0, 6.0, 1.0],
-    })
+    p = two_lines_two_drugs([2.0, 3.0, 6.0, 1.0])
     assert metrics.per_drug_mse(p).to_dict() == {"x": 5.0, "y": 0.0}
     # x: SS_res 10, SS_tot 2 -> -4; y: perfect
     assert metrics.per_drug_r2(p).to_dict() == {"x": -4.0, "y": 1.0}
