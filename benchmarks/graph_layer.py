@@ -36,7 +36,13 @@ freed blocks (``modrp.train.keep_freed_memory``), as the pipeline's training job
 do; ``--default-malloc`` measures with glibc's defaults instead, under which every
 step pays page faults for its batch-sized buffers.
 
-    python benchmarks/graph_layer.py                  # paper scale, CPU, < 3 minutes
+On CPU everything runs on ``--threads`` torch threads, by default the pipeline's
+``train.threads`` default (1): each training job runs that many, and the demo and
+SLURM runs put one job on each core.  ``--threads 0`` keeps torch's own default (one
+per core), for a step that has the machine to itself.
+
+    python benchmarks/graph_layer.py                  # paper scale, CPU, < 4 minutes
+    python benchmarks/graph_layer.py --threads 0      # every core on the one step
     python benchmarks/graph_layer.py --batch 64       # the pipeline's training batch
     python benchmarks/graph_layer.py --device cuda
 """
@@ -54,6 +60,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from modrp import graph_kernels
+from modrp.config import _load_schema
 from modrp.model import DenseMaskedEmbedding, GraphEmbedding, feature_major, sddmm, spmm
 from modrp.train import Adam, keep_freed_memory
 
@@ -310,16 +317,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timing rounds")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    pipeline_threads = _load_schema()["properties"]["train"]["properties"]["threads"]["default"]
+    parser.add_argument("--threads", type=int, default=pipeline_threads,
+                        help="CPU threads (default %(default)s, the pipeline's train.threads "
+                             "default; 0: torch's default, one per core)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's malloc defaults (the pipeline's jobs do not)")
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads < 0:
+        parser.error("--threads must be 0 (torch's default) or more")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     kept = device.type == "cpu" and not args.default_malloc and keep_freed_memory()
     torch.manual_seed(args.seed)
 
     adjacency = random_interactome(args.n, args.nnz, args.seed)
     degree = np.diff(adjacency.indptr) - 1
-    where = (f"{torch.get_num_threads()} CPU threads" if device.type == "cpu"
+    threads = torch.get_num_threads()
+    where = (f"{threads} CPU thread{'s' * (threads != 1)}" if device.type == "cpu"
              else torch.cuda.get_device_name(device))
     print(f"graph: n={args.n}, nnz={adjacency.nnz} incl. self-loops, degree median "
           f"{int(np.median(degree))}, max {degree.max()}; batch {args.batch}, float32, {where}")

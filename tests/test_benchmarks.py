@@ -18,6 +18,8 @@ def test_graph_layer_benchmark_runs_at_small_scale():
         capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert "sparse and dense layers compute the same outputs: True" in run.stdout
+    # by default on the pipeline's train.threads (1), as its training jobs run
+    assert "float32, 1 CPU thread\n" in run.stdout, run.stdout.splitlines()[0]
     ratios = ["dense / sparse step time", "sparse step / (c) kernel sum",
               "column-major step / (c'') sum", "dense / sparse memory, held"]
     if "GraphEmbedding runs the compiled kernels" in run.stdout:

@@ -50,7 +50,7 @@ cache, keeping one bit per output; one pass over the upstream gradient and those
 then gives the ReLU's backward and the bias gradient, where torch's in-place ReLU,
 threshold_backward and row sum made three passes over n x batch tensors.  Measured
 with benchmarks/graph_layer.py (2-core AMD EPYC, shared, its speed varying between
-runs; column-major input, batch 350; ms, seven runs):
+runs; column-major input, batch 350; ms, seven runs, two threads):
 
     kernels alone           compiled: SpMM 1.6-1.9 + both backward products 3.2-4.3
                             = 4.7-6.3 (5.9-8.0 out of cache); the forward with its
@@ -67,6 +67,11 @@ runs; column-major input, batch 350; ms, seven runs):
     ReLU in the kernels     against the same layer with its ReLU apart, in
                             alternating runs: 7.05-7.26 ms against 7.65-7.73, 1.50-
                             1.53x the SpMM and backward against 1.56-1.58x
+    one thread              as the pipeline's training jobs run (train.threads: 1),
+                            five runs on a day the machine ran twice as slow: step
+                            21-28 ms, 1.15-1.24x the compiled SpMM and backward;
+                            two threads on two shared cores wait on each other
+                            whenever the VM deschedules one
 
 What remains beyond the kernels: they run slower inside a step than alone in a loop,
 where their operands stay in cache, and the ReLU's backward, Adam and autograd take
