@@ -188,3 +188,19 @@ def test_a_table_without_the_four_columns_is_refused():
     p = random_predictions().rename(columns={"predicted": "prediction"})
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['predicted'\]"):
         metrics.summary(p)
+
+
+def test_a_drug_constant_up_to_rounding_gives_nan_r2_not_a_huge_negative_one():
+    # the float mean of three 0.1s is not 0.1, so the centred values are ~1e-17, not 0: the
+    # drug's SS_tot must still count as zero (R2 undefined), as in per_drug_pearson
+    constant = pd.DataFrame({"cell_line": list("abc"), "drug": "x", "observed": 0.1,
+                             "predicted": 0.6})
+    assert (constant["observed"] - constant["observed"].mean()).abs().max() > 0
+    assert np.isnan(metrics.per_drug_r2(constant)["x"])
+    assert np.isnan(metrics.pooled_r2(constant))
+    # beside a drug that varies, the fold's mean per-drug R2 is that drug's alone
+    varied = pd.DataFrame({"cell_line": list("abc"), "drug": "y", "observed": [1.0, 2.0, 3.0],
+                           "predicted": [1.0, 2.0, 4.0]})
+    both = pd.concat([constant, varied], ignore_index=True)
+    # y: SS_res 1, SS_tot 2 -> 0.5
+    assert metrics.mean_per_drug_r2(both) == pytest.approx(0.5)

@@ -59,9 +59,13 @@ def per_drug_r2(predictions: pd.DataFrame) -> pd.Series:
     """1 - SS_res / SS_tot per drug (NaN for a drug whose observed values are constant)."""
     p = _check(predictions)
     residual = ((p["observed"] - p["predicted"]) ** 2).groupby(p["drug"]).sum()
-    centred = p["observed"] - p.groupby("drug")["observed"].transform("mean")
+    observed = p.groupby("drug")["observed"]
+    centred = p["observed"] - observed.transform("mean")
     total = (centred**2).groupby(p["drug"]).sum()
-    return (1 - residual / total.where(total > 0)).rename("r2")
+    # constant by range, not by SS_tot > 0: the float mean of equal values can differ
+    # from them by ~1e-17, and 1 - SS_res / 1e-34 would pass for an R^2
+    varies = (observed.max() - observed.min()) > 0
+    return (1 - residual / total.where(varies)).rename("r2")
 
 
 def mean_per_drug_r2(predictions: pd.DataFrame) -> float:
@@ -78,7 +82,9 @@ def pooled_r2(predictions: pd.DataFrame) -> float:
     p = _check(predictions)
     residual = ((p["observed"] - p["predicted"]) ** 2).sum()
     total = ((p["observed"] - p["observed"].mean()) ** 2).sum()
-    return float(1 - residual / total) if total > 0 else float("nan")
+    # constant by range, as in per_drug_r2
+    varies = len(p) > 0 and p["observed"].max() > p["observed"].min()
+    return float(1 - residual / total) if varies else float("nan")
 
 
 def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
