@@ -204,3 +204,18 @@ def test_a_drug_constant_up_to_rounding_gives_nan_r2_not_a_huge_negative_one():
     both = pd.concat([constant, varied], ignore_index=True)
     # y: SS_res 1, SS_tot 2 -> 0.5
     assert metrics.mean_per_drug_r2(both) == pytest.approx(0.5)
+
+
+def test_top_k_counts_any_drug_tied_for_the_lowest_observed_value_and_ignores_row_order():
+    # line a: w and x tie for the lowest ln IC50 (0.0); the model ranks x first
+    p = pd.DataFrame({
+        "cell_line": ["a"] * 4,
+        "drug": list("wxyz"),
+        "observed": [0.0, 0.0, 1.0, 2.0],
+        "predicted": [1.5, 0.5, 1.0, 2.0],
+    })
+    # x is a most effective drug of a, and it is ranked first: a hit, however the rows run
+    assert metrics.top_k_accuracy(p, 1) == 1.0
+    assert metrics.top_k_accuracy(p.iloc[::-1], 1) == 1.0
+    # ranked y, x, w, z: neither tied drug first, a miss
+    assert metrics.top_k_accuracy(p.assign(predicted=[2.0, 1.0, 0.5, 3.0]), 1) == 0.0

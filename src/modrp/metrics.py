@@ -105,16 +105,19 @@ def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
     """Share of cell lines whose lowest observed ln IC50 drug is among their k lowest predicted.
 
     Only drugs measured on the line take part; a line with k or fewer measured drugs is
-    skipped, as any ranking would put its best drug among the first k.
+    skipped, as any ranking would put its best drug among the first k.  Drugs tied for
+    the lowest observed value are each a most effective drug: any of them among the k
+    counts, so the score does not depend on the order of the rows.
     """
     p = _check(predictions)
     hits, lines = 0, 0
     for _, group in p.groupby("cell_line"):
         if len(group) <= k:
             continue
-        best = group["drug"].to_numpy()[np.argmin(group["observed"].to_numpy())]
+        observed = group["observed"].to_numpy()
+        best = set(group["drug"].to_numpy()[observed == observed.min()])
         order = np.argsort(group["predicted"].to_numpy(), kind="stable")[:k]
-        hits += best in set(group["drug"].to_numpy()[order])
+        hits += not best.isdisjoint(group["drug"].to_numpy()[order])
         lines += 1
     return hits / lines if lines else float("nan")
 
