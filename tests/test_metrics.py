@@ -219,3 +219,19 @@ def test_top_k_counts_any_drug_tied_for_the_lowest_observed_value_and_ignores_ro
     assert metrics.top_k_accuracy(p.iloc[::-1], 1) == 1.0
     # ranked y, x, w, z: neither tied drug first, a miss
     assert metrics.top_k_accuracy(p.assign(predicted=[2.0, 1.0, 0.5, 3.0]), 1) == 0.0
+
+
+def test_mean_pearson_counts_a_drug_predicted_as_a_constant_as_zero_not_as_absent():
+    # drug x: predicted perfectly up to scale (r = 1); drug y: one value for every line (an
+    # elastic net that shrank every coefficient to zero): no correlation, r counted as 0,
+    # so the mean over the two drugs is 0.5, not x's 1.0 alone
+    p = pd.DataFrame({
+        "cell_line": list("abcabc"), "drug": list("xxxyyy"),
+        "observed": [1.0, 2.0, 3.0, 1.0, 4.0, 2.0],
+        "predicted": [2.0, 4.0, 6.0, 2.5, 2.5, 2.5],
+    })
+    assert np.isnan(metrics.per_drug_pearson(p)["y"])  # undefined for the one drug
+    assert metrics.summary(p)["pearson_per_drug_mean"] == pytest.approx(0.5)
+    # a drug whose observed values are constant stays out, as for R2
+    flat = p.assign(observed=[1.0, 2.0, 3.0, 5.0, 5.0, 5.0])
+    assert metrics.summary(flat)["pearson_per_drug_mean"] == pytest.approx(1.0)

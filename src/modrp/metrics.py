@@ -6,7 +6,7 @@
 - :func:`pooled_r2`: one R^2 over all pairs, whose denominator includes the spread
   *between* drug means, so predicting each drug's mean already scores high - the
   number that flatters a model that only learned the drug means;
-- :func:`per_drug_pearson`, :func:`per_drug_mse`;
+- :func:`per_drug_pearson` (:func:`mean_per_drug_pearson` its mean), :func:`per_drug_mse`;
 - :func:`top_k_accuracy`: how often the truly most effective drug of a cell line
   (lowest observed ln IC50) is among the k drugs predicted most effective.
 
@@ -101,6 +101,19 @@ def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
     return p.groupby("drug")[["observed", "predicted"]].apply(pearson).rename("pearson")
 
 
+def mean_per_drug_pearson(predictions: pd.DataFrame) -> float:
+    """:func:`per_drug_pearson` averaged over the drugs whose observed values vary; a drug
+    predicted as one value for every line counts as 0 (no correlation), not as absent:
+    left out, a model that gives up on the drugs it cannot predict (an elastic net that
+    shrinks every coefficient to zero) would be averaged over its best drugs only."""
+    p = _check(predictions)
+    pearson = per_drug_pearson(p)
+    by_drug = p.groupby("drug")
+    constant = (by_drug["predicted"].max() == by_drug["predicted"].min()) \
+        & (by_drug["observed"].max() > by_drug["observed"].min())
+    return float(pearson.where(~constant.reindex(pearson.index), 0.0).mean())
+
+
 def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
     """Share of cell lines whose lowest observed ln IC50 drug is among their k lowest predicted.
 
@@ -129,7 +142,7 @@ def summary(predictions: pd.DataFrame) -> dict[str, float]:
         "r2_per_drug_mean": mean_per_drug_r2(predictions),
         "r2_per_drug_median": median_per_drug_r2(predictions),
         "r2_pooled": pooled_r2(predictions),
-        "pearson_per_drug_mean": float(per_drug_pearson(predictions).mean()),
+        "pearson_per_drug_mean": mean_per_drug_pearson(predictions),
         "top1": top_k_accuracy(predictions, 1),
         "top3": top_k_accuracy(predictions, 3),
         "n_pairs": int(len(_check(predictions))),

@@ -99,8 +99,8 @@ TABLE8_NAMES = {"exp": "mRNA expression", "mut": "gene mutations", "cnv": "CNV",
 
 def mean_std(values: pd.Series, digits: int = 2) -> str:
     """``"0.27 ± 0.01"`` over repeats x folds (population std, as for a set of folds);
-    ``"n/a"`` where no value is defined (the Pearson correlation of a constant prediction,
-    such as the per-drug mean's), ``"0.27 ± 0.01 (2 of 3)"`` where only some are, and no
+    ``"n/a"`` where no value is defined (top-3 accuracy when no line has more than three
+    measured drugs), ``"0.27 ± 0.01 (2 of 3)"`` where only some are, and no
     minus sign on a number that rounds to zero."""
     defined = int(values.notna().sum())
     if not defined:
