@@ -191,6 +191,15 @@ def test_a_prediction_file_with_a_missing_prediction_is_an_input_error(tmp_path)
         score_models(tmp_path, response, {0: folds}, [str(path)])
 
 
+def test_an_empty_prediction_file_is_an_input_error(tmp_path):
+    response, folds = study()
+    long = pd.DataFrame({"cell_line": pd.Series(dtype=str), "drug": pd.Series(dtype=str),
+                         "observed": pd.Series(dtype=float)})
+    path = write_predictions(tmp_path, "fusion", "exp-mut", 0, 0, long, long["observed"])
+    with pytest.raises(InputError, match=r"predictions.parquet: holds no predictions"):
+        score_models(tmp_path, response, {0: folds}, [str(path)])
+
+
 @pytest.mark.parametrize("where", ["single/mut-graph/extra/r0-f0", "baseline/mkl/r0-f0"])
 def test_a_prediction_file_of_the_wrong_depth_is_refused(tmp_path, where):
     # five levels are a comparator's only, four any other model's only

@@ -73,6 +73,9 @@ def score_models(models_dir: Path, response: pd.DataFrame, folds: dict[int, pd.D
     rows, per_drug = [], []
     for kind, name, path in prediction_files(models_dir, paths):
         predictions = pd.read_parquet(path)
+        if predictions.empty:
+            raise InputError(f"{path}: holds no predictions (no test line of its fold); "
+                             "the model that wrote it failed, rerun it")
         unpredicted = metrics.unpredicted_pairs(predictions)
         if len(unpredicted):
             raise InputError(f"{path}: {len(unpredicted)} measured (cell line, drug) pair(s) "
