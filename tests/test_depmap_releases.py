@@ -247,3 +247,36 @@ def test_model_csv_with_a_depmap_id_column_too_and_as_parquet(both_releases, tmp
     typed = model.assign(COSMICID=pd.to_numeric(model["COSMICID"].replace("", None)))
     typed.to_parquet(tmp_path / "Model.parquet", index=False)
     pd.testing.assert_frame_equal(depmap.read_sample_info(tmp_path / "Model.parquet"), expected)
+
+
+def test_vep_consequences_take_vcf2maf_classes_so_silent_ones_stay_excluded(tmp_path, caplog):
+    """VariantInfo holds VEP's consequence terms from 23Q4 on (DepMap's pipeline writes
+    vep_consequence there).  Each takes the MAF class vcf2maf gives it: the synonymous
+    kinds are Silent, the non-coding ones RNA, the regulatory ones IGR, so the default
+    preprocess.mutation_excluded_classes leaves them out as it does in a 19Q3 MAF."""
+    from modrp.preprocess import mutation_matrix
+
+    defaults = validate_config({"dataset": "t", "data": {"source": "download"},
+                                "omics": ["mut"], "embedding": {"mut": "dense"}})
+
+    terms = {"stop_retained_variant": "Silent", "NMD_transcript_variant": "Silent",
+             "incomplete_terminal_codon_variant&coding_sequence_variant": "Silent",
+             "mature_miRNA_variant": "RNA", "non_coding_transcript_variant": "RNA",
+             "regulatory_region_variant": "IGR", "TF_binding_site_variant": "IGR",
+             "5_prime_UTR_premature_start_codon_gain_variant": "5'UTR",
+             "intragenic_variant": "Intron",
+             "splice_region_variant&intron_variant": "Splice_Region",
+             "coding_sequence_variant": "Missense_Mutation",
+             "transcript_ablation": "Splice_Site", "initiator_codon_variant":
+             "Translation_Start_Site", "frameshift_variant": "frameshift_variant"}
+    table = pd.DataFrame({"VariantType": "SNV", "VariantInfo": list(terms),
+                          "HugoSymbol": [f"G{i}" for i in range(len(terms))],
+                          "LikelyLoF": "False", "ModelID": "ACH-000001"})
+    table.to_csv(tmp_path / "OmicsSomaticMutations.csv", index=False)
+    with caplog.at_level("WARNING", logger="modrp.sources.depmap"):
+        read = depmap.read_mutations(tmp_path / "OmicsSomaticMutations.csv")
+    assert read["variant_classification"].tolist() == list(terms.values())
+    assert "without a MAF name" not in caplog.text  # frameshifts are known to be coding
+    counted = mutation_matrix(read.rename(columns={"depmap_id": "line"}),
+                              defaults["preprocess"]["mutation_excluded_classes"])
+    assert list(counted.columns) == ["G10", "G11", "G12", "G13", "G9"]

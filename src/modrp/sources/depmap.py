@@ -1,14 +1,18 @@
 """DepMap files: expression, mutations and the cell-line table, in two generations.
 
-- 19Q3 (the paper's release, and those after it up to 2022): ``CCLE_expression.csv``,
-  ``CCLE_mutations.csv``, ``sample_info.csv``;
-- newer releases (from 2022), as the release notes describe them (25Q3's README):
+- 19Q3 (the paper's release): ``CCLE_expression.csv``, ``CCLE_mutations.csv``,
+  ``sample_info.csv``.  The releases of 2020 to 22Q2 kept these file names but renamed
+  columns (``sample_info.csv``'s ``CCLE Name`` is ``CCLE_Name`` from 20Q1), which these
+  parsers refuse, naming the column;
+- newer releases (from 2022), as the release notes describe them (25Q2's README):
   ``Model.csv`` (``ModelID``,
   ``CCLEName``, ``COSMICID``, ...), ``OmicsSomaticMutations.csv`` (``HugoSymbol``,
   ``VariantInfo``, ``LikelyLoF``, ``ModelID``, ``IsDefaultEntryForModel``, ...) and the
   log2(TPM + 1) protein-coding expression matrix, whether laid out as 19Q3's (an unnamed
   first column of model ids) or one row per profile (``ProfileID, is_default_entry,
-  ModelID`` and then the genes), of which the model's default entries are kept.
+  ModelID`` in 25Q2; a row index, ``SequencingID, ModelID, IsDefaultEntryForModel,
+  ModelConditionID, IsDefaultEntryForMC`` later; then the genes), of which the model's
+  default entries are kept.
 
 Each parser tells the generation from the file's header, so a newer release is read by
 naming its files in ``data.files``.  The parsers check the facts they rely on (id formats,
@@ -99,19 +103,38 @@ VARIANT_INFO_CLASSES = {
     "THREE_PRIME_UTR": "3'UTR", "FIVE_PRIME_FLANK": "5'Flank", "THREE_PRIME_FLANK": "3'Flank",
     "INTRON": "Intron", "IGR": "IGR", "RNA": "RNA", "LINCRNA": "lincRNA",
 }
-#: The same classes as Sequence Ontology terms (VEP's consequences), should a release's
-#: VariantInfo hold those: each that a MAF class matches.  A frameshift, whose MAF class
-#: depends on insertion or deletion, keeps its term (counted as protein-altering).
+#: VEP's consequence terms (Sequence Ontology), which VariantInfo holds from 23Q4 on (DepMap's
+#: mutation pipeline writes VEP's ``Consequence`` there): the MAF class vcf2maf gives each
+#: (mskcc/vcf2maf, ``GetVariantClassification``).  The frameshift and protein-altering terms,
+#: whose MAF class depends on the variant's length change, keep their names
+#: (:data:`SO_PROTEIN_ALTERING`).
 SEQUENCE_ONTOLOGY_CLASSES = {
-    "missense_variant": "Missense_Mutation", "stop_gained": "Nonsense_Mutation",
-    "stop_lost": "Nonstop_Mutation", "synonymous_variant": "Silent",
-    "splice_acceptor_variant": "Splice_Site", "splice_donor_variant": "Splice_Site",
-    "inframe_deletion": "In_Frame_Del", "inframe_insertion": "In_Frame_Ins",
-    "start_lost": "Translation_Start_Site", "5_prime_utr_variant": "5'UTR",
-    "3_prime_utr_variant": "3'UTR", "upstream_gene_variant": "5'Flank",
-    "downstream_gene_variant": "3'Flank", "intron_variant": "Intron",
-    "intergenic_variant": "IGR", "non_coding_transcript_exon_variant": "RNA",
+    **dict.fromkeys(("splice_acceptor_variant", "splice_donor_variant",
+                     "transcript_ablation", "exon_loss_variant"), "Splice_Site"),
+    "stop_gained": "Nonsense_Mutation", "stop_lost": "Nonstop_Mutation",
+    **dict.fromkeys(("initiator_codon_variant", "start_lost"), "Translation_Start_Site"),
+    **dict.fromkeys(("inframe_insertion", "disruptive_inframe_insertion"), "In_Frame_Ins"),
+    **dict.fromkeys(("inframe_deletion", "disruptive_inframe_deletion"), "In_Frame_Del"),
+    **dict.fromkeys(("missense_variant", "coding_sequence_variant",
+                     "conservative_missense_variant", "rare_amino_acid_variant"),
+                    "Missense_Mutation"),
+    **dict.fromkeys(("transcript_amplification", "intron_variant", "intragenic",
+                     "intragenic_variant"), "Intron"),
+    "splice_region_variant": "Splice_Region",
+    **dict.fromkeys(("incomplete_terminal_codon_variant", "synonymous_variant",
+                     "stop_retained_variant", "nmd_transcript_variant"), "Silent"),
+    **dict.fromkeys(("mature_mirna_variant", "exon_variant", "non_coding_exon_variant",
+                     "non_coding_transcript_exon_variant", "non_coding_transcript_variant",
+                     "nc_transcript_variant"), "RNA"),
+    **dict.fromkeys(("5_prime_utr_variant", "5_prime_utr_premature_start_codon_gain_variant"),
+                    "5'UTR"),
+    "3_prime_utr_variant": "3'UTR",
+    **dict.fromkeys(("tf_binding_site_variant", "regulatory_region_variant",
+                     "regulatory_region", "intergenic_variant", "intergenic_region"), "IGR"),
+    "upstream_gene_variant": "5'Flank", "downstream_gene_variant": "3'Flank",
 }
+#: VEP terms that alter the protein but have no single MAF class: kept as written, no warning.
+SO_PROTEIN_ALTERING = {"frameshift_variant", "protein_altering_variant"}
 #: log2(TPM + 1) cannot exceed log2(1e6 + 1) (TPM sum to a million per sample).
 MAX_LOG2_TPM = 20.0
 
@@ -335,7 +358,9 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
 
     The model id is ``ModelID`` (``DepMap_ID`` in early releases); where the file has
     ``IsDefaultEntryForModel``, only the variants of each model's default profile count.
-    ``VariantInfo`` classes take their MAF names (:data:`VARIANT_INFO_CLASSES`), so
+    ``VariantInfo`` classes take their MAF names, whether Funcotator's (to 23Q2,
+    :data:`VARIANT_INFO_CLASSES`) or VEP's consequence terms (from 23Q4, the first of an
+    ``&``-joined list, :data:`SEQUENCE_ONTOLOGY_CLASSES`), so
     ``preprocess.mutation_excluded_classes`` applies as written; others are kept as written
     and named in a warning.  ``LikelyLoF`` (True/False) is the deleterious flag; without
     it no variant counts as deleterious, and a warning says so.  No CCLE names (empty).
@@ -373,10 +398,13 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
     classes = out["variant_classification"]
     # the first of several '&'-joined consequences, as VEP writes them, is the class
     first = classes.str.split("&").str[0].str.strip()
-    out["variant_classification"] = (first.str.upper().map(VARIANT_INFO_CLASSES)
-                                     .fillna(first.str.lower().map(SEQUENCE_ONTOLOGY_CLASSES))
-                                     .fillna(classes))
-    unknown = set(out["variant_classification"]) - MAF_CLASSES - {"lincRNA"}
+    named = first.str.upper().map(VARIANT_INFO_CLASSES)
+    named = named.where(named.notna(), first.str.lower().map(SEQUENCE_ONTOLOGY_CLASSES))
+    coding = first.str.lower().isin(SO_PROTEIN_ALTERING)
+    named = named.where(named.notna() | ~coding, first.str.lower())
+    out["variant_classification"] = named.where(named.notna(), classes)
+    unknown = (set(out["variant_classification"]) - MAF_CLASSES - {"lincRNA"}
+               - SO_PROTEIN_ALTERING)
     if unknown:
         log.warning("%s: VariantInfo classes without a MAF name, counted as protein-altering "
                     "unless listed as written in preprocess.mutation_excluded_classes: %s",
