@@ -203,10 +203,11 @@ def check_unique_values(values: pd.Series, what: str, path, column: str) -> None
 # --------------------------------------------------------------------------- fast readers
 
 
-def csv_header(path, what: str) -> list[str] | None:
-    """The first line of a CSV/TSV file as column names; None for other kinds."""
+def csv_header(path, what: str, separator: str | None = None) -> list[str] | None:
+    """The first line of a CSV/TSV file as column names; None for other kinds.
+    ``separator`` replaces the one the suffix gives (a text file's only)."""
     path = require_file(path, what)
-    separator = text_separator(path)
+    separator = text_separator(path) and (separator or text_separator(path))
     if separator is None:
         return None
     with _open_text(path) as handle:
@@ -239,10 +240,12 @@ def _arrow_csv(path, what: str, separator: str, column_types: dict, columns: lis
         raise InputError(f"{what}: cannot parse {path}: {err}") from err
 
 
-def read_text_columns(path, what: str, columns: list[str]) -> pd.DataFrame:
+def read_text_columns(path, what: str, columns: list[str],
+                      separator: str | None = None) -> pd.DataFrame:
     """Only ``columns`` of a table, as strings ("" where empty, like
-    ``keep_default_na=False``); CSV/TSV through pyarrow's multithreaded reader."""
-    header = csv_header(path, what)
+    ``keep_default_na=False``); CSV/TSV through pyarrow's multithreaded reader
+    (``separator``: as :func:`csv_header`'s)."""
+    header = csv_header(path, what, separator)
     if header is None:
         frame = read_table(path, what)
         require_columns(frame, columns, what, path)
@@ -250,8 +253,8 @@ def read_text_columns(path, what: str, columns: list[str]) -> pd.DataFrame:
     require_columns(pd.DataFrame(columns=header), columns, what, path)
     import pyarrow as pa
 
-    table = _arrow_csv(path, what, text_separator(path), {c: pa.string() for c in columns},
-                       columns)
+    table = _arrow_csv(path, what, separator or text_separator(path),
+                       {c: pa.string() for c in columns}, columns)
     return table.to_pandas()
 
 

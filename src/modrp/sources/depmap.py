@@ -1,9 +1,9 @@
 """DepMap files: expression, mutations and the cell-line table, in two generations.
 
 - 19Q3 (the paper's release): ``CCLE_expression.csv``, ``CCLE_mutations.csv``,
-  ``sample_info.csv``.  The releases of 2020 to 22Q2 kept these file names but renamed
-  columns (``sample_info.csv``'s ``CCLE Name`` is ``CCLE_Name`` from 20Q1), which these
-  parsers refuse, naming the column;
+  ``sample_info.csv``.  The releases 20Q1 to 22Q2 kept these file names and renamed a
+  few columns, read as 19Q3's (:data:`RENAMED_SAMPLE_INFO_COLUMNS`,
+  :func:`read_mutations`); their expression matrix kept 19Q3's layout;
 - newer releases (from 2022), as the release notes describe them (25Q2's README):
   ``Model.csv`` (``ModelID``,
   ``CCLEName``, ``COSMICID``, ...), ``OmicsSomaticMutations.csv`` (``HugoSymbol``,
@@ -41,6 +41,7 @@ from modrp.sources._common import (
     read_text_table,
     require_columns,
     require_finite,
+    text_separator,
     to_numeric_matrix,
 )
 
@@ -77,6 +78,11 @@ NEWER_FILE_NAMES = {
 }
 
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
+#: sample_info.csv of the releases 20Q1 to 22Q2: the names some of 19Q3's columns took
+#: (``CCLE_Name`` from 20Q1; ``COSMICID`` and ``Sanger_Model_ID`` from 20Q2), read where
+#: the 19Q3 name is absent.
+RENAMED_SAMPLE_INFO_COLUMNS = {"CCLE Name": "CCLE_Name", "COSMIC_ID": "COSMICID",
+                               "Sanger_model_ID": "Sanger_Model_ID"}
 #: Model.csv (newer releases): its columns that play sample_info.csv's parts.
 MODEL_COLUMNS = {"DepMap_ID": "ModelID", "stripped_cell_line_name": "StrippedCellLineName",
                  "CCLE Name": "CCLEName", "COSMIC_ID": "COSMICID",
@@ -315,11 +321,29 @@ def read_mutations(path) -> pd.DataFrame:
     where it is a row's only id (elsewhere one that is not is dropped, with a warning)
     and ``isDeleterious`` True/False.  A table with a ``HugoSymbol`` column is read as
     the newer releases' ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
+
+    The releases 20Q1 to 22Q2 kept the columns read here, with three differences: a
+    leading unnamed row-index column (20Q1; ignored, as every column not read), tab
+    separators in the ``.csv`` file (20Q2, 20Q3) and, from 20Q4, ``DepMap_ID`` in place
+    of ``Tumor_Sample_Barcode`` (then the only id: no CCLE names).
     """
     what = "mutations (CCLE_mutations.csv)"
-    if "HugoSymbol" in _columns(path, what):
+    columns = _columns(path, what)
+    separator = None
+    if (len(columns) == 1 and text_separator(path) == "," and "\t" in columns[0]
+            and "Hugo_Symbol" in columns[0].split("\t")):
+        separator = "\t"  # 20Q2 and 20Q3 wrote their .csv tab-separated
+        columns = csv_header(path, what, separator)
+        log.info("%s: %s is tab-separated (as in DepMap 20Q2 and 20Q3): read so", what, path)
+    if "HugoSymbol" in columns:
         return _read_somatic_mutations(path)
-    frame = read_text_columns(path, what, MUTATION_COLUMNS)
+    # from 20Q4 DepMap_ID took Tumor_Sample_Barcode's place: it is then the only id
+    barcode = "Tumor_Sample_Barcode" in columns or "DepMap_ID" not in columns
+    frame = read_text_columns(path, what, [c for c in MUTATION_COLUMNS
+                                           if barcode or c != "Tumor_Sample_Barcode"],
+                              separator)
+    if not barcode:
+        frame["Tumor_Sample_Barcode"] = ""
     frame = frame.rename(
         columns={
             "DepMap_ID": "depmap_id",
@@ -418,6 +442,9 @@ def read_sample_info(path) -> pd.DataFrame:
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
     absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty),
     ``DepMap_ID`` a DepMap id, and no DepMap id or (non-empty) CCLE name may repeat.
+    The releases 20Q1 to 22Q2 name ``CCLE Name`` ``CCLE_Name`` (and from 20Q2
+    ``COSMIC_ID`` ``COSMICID``, ``Sanger_model_ID`` ``Sanger_Model_ID``):
+    :data:`RENAMED_SAMPLE_INFO_COLUMNS`.
     """
     what = "cell-line annotations (sample_info.csv)"
     frame = read_text_table(path, what)
@@ -427,6 +454,9 @@ def read_sample_info(path) -> pd.DataFrame:
     if "ModelID" in frame.columns and not set(SAMPLE_INFO_COLUMNS) <= set(frame.columns) \
             and (set(newer) <= set(frame.columns) or "DepMap_ID" not in frame.columns):
         what, name = "cell-line annotations (Model.csv)", MODEL_COLUMNS
+    else:  # 20Q1 to 22Q2 renamed some columns; the 19Q3 name wins where both are there
+        name |= {old: new for old, new in RENAMED_SAMPLE_INFO_COLUMNS.items()
+                 if old not in frame.columns and new in frame.columns}
     require_columns(frame, [name[c] for c in SAMPLE_INFO_COLUMNS], what, path)
     check_ids(frame[name["DepMap_ID"]], DEPMAP_ID, what, path, name["DepMap_ID"],
               "DepMap ids like 'ACH-000001'")
