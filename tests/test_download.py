@@ -179,7 +179,8 @@ def test_empty_body_never_becomes_an_input(httpserver, tmp_path):
 
 @pytest.mark.parametrize(("key", "body", "message"), [
     ("mutations", b"Gene,Entrez_Gene_Id\nTP53,7157\n",
-     r"first column named 'Hugo_Symbol' \(or, in DepMap's newer releases, a column "
+     r"first column named 'Hugo_Symbol' \(or second, after an unnamed one\) \(or, in "
+     "DepMap's newer releases, a column "
      "'HugoSymbol'\\)"),
     ("expression", b"DepMap_ID,TSPAN6 (7105)\nACH-000001,1.0\n", "unnamed first column"),
     ("sample_info", b"ModelID,CellLineName,CCLEName\nACH-000001,A549,A549_LUNG\n",
@@ -201,6 +202,8 @@ def test_wrong_header_never_becomes_an_input(httpserver, tmp_path, key, body, me
     ("expression", b",TSPAN6 (7105),TNMD (64102)\nACH-000001,1.0,2.0\n"),
     ("rppa", b'"",14-3-3_beta\nDMS53_LUNG,0.1\n'),
     ("mutations", b"\xef\xbb\xbfHugo_Symbol,Entrez_Gene_Id\nTP53,7157\n"),
+    # 20Q1's CCLE_mutations.csv begins with an unnamed row-index column
+    ("mutations", b",Hugo_Symbol,Entrez_Gene_Id\n0,TP53,7157\n"),
     # DepMap's newer layouts
     ("mutations", b"Chrom,Pos,HugoSymbol,VariantInfo,ModelID\nchr1,10,TP53,SILENT,ACH-000001\n"),
     ("expression", b"ProfileID,is_default_entry,ModelID,TSPAN6 (7105)\nPR-1,Yes,ACH-000001,1\n"),

@@ -74,11 +74,13 @@ class Expected:
     ``first_field``: the first column name of the header line (``""`` for an unnamed
     index column); ``has_field``: a column the header must hold; ``magic``: leading
     bytes of a binary format. Field names may be double-quoted, a UTF-8 BOM is ignored.
+    ``after_index``: ``first_field`` may come second, after an unnamed row-index column.
     """
 
     first_field: str | None = None
     has_field: str | None = None
     magic: bytes | None = None
+    after_index: bool = False
 
     def problem(self, head: bytes, name: str | None = None) -> str | None:
         """Why ``head`` (the first bytes of the file ``name``) is not the expected file, or
@@ -90,6 +92,8 @@ class Expected:
         text = _first_line(head)
         separator = "\t" if "\t" in text else ","
         fields = [f.strip().strip('"') for f in text.split(separator)]
+        if self.after_index and len(fields) > 2 and fields[0] == "":
+            fields = fields[1:]
         found = f"found the first line {text[:80]!r}"
         if (self.first_field is not None and (len(fields) < 2 or fields[0] != self.first_field)
                 or self.has_field is not None and self.has_field not in fields):
@@ -99,8 +103,10 @@ class Expected:
     def wanted(self) -> str:
         """What the header line must hold, in words."""
         if self.first_field is not None:
-            return "an unnamed first column" if self.first_field == "" else \
-                f"a first column named {self.first_field!r}"
+            if self.first_field == "":
+                return "an unnamed first column"
+            return f"a first column named {self.first_field!r}" + (
+                " (or second, after an unnamed one)" if self.after_index else "")
         return f"a column {self.has_field!r}"
 
 
@@ -148,7 +154,8 @@ EXPECTED_START: dict[str, Expected | EitherLayout] = {
     # DepMap ids in an unnamed first column, or a ModelID column (one row per profile)
     # (newer expression files came in 19Q3's layout too: their names tell nothing here)
     "expression": EitherLayout(Expected(first_field=""), Expected(has_field="ModelID")),
-    "mutations": EitherLayout(Expected(first_field="Hugo_Symbol"),
+    # (20Q1's begins with an unnamed row-index column)
+    "mutations": EitherLayout(Expected(first_field="Hugo_Symbol", after_index=True),
                               Expected(has_field="HugoSymbol"),
                               newer_names=NEWER_FILE_NAMES["mutations"]),
     "sample_info": EitherLayout(Expected(first_field="DepMap_ID"),
