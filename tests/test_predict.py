@@ -559,7 +559,7 @@ def test_final_model_never_overwrites_a_folder_that_is_not_a_model(study, tmp_pa
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # no staging folder left
 
 
-def test_new_demo_lines_are_predicted_from_their_raw_files(study, tmp_path, capsys):
+def test_new_demo_lines_are_predicted_from_their_raw_files(study, tmp_path, capsys, caplog):
     """Lines the model never saw, in the real files' formats, ids mapped to DepMap ids."""
     from modrp.demo import write_new_cell_lines
 
@@ -567,8 +567,12 @@ def test_new_demo_lines_are_predicted_from_their_raw_files(study, tmp_path, caps
     paths = write_new_cell_lines(tmp_path / "new", n_lines=6, seed=1, base_seed=0,
                                  base_n_lines=60, n_genes=220, n_edges=600)
     out = tmp_path / "ranking.csv"
-    assert main(["predict", "--model", str(root / "results" / "final"), "--omics",
-                 str(paths["expression"].parent), "--out", str(out)]) == 0
+    with caplog.at_level("WARNING", logger="modrp.predict"):
+        assert main(["predict", "--model", str(root / "results" / "final"), "--omics",
+                     str(paths["expression"].parent), "--out", str(out)]) == 0
+    # the folder's antibody table, responses and truth are no profiles, nor misnamed ones
+    assert {"responses", "new_lines", "rppa_antibodies"} <= set(paths)
+    assert "not read" not in caplog.text
     printed = capsys.readouterr().out
     assert "ignored omics (not read by this model): cnv, metabolites" in printed
     truth = pd.read_csv(paths["responses"], dtype=str)

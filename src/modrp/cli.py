@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--model", required=True,
                       help="final model folder (results/<dataset>/final)")
     pred.add_argument("--omics", required=True, nargs="+", action="extend",
-                      help="omic matrices <omic>.csv|.tsv|.parquet, omic=PATH, real source "
+                      help="omic matrices <omic>.csv|.tsv|.txt|.tab|.parquet (text ones also "
+                      ".gz), omic=PATH, real source "
                       "files (CCLE_expression.csv, ...) or a folder holding them")
     pred.add_argument("--out", required=True, help="ranking CSV: cell_line, rank, drug, "
                       "predicted_ln_ic50, target, pathway")

@@ -69,6 +69,15 @@ NEWER_REAL_FILES = {"exp": NEWER_FILE_NAMES["expression"],
                     "mut": NEWER_FILE_NAMES["mutations"]}
 (MODEL_TABLE,) = NEWER_FILE_NAMES["sample_info"]
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".tab", ".parquet", ".csv.gz", ".tsv.gz", ".txt.gz")
+#: Files of the pipeline's raw folder and of ``modrp demo-data --new-lines`` that hold no
+#: omics profile (the RPPA antibody table, the responses, the planted truth): a folder's
+#: files by these names are left out without a warning, as they name nothing misnamed.
+NOT_PROFILES = frozenset({
+    "CCLE_RPPA_Ab_info_20181226.csv", "GDSC2_fitted_dose_response_17Jul19.xlsx",
+    "screened_compounds_rel_8.0.csv", "Cell_Lines_Details.xlsx",
+    "HomoSapiens_binary_hq.txt", "truth.json", "MANIFEST.tsv", "CHECKED.tsv",
+    "responses.csv", "new_lines.json",
+})
 
 
 def _omic_order() -> tuple[str, ...]:
@@ -880,7 +889,8 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
             for child in sorted(path.iterdir()):
                 kind = _classify(child)
                 if kind is None:
-                    if child.is_file() and not child.name.startswith("."):
+                    if (child.is_file() and not child.name.startswith(".")
+                            and child.name not in NOT_PROFILES):
                         skipped.append(child.name)
                     continue
                 found = True
@@ -894,8 +904,8 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                                  f".parquet (omics {list(_omic_order())}) or the source files "
                                  f"{sorted(REAL_FILES.values())} (or DepMap's newer {newer})")
             if skipped:  # said, so that a file misnamed is not silently left out
-                log.warning("%s: %d file(s) not read, not named as an omic (<omic>.csv, "
-                            ".tsv, .txt, .parquet) or a source file: %s", path, len(skipped),
+                log.warning("%s: %d file(s) not read, not named as an omic (<omic>%s) or "
+                            "a source file: %s", path, len(skipped), "|".join(_TABLE_SUFFIXES),
                             ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
             continue
         if not path.exists():
