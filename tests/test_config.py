@@ -240,12 +240,18 @@ def test_urls_and_sha256_are_keyed_by_the_raw_files_keys():
     assert data["sha256"]["propertyNames"]["enum"] == files
 
 
-def test_the_first_problem_by_key_is_named_with_a_count_of_the_others():
+def test_every_problem_is_named_by_key_up_to_a_count_of_the_rest():
     config = {"dataset": "x", "data": {"source": "demo"}, "protocol": "loose",
               "cv": {"folds": 1}}
     with pytest.raises(ConfigError, match=r"^config key cv\.folds: 1 is less than the minimum "
-                                          r"of 2 \(and 1 more problem\(s\)\)$"):
+                                          r"of 2; config key protocol: 'loose' is not one of "):
         validate_config(config)
+    # beyond five, the rest are counted
+    config["train"] = {"lr": -1.0, "batch_size": 0, "patience": 0, "max_epochs": {"graph": 0}}
+    with pytest.raises(ConfigError) as raised:
+        validate_config(config)
+    assert str(raised.value).count("config key ") == 5
+    assert str(raised.value).endswith("; and 1 more problem(s)")  # six in all
 
 
 def test_a_final_combination_among_the_omics_is_accepted():
@@ -492,7 +498,7 @@ def test_the_first_problem_named_is_the_first_by_key_not_by_schema_order():
     # the schema lists train before cv; by key, cv.folds comes first
     config = {"dataset": "t", "data": {"source": "demo"}, "train": {"lr": -1.0},
               "cv": {"folds": 1}}
-    with pytest.raises(ConfigError, match=r"^config key cv\.folds: .*\(and 1 more problem"):
+    with pytest.raises(ConfigError, match=r"^config key cv\.folds: .*; config key train\.lr: "):
         validate_config(config)
 
 

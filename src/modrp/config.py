@@ -39,6 +39,10 @@ def _fill_defaults(value, schema: dict):
     return value
 
 
+#: Schema violations named in one error message; the others are counted.
+MAX_NAMED_PROBLEMS = 5
+
+
 def _location(error) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
@@ -74,10 +78,11 @@ def validate_config(config: dict, schema_path: Path | None = None) -> dict:
     validator = _strict_validator()(schema)
     errors = sorted(validator.iter_errors(config),
                     key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ConfigError(f"config key {_location(first)}: {first.message}{more}")
+    if errors:  # every problem named (up to a few), so that one run shows what to fix
+        named = [f"config key {_location(e)}: {e.message}" for e in errors[:MAX_NAMED_PROBLEMS]]
+        rest = len(errors) - len(named)
+        more = f"; and {rest} more problem(s)" if rest else ""
+        raise ConfigError("; ".join(named) + more)
     check_consistency(config)
     _leave_out_comparators_without_data(config)
     _warn_of_deepdr_omics_not_configured(config)
