@@ -321,6 +321,22 @@ def test_observed_vs_predicted_writes_a_legible_grid(tmp_path):
     assert_legible(fig)
 
 
+def test_a_long_title_is_wrapped_inside_the_figure():
+    """A tissue-blind run's title ran past both edges of the 7.2-inch figures."""
+    title = ("Observed vs predicted ln IC50, fusion of exp+mut+cnv+rppa+metabolites "
+             "(demo_tissue, strict CV, tissue-blind folds)")
+    predictions = predictions_frame()
+    for fig in (figures.plot_observed_vs_predicted(predictions, figures.drug_scores(predictions),
+                                                   title),
+                figures.plot_attention_heatmap(figures.attention_matrix(attention_frame()),
+                                               title, n_folds=6)):
+        texts, renderer = visible_texts(fig)
+        [suptitle] = [t for t in texts if t is fig._suptitle]
+        box, page = suptitle.get_window_extent(renderer), fig.bbox
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, (box, page)
+        assert_legible(fig)
+
+
 def test_observed_vs_predicted_rejects_bad_input(tmp_path):
     predictions = predictions_frame()
     with pytest.raises(ValueError, match="observed"):

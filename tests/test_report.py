@@ -367,3 +367,17 @@ def test_leakage_audit_shows_each_protocols_own_r2_and_the_papers_r2():
     assert table.loc[FIVE, "paper-protocol R2 per drug (audit)"] == "1.20 ± 0.00"
     assert table.loc[FIVE, "paper's published R2"] == "0.90 ± 0.01"
     assert table.loc["exp-graph", "paper's published R2"] == "0.24 ± 0.02"
+
+
+def test_captions_and_figure_titles_say_when_the_folds_keep_tissues_apart():
+    """A tissue-blind run's tables and figures read as the default split's without it."""
+    from modrp.steps import caption_label, figure_where
+
+    assert caption_label() == "" and figure_where("demo") == "demo, strict CV"
+    assert caption_label(split="tissue").startswith("Tissue-blind cross-validation "
+                                                    "(cv.split: tissue)")
+    assert figure_where("demo", split="tissue") == "demo, strict CV, tissue-blind folds"
+    both = caption_label("paper", "tissue")
+    assert both.startswith("AUDIT, NOT A RESULT") and "Tissue-blind" in both
+    assert figure_where("demo", "paper", "tissue") == \
+        "demo, AUDIT: paper protocol, tissue-blind folds"

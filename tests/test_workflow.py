@@ -347,6 +347,12 @@ def test_each_job_is_given_the_settings_of_its_tree_layer_and_config(tmp_path):
         == ["exp.npz", "exp.parquet", "rppa.parquet"]
     assert {j["params"]["protocol"] for j in jobs if j["rule"] in ("tables", "figures")} \
         == {"strict"}
+    assert {j["params"]["split"] for j in jobs if j["rule"] in ("tables", "figures")} \
+        == {"cell_line"}
+    # a tissue split reaches the captions and titles (they say so)
+    tissue = planned_job_details(tmp_path, {**config, "cv": {**config["cv"], "split": "tissue"}})
+    assert {j["params"]["split"] for j in tissue if j["rule"] in ("tables", "figures")} \
+        == {"tissue"}
 
     # protocol: paper (the audit's protocol for the main models too): every caption says so
     config["protocol"] = "paper"

@@ -105,9 +105,9 @@ def _omic_rank(omic: str) -> tuple[int, str]:
     return (OMIC_ORDER.index(omic) if omic in OMIC_ORDER else len(OMIC_ORDER), omic)
 
 
-def _wrap(text: str, width_in: float, size_pt: float) -> str:
-    """Wrap each line of a title to the figure width (about 0.55 em a character)."""
-    width = max(20, int(width_in * 72 / (0.55 * size_pt)))
+def _wrap(text: str, width_in: float, size_pt: float, em_per_char: float = 0.55) -> str:
+    """Wrap each line of a text to ``width_in`` (about 0.55 em a character, 0.62 bold)."""
+    width = max(20, int(width_in * 72 / (em_per_char * size_pt)))
     return "\n".join(textwrap.fill(line, width=width) for line in text.split("\n"))
 
 
@@ -118,7 +118,8 @@ def _titles(fig: Figure, title: str, caption: str, axis_label: str | None = None
     panels. ``axis_label`` (a label shared by several panels) goes above the caption.
     """
     width = fig.get_figwidth()
-    fig.suptitle(_wrap(title, width, 8), fontweight="bold")
+    # bold characters are wider; the margin keeps a title's ends from the figure's edges
+    fig.suptitle(_wrap(title, width * 0.95, 8, em_per_char=0.62), fontweight="bold")
     text = _wrap(caption, width * 0.97, MIN_FONT_PT)
     if axis_label is None:
         fig.supxlabel(text, x=0.01, ha="left", fontsize=MIN_FONT_PT)

@@ -250,12 +250,32 @@ def write_known_answer(summary_path: Path, attention_paths: list[str], truth_pat
     return table
 
 
+def caption_label(protocol: str = "strict", split: str = "cell_line") -> str:
+    """What every table caption starts with: under ``protocol: paper`` that the numbers
+    come from the leakage audit's protocol, under ``cv.split: tissue`` that the folds keep
+    tissues apart (the captions otherwise read as the default split's)."""
+    label = ("AUDIT, NOT A RESULT: every model below was pretrained under the paper's likely "
+             "protocol (test folds included; config protocol: paper). " if protocol == "paper"
+             else "")
+    if split == "tissue":
+        label += ("Tissue-blind cross-validation (cv.split: tissue): no test line's tissue is "
+                  "among its fold's training lines. ")
+    return label
+
+
+def figure_where(dataset: str, protocol: str = "strict", split: str = "cell_line") -> str:
+    """The dataset and protocol a figure's title names in brackets, and a tissue split."""
+    where = f"{dataset}, {'AUDIT: paper protocol' if protocol == 'paper' else 'strict CV'}"
+    return where + (", tissue-blind folds" if split == "tissue" else "")
+
+
 def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
                        captions: dict[str, str], embedding: dict[str, str],
-                       graph_stats: list[str] = (), protocol: str = "strict") -> None:
+                       graph_stats: list[str] = (), protocol: str = "strict",
+                       split: str = "cell_line") -> None:
     """Write the tables named in ``captions`` (the paper's tables 1-8, ``baselines`` and
-    ``leakage_audit``) from the metrics and the data summary.  Under ``protocol: paper``
-    every caption says that the numbers come from the leakage audit's protocol."""
+    ``leakage_audit``) from the metrics and the data summary, each caption after
+    :func:`caption_label`."""
     import json
 
     from modrp import report
@@ -283,9 +303,7 @@ def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
         "leakage_audit": lambda: report.leakage_audit_table(
             summary, pd.read_parquet(metrics_dir / "audit_summary.parquet"), embedding),
     }
-    label = ("AUDIT, NOT A RESULT: every model below was pretrained under the paper's likely "
-             "protocol (test folds included; config protocol: paper). " if protocol == "paper"
-             else "")
+    label = caption_label(protocol, split)
     for name, caption in captions.items():
         report.write_table(builders[name](), Path(tables_dir) / name, label + caption)
         log.info("wrote %s", Path(tables_dir) / f"{name}.md")
@@ -293,7 +311,8 @@ def write_paper_tables(metrics_dir: Path, drugs_path: Path, tables_dir: Path,
 
 def write_figures(metrics_dir: Path, drugs_path: Path, attention_paths: list[str],
                   prediction_paths: list[str], figures_dir: Path, dataset: str,
-                  combination: str, embedding: dict[str, str], protocol: str = "strict") -> None:
+                  combination: str, embedding: dict[str, str], protocol: str = "strict",
+                  split: str = "cell_line") -> None:
     """The paper's Fig. 1 (attention heatmap) and the evaluation figures, PNG and PDF."""
     from modrp import figures
     from modrp.report import comparator_label
@@ -304,7 +323,7 @@ def write_figures(metrics_dir: Path, drugs_path: Path, attention_paths: list[str
     drugs = pd.read_parquet(drugs_path)
     attention = pd.concat([pd.read_parquet(p) for p in attention_paths], ignore_index=True)
     predictions = pd.concat([pd.read_parquet(p) for p in prediction_paths], ignore_index=True)
-    where = f"{dataset}, {'AUDIT: paper protocol' if protocol == 'paper' else 'strict CV'}"
+    where = figure_where(dataset, protocol, split)
     fused = combination.replace("-", "+")
 
     # the per-drug mean scored on the fusion's pairs, as one more "model" to compare

@@ -17,6 +17,7 @@ rule tables:
         captions={t: TABLE_CAPTIONS[t] for t in REPORT_TABLES},
         embedding=EMBEDDING,
         protocol=config["protocol"],
+        split=config["cv"]["split"],
     log:
         f"{RESULTS}/logs/tables.log",
     conda:
@@ -47,6 +48,7 @@ rule figures:
         combination=ALL_OMICS_COMBINATION,
         embedding=EMBEDDING,
         protocol=config["protocol"],
+        split=config["cv"]["split"],
     log:
         f"{RESULTS}/logs/figures.log",
     conda:

@@ -10,7 +10,8 @@ def step(smk):
 
     write_figures(Path(smk.input.summary).parent, smk.input.drugs, smk.input.attention,
                   smk.input.predictions, Path(smk.output[0]).parent, smk.params.dataset,
-                  smk.params.combination, smk.params.embedding, smk.params.protocol)
+                  smk.params.combination, smk.params.embedding, smk.params.protocol,
+                  smk.params.split)
 
 
 run_script(step, snakemake)  # noqa: F821
