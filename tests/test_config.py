@@ -506,3 +506,11 @@ def test_a_missing_schema_says_how_modrp_must_be_installed(tmp_path):
     with pytest.raises(ConfigError, match=r"schema .*missing\.yaml is missing: .*pip install -e"):
         validate_config({"dataset": "x", "data": {"source": "demo"}},
                         schema_path=tmp_path / "missing.yaml")
+
+
+def test_modrp_help_says_what_the_command_is_for(capsys):
+    """It printed its module docstring's first line, reStructuredText and all."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    described = capsys.readouterr().out.split("positional arguments")[0]
+    assert "``" not in described and "drug response" in described

@@ -103,7 +103,10 @@ def _non_negative(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modrp", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="modrp", description="Multi-omics drug response prediction (Wang et al. 2022, "
+        "reproduced): demo data, config checks, preprocessing, and drug rankings for new "
+        "cell lines from a final model.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo-data", help="write the synthetic demo dataset "
