@@ -262,6 +262,20 @@ def test_write_table_formats(tmp_path):
     assert len(pd.read_csv(paths[1])) == 8
 
 
+def test_write_table_shows_each_float_column_to_one_number_of_decimals(tmp_path):
+    """Table 4's R2 read 0.7 beside 0.64 in Markdown, and 0.700000 in LaTeX."""
+    table = pd.DataFrame({"drug": ["a", "b", "c"], "R2": [0.64, 0.7, np.nan],
+                          "n": [3, 12, 5], "goal": [0.5, 0.516, 1.0]})
+    md, csv, tex = write_table(table, tmp_path / "t", "T")
+    rows = [line.split("|")[1:-1] for line in md.read_text().splitlines()[4:]]
+    assert [[c.strip() for c in row] for row in rows] == [
+        ["a", "0.64", "3", "0.500"], ["b", "0.70", "12", "0.516"], ["c", "nan", "5", "1.000"]]
+    latex = tex.read_text()
+    assert "a & 0.64 & 3 & 0.500" in latex and "b & 0.70 & 12 & 0.516" in latex
+    assert "c & NaN & 5 & 1.000" in latex and "00000" not in latex
+    assert pd.read_csv(csv)["R2"].tolist()[:2] == [0.64, 0.7]
+
+
 FIVE = "exp-mut-cnv-rppa-metabolites"
 # every metric its own value, so a cell that reads the wrong column shows it
 DISTINCT = {"mse": 1.0, "r2_per_drug_mean": 0.30, "r2_per_drug_median": 0.25,

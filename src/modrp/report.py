@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from modrp.io import atomic_path
@@ -458,15 +459,30 @@ def leakage_audit_table(summary: pd.DataFrame, audit: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
+def _column_decimals(column: pd.Series, most: int = 6) -> int:
+    """The fewest decimals that write every value of a float column as it is held (the
+    tables round before they are written), so that 0.7 and 0.64 read 0.70 and 0.64."""
+    values = column.dropna().to_numpy(dtype=float)
+    return next((d for d in range(most) if np.allclose(values, np.round(values, d),
+                                                         rtol=0, atol=1e-9)), most)
+
+
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
-    """Write ``stem``.md, .csv and .tex; returns the paths."""
+    """Write ``stem``.md, .csv and .tex; returns the paths.  In Markdown and LaTeX each
+    float column shows one number of decimals (the CSV keeps the values as they are)."""
     stem = Path(stem)
     paths = [stem.with_suffix(s) for s in (".md", ".csv", ".tex")]
+    decimals = {c: _column_decimals(table[c]) for c in table.columns
+                if pd.api.types.is_float_dtype(table[c])}
+    floatfmt = [f".{decimals[c]}f" if c in decimals else "g" for c in table.columns]
     with atomic_path(paths[0]) as tmp:
-        tmp.write_text(f"{caption}\n\n{table.to_markdown(index=False)}\n")
+        tmp.write_text(f"{caption}\n\n{table.to_markdown(index=False, floatfmt=floatfmt)}\n")
     with atomic_path(paths[1]) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(paths[2]) as tmp:
-        latex = table.to_latex(index=False, caption=caption, escape=True)
+        formatters = {c: (lambda v, d=d: "NaN" if pd.isna(v) else f"{v:.{d}f}")
+                      for c, d in decimals.items()}
+        latex = table.to_latex(index=False, caption=caption, escape=True,
+                               formatters=formatters)
         tmp.write_text(latex.replace("±", r"$\pm$").replace("−", "$-$"))
     return paths
