@@ -101,15 +101,15 @@ def test_sample_info_of_later_releases_reads_as_19q3s(raw19, tmp_path, release):
     pd.testing.assert_frame_equal(depmap.read_sample_info(tmp_path / "sample_info.csv"),
                                   expected)
     assert expected["sanger_model_id"].notna().any() and expected["cosmic_id"].notna().any()
-    # the values are checked under the name the file gives
+    # neither name of the CCLE name column: refused, naming 19Q3's; and the values are
+    # checked under the name the file gives
+    refused = {"lacks the column\\(s\\) 'CCLE Name'": later.drop(columns="CCLE_Name")}
     if release != "20q1":
-        later.assign(COSMICID="ten").to_csv(tmp_path / "odd.csv", index=False)
-        with pytest.raises(InputError, match="column 'COSMICID' must hold numeric COSMIC ids"):
-            depmap.read_sample_info(tmp_path / "odd.csv")
-    # neither name of the CCLE name column: refused, naming 19Q3's
-    later.drop(columns="CCLE_Name").to_csv(tmp_path / "none.csv", index=False)
-    with pytest.raises(InputError, match="lacks the column\\(s\\) 'CCLE Name'"):
-        depmap.read_sample_info(tmp_path / "none.csv")
+        refused["column 'COSMICID' must hold numeric COSMIC ids"] = later.assign(COSMICID="ten")
+    for message, frame in refused.items():
+        frame.to_csv(tmp_path / "refused.csv", index=False)
+        with pytest.raises(InputError, match=message):
+            depmap.read_sample_info(tmp_path / "refused.csv")
 
 
 @pytest.mark.parametrize("release", ["20q3", "22q2"])
