@@ -235,3 +235,29 @@ def test_mean_pearson_counts_a_drug_predicted_as_a_constant_as_zero_not_as_absen
     # a drug whose observed values are constant stays out, as for R2
     flat = p.assign(observed=[1.0, 2.0, 3.0, 5.0, 5.0, 5.0])
     assert metrics.summary(flat)["pearson_per_drug_mean"] == pytest.approx(1.0)
+
+
+def _top_k_line_by_line(p, k):
+    """Line by line: a hit when a drug tied for the lowest observed value is among the k
+    first rows after a stable sort of the line's rows by prediction."""
+    hits = []
+    for _, group in p.dropna(subset=["observed"]).groupby("cell_line", sort=False):
+        if len(group) > k:
+            best = set(group.loc[group["observed"] == group["observed"].min(), "drug"])
+            first = group.sort_values("predicted", kind="stable").head(k)["drug"]
+            hits.append(not best.isdisjoint(first))
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_k_agrees_with_a_line_by_line_count_on_tied_shuffled_data(seed):
+    rng = np.random.default_rng(seed)
+    p = random_predictions(seed, n_lines=60, n_drugs=6)
+    # values on a coarse grid: ties in both the observed and the predicted values
+    p = p.assign(observed=p["observed"].round(0), predicted=p["predicted"].round(0))
+    p.loc[rng.random(len(p)) < 0.05, "observed"] = np.nan  # unmeasured pairs take no part
+    p = p.iloc[rng.permutation(len(p))]  # lines interleaved, not in blocks
+    assert p["observed"].isna().any() and p.duplicated(["cell_line", "observed"]).any()
+    for k in (1, 2, 3, 5):
+        assert metrics.top_k_accuracy(p, k) == pytest.approx(_top_k_line_by_line(p, k)), k
+    assert np.isnan(metrics.top_k_accuracy(p, 6))  # no line has more than 6 drugs

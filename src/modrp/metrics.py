@@ -36,12 +36,14 @@ def _check(predictions: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in predictions.columns]
     if missing:
         raise ValueError(f"prediction table lacks the column(s) {missing}")
-    bad = unpredicted_pairs(predictions)
-    if len(bad):
-        drugs = sorted(bad["drug"].astype(str).unique())
-        raise ValueError(f"{len(bad)} measured pair(s) have no finite prediction "
+    observed = predictions["observed"].to_numpy(float)
+    measured = ~np.isnan(observed)
+    bad = measured & ~np.isfinite(predictions["predicted"].to_numpy(float))
+    if bad.any():
+        drugs = sorted(predictions["drug"][bad].astype(str).unique())
+        raise ValueError(f"{int(bad.sum())} measured pair(s) have no finite prediction "
                          f"(drugs {', '.join(drugs[:5])}{', ...' if len(drugs) > 5 else ''})")
-    return predictions.dropna(subset=["observed"])
+    return predictions if measured.all() else predictions[measured]
 
 
 def mse(predictions: pd.DataFrame) -> float:
@@ -50,22 +52,50 @@ def mse(predictions: pd.DataFrame) -> float:
     return float(((p["observed"] - p["predicted"]) ** 2).mean())
 
 
+class _ByDrug:
+    """The measured pairs of a table grouped by drug once (drugs sorted by name), with
+    per-drug sums, means and ranges as arrays aligned to :attr:`drugs`."""
+
+    def __init__(self, p: pd.DataFrame):
+        self.codes, self.drugs = pd.factorize(p["drug"], sort=True)
+        self.observed = p["observed"].to_numpy(float)
+        self.predicted = p["predicted"].to_numpy(float)
+        self.count = self.sum(np.ones(len(p)))
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.codes, weights=values, minlength=len(self.drugs))
+
+    def centred(self, values: np.ndarray) -> np.ndarray:
+        return values - (self.sum(values) / self.count)[self.codes]
+
+    def varies(self, values: np.ndarray) -> np.ndarray:
+        """Whether a drug's values differ (by range, not by a variance that floating point
+        leaves at ~1e-17 for equal values)."""
+        highest = np.full(len(self.drugs), -np.inf)
+        lowest = np.full(len(self.drugs), np.inf)
+        np.maximum.at(highest, self.codes, values)
+        np.minimum.at(lowest, self.codes, values)
+        return highest > lowest
+
+    def series(self, values: np.ndarray, name: str) -> pd.Series:
+        return pd.Series(values, index=pd.Index(self.drugs, name="drug"), name=name)
+
+
 def per_drug_mse(predictions: pd.DataFrame) -> pd.Series:
-    p = _check(predictions)
-    return ((p["observed"] - p["predicted"]) ** 2).groupby(p["drug"]).mean().rename("mse")
+    g = _ByDrug(_check(predictions))
+    return g.series(g.sum((g.observed - g.predicted) ** 2) / g.count, "mse")
 
 
 def per_drug_r2(predictions: pd.DataFrame) -> pd.Series:
     """1 - SS_res / SS_tot per drug (NaN for a drug whose observed values are constant)."""
-    p = _check(predictions)
-    residual = ((p["observed"] - p["predicted"]) ** 2).groupby(p["drug"]).sum()
-    observed = p.groupby("drug")["observed"]
-    centred = p["observed"] - observed.transform("mean")
-    total = (centred**2).groupby(p["drug"]).sum()
+    g = _ByDrug(_check(predictions))
+    residual = g.sum((g.observed - g.predicted) ** 2)
+    total = g.sum(g.centred(g.observed) ** 2)
     # constant by range, not by SS_tot > 0: the float mean of equal values can differ
     # from them by ~1e-17, and 1 - SS_res / 1e-34 would pass for an R^2
-    varies = (observed.max() - observed.min()) > 0
-    return (1 - residual / total.where(varies)).rename("r2")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(g.varies(g.observed), 1 - residual / total, np.nan)
+    return g.series(r2, "r2")
 
 
 def mean_per_drug_r2(predictions: pd.DataFrame) -> float:
@@ -87,18 +117,17 @@ def pooled_r2(predictions: pd.DataFrame) -> float:
     return float(1 - residual / total) if varies else float("nan")
 
 
+def _pearson(g: _ByDrug) -> np.ndarray:
+    x, y = g.centred(g.observed), g.centred(g.predicted)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = g.sum(x * y) / np.sqrt(g.sum(x * x) * g.sum(y * y))
+    return np.where(g.varies(g.observed) & g.varies(g.predicted), np.clip(r, -1.0, 1.0), np.nan)
+
+
 def per_drug_pearson(predictions: pd.DataFrame) -> pd.Series:
     """Pearson correlation of observed and predicted per drug (NaN when either is constant)."""
-    p = _check(predictions)
-
-    def pearson(group: pd.DataFrame) -> float:
-        x, y = group["observed"].to_numpy(float), group["predicted"].to_numpy(float)
-        # np.ptp, not std: the std of a constant float array is often 1e-17, not 0
-        if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-            return float("nan")
-        return float(np.corrcoef(x, y)[0, 1])
-
-    return p.groupby("drug")[["observed", "predicted"]].apply(pearson).rename("pearson")
+    g = _ByDrug(_check(predictions))
+    return g.series(_pearson(g), "pearson")
 
 
 def mean_per_drug_pearson(predictions: pd.DataFrame) -> float:
@@ -106,12 +135,11 @@ def mean_per_drug_pearson(predictions: pd.DataFrame) -> float:
     predicted as one value for every line counts as 0 (no correlation), not as absent:
     left out, a model that gives up on the drugs it cannot predict (an elastic net that
     shrinks every coefficient to zero) would be averaged over its best drugs only."""
-    p = _check(predictions)
-    pearson = per_drug_pearson(p)
-    by_drug = p.groupby("drug")
-    constant = (by_drug["predicted"].max() == by_drug["predicted"].min()) \
-        & (by_drug["observed"].max() > by_drug["observed"].min())
-    return float(pearson.where(~constant.reindex(pearson.index), 0.0).mean())
+    g = _ByDrug(_check(predictions))
+    constant = ~g.varies(g.predicted) & g.varies(g.observed)
+    pearson = np.where(constant, 0.0, _pearson(g))
+    defined = ~np.isnan(pearson)
+    return float(pearson[defined].mean()) if defined.any() else float("nan")
 
 
 def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
@@ -123,16 +151,21 @@ def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
     counts, so the score does not depend on the order of the rows.
     """
     p = _check(predictions)
-    hits, lines = 0, 0
-    for _, group in p.groupby("cell_line"):
-        if len(group) <= k:
-            continue
-        observed = group["observed"].to_numpy()
-        best = set(group["drug"].to_numpy()[observed == observed.min()])
-        order = np.argsort(group["predicted"].to_numpy(), kind="stable")[:k]
-        hits += not best.isdisjoint(group["drug"].to_numpy()[order])
-        lines += 1
-    return hits / lines if lines else float("nan")
+    line, _ = pd.factorize(p["cell_line"])
+    observed = p["observed"].to_numpy(float)
+    predicted = p["predicted"].to_numpy(float)
+    size = np.bincount(line, minlength=line.max() + 1 if len(line) else 0)
+    # each line's rows by predicted value, equal predictions in the order of the rows
+    order = np.lexsort((np.arange(len(p)), predicted, line))
+    first_row = np.concatenate(([0], np.cumsum(size)[:-1]))
+    rank = np.empty(len(p), dtype=np.int64)
+    rank[order] = np.arange(len(p)) - first_row[line[order]]
+    lowest = np.full(len(size), np.inf)
+    np.minimum.at(lowest, line, observed)
+    hit = np.zeros(len(size), dtype=bool)
+    np.logical_or.at(hit, line, (observed == lowest[line]) & (rank < k))
+    scored = size > k
+    return float(hit[scored].mean()) if scored.any() else float("nan")
 
 
 def summary(predictions: pd.DataFrame) -> dict[str, float]:
