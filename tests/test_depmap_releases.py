@@ -266,6 +266,10 @@ def test_vep_consequences_take_vcf2maf_classes_so_silent_ones_stay_excluded(tmp_
              "5_prime_UTR_premature_start_codon_gain_variant": "5'UTR",
              "intragenic_variant": "Intron",
              "splice_region_variant&intron_variant": "Splice_Region",
+             # VEP 105+'s finer splice-region terms and start_retained_variant
+             "splice_polypyrimidine_tract_variant&intron_variant": "Splice_Region",
+             "splice_donor_5th_base_variant&intron_variant": "Splice_Region",
+             "start_retained_variant": "Silent",
              "coding_sequence_variant": "Missense_Mutation",
              "transcript_ablation": "Splice_Site", "initiator_codon_variant":
              "Translation_Start_Site", "frameshift_variant": "frameshift_variant"}
@@ -279,4 +283,21 @@ def test_vep_consequences_take_vcf2maf_classes_so_silent_ones_stay_excluded(tmp_
     assert "without a MAF name" not in caplog.text  # frameshifts are known to be coding
     counted = mutation_matrix(read.rename(columns={"depmap_id": "line"}),
                               defaults["preprocess"]["mutation_excluded_classes"])
-    assert list(counted.columns) == ["G10", "G11", "G12", "G13", "G9"]
+    assert list(counted.columns) == ["G10", "G11", "G13", "G14", "G15", "G16", "G9"]
+
+
+def test_the_most_severe_of_several_vep_terms_gives_the_class_whatever_their_order():
+    # VEP writes the most severe first; a file that does not is read the same
+    assert depmap.most_severe_consequence("splice_region_variant&missense_variant") \
+        == "missense_variant"
+    assert depmap.most_severe_consequence(" intron_variant & stop_gained") == "stop_gained"
+    # unknown terms rank below known ones; ties keep the order written
+    assert depmap.most_severe_consequence("new_term&intron_variant") == "intron_variant"
+    assert depmap.most_severe_consequence("new_term&other_term") == "new_term"
+    assert depmap.most_severe_consequence("MISSENSE") == "MISSENSE"  # Funcotator's, as is
+    # every term given a class, and the protein-altering ones, has a severity
+    ranked = {term for terms in depmap.VEP_SEVERITY_ORDER for term in terms}
+    assert set(depmap.SEQUENCE_ONTOLOGY_CLASSES) | depmap.SO_PROTEIN_ALTERING <= ranked
+    # and the order is strict for the terms of different classes written together
+    rank = {term: i for i, terms in enumerate(depmap.VEP_SEVERITY_ORDER) for term in terms}
+    assert rank["missense_variant"] < rank["splice_region_variant"] < rank["intron_variant"]

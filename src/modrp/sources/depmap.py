@@ -126,9 +126,14 @@ SEQUENCE_ONTOLOGY_CLASSES = {
                     "Missense_Mutation"),
     **dict.fromkeys(("transcript_amplification", "intron_variant", "intragenic",
                      "intragenic_variant"), "Intron"),
-    "splice_region_variant": "Splice_Region",
+    # VEP's finer splice-region terms (from release 105), children of splice_region_variant in
+    # the Sequence Ontology, and start_retained_variant, a child of synonymous_variant
+    **dict.fromkeys(("splice_region_variant", "splice_donor_5th_base_variant",
+                     "splice_donor_region_variant", "splice_polypyrimidine_tract_variant"),
+                    "Splice_Region"),
     **dict.fromkeys(("incomplete_terminal_codon_variant", "synonymous_variant",
-                     "stop_retained_variant", "nmd_transcript_variant"), "Silent"),
+                     "stop_retained_variant", "start_retained_variant",
+                     "nmd_transcript_variant"), "Silent"),
     **dict.fromkeys(("mature_mirna_variant", "exon_variant", "non_coding_exon_variant",
                      "non_coding_transcript_exon_variant", "non_coding_transcript_variant",
                      "nc_transcript_variant"), "RNA"),
@@ -141,6 +146,46 @@ SEQUENCE_ONTOLOGY_CLASSES = {
 }
 #: VEP terms that alter the protein but have no single MAF class: kept as written, no warning.
 SO_PROTEIN_ALTERING = {"frameshift_variant", "protein_altering_variant"}
+#: VEP's consequence terms from the most to the least severe, in the order of Ensembl's
+#: consequence table (ensembl.org, "Calculated variant consequences"); the older or
+#: snpEff names in :data:`SEQUENCE_ONTOLOGY_CLASSES` sit beside the term they stand for.
+#: Of several ``&``-joined terms the most severe gives the variant's class, as vcf2maf
+#: picks it (VEP writes them in this order, but the choice does not rely on it).
+VEP_SEVERITY_ORDER = (
+    ("transcript_ablation", "exon_loss_variant"), ("splice_acceptor_variant",),
+    ("splice_donor_variant",), ("stop_gained",), ("frameshift_variant",), ("stop_lost",),
+    ("start_lost", "initiator_codon_variant"), ("transcript_amplification",),
+    ("feature_elongation",), ("feature_truncation",),
+    ("inframe_insertion", "disruptive_inframe_insertion", "inframe_deletion",
+     "disruptive_inframe_deletion"),
+    ("missense_variant", "conservative_missense_variant", "rare_amino_acid_variant"),
+    ("protein_altering_variant",), ("splice_donor_5th_base_variant",),
+    ("splice_region_variant",), ("splice_donor_region_variant",),
+    ("splice_polypyrimidine_tract_variant",), ("incomplete_terminal_codon_variant",),
+    ("start_retained_variant",), ("stop_retained_variant",), ("synonymous_variant",),
+    ("coding_sequence_variant", "exon_variant"), ("mature_mirna_variant",),
+    ("5_prime_utr_variant", "5_prime_utr_premature_start_codon_gain_variant"),
+    ("3_prime_utr_variant",),
+    ("non_coding_transcript_exon_variant", "non_coding_exon_variant"),
+    ("intron_variant", "intragenic_variant", "intragenic"), ("nmd_transcript_variant",),
+    ("non_coding_transcript_variant", "nc_transcript_variant"),
+    ("coding_transcript_variant",), ("upstream_gene_variant",), ("downstream_gene_variant",),
+    ("tfbs_ablation",), ("tfbs_amplification",), ("tf_binding_site_variant",),
+    ("regulatory_region_ablation",), ("regulatory_region_amplification",),
+    ("regulatory_region_variant", "regulatory_region"),
+    ("intergenic_variant", "intergenic_region"), ("sequence_variant",),
+)
+_VEP_SEVERITY = {term: rank for rank, terms in enumerate(VEP_SEVERITY_ORDER) for term in terms}
+
+
+def most_severe_consequence(value: str) -> str:
+    """The most severe of VEP's ``&``-joined consequence terms (:data:`VEP_SEVERITY_ORDER`);
+    terms it does not list rank below those it does, and ties go to the one written first.
+    A single term or a Funcotator class comes back as written (stripped)."""
+    terms = [term.strip() for term in value.split("&")]
+    return min(terms, key=lambda term: _VEP_SEVERITY.get(term.lower(), len(_VEP_SEVERITY)))
+
+
 #: log2(TPM + 1) cannot exceed log2(1e6 + 1) (TPM sum to a million per sample).
 MAX_LOG2_TPM = 20.0
 
@@ -383,8 +428,8 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
     The model id is ``ModelID`` (``DepMap_ID`` in early releases); where the file has
     ``IsDefaultEntryForModel``, only the variants of each model's default profile count.
     ``VariantInfo`` classes take their MAF names, whether Funcotator's (to 23Q2,
-    :data:`VARIANT_INFO_CLASSES`) or VEP's consequence terms (from 23Q4, the first of an
-    ``&``-joined list, :data:`SEQUENCE_ONTOLOGY_CLASSES`), so
+    :data:`VARIANT_INFO_CLASSES`) or VEP's consequence terms (from 23Q4, the most severe of
+    an ``&``-joined list, :func:`most_severe_consequence`, :data:`SEQUENCE_ONTOLOGY_CLASSES`), so
     ``preprocess.mutation_excluded_classes`` applies as written; others are kept as written
     and named in a warning.  ``LikelyLoF`` (True/False) is the deleterious flag; without
     it no variant counts as deleterious, and a warning says so.  No CCLE names (empty).
@@ -420,8 +465,9 @@ def _read_somatic_mutations(path) -> pd.DataFrame:
                     "(preprocess.mutation_deleterious_only would leave none)", what, path)
         out["is_deleterious"] = False
     classes = out["variant_classification"]
-    # the first of several '&'-joined consequences, as VEP writes them, is the class
-    first = classes.str.split("&").str[0].str.strip()
+    # of several '&'-joined consequences, the most severe is the class (over the few
+    # distinct values, not the million rows)
+    first = classes.map({value: most_severe_consequence(value) for value in classes.unique()})
     named = first.str.upper().map(VARIANT_INFO_CLASSES)
     named = named.where(named.notna(), first.str.lower().map(SEQUENCE_ONTOLOGY_CLASSES))
     coding = first.str.lower().isin(SO_PROTEIN_ALTERING)
