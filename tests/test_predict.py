@@ -513,6 +513,12 @@ def test_new_profile_paths_name_their_omic(tmp_path, caplog):
         assert list(read_new_profiles(folder)) == ["exp"]
     assert "2 file(s) not read, not named as an omic" in caplog.text
     assert caplog.text.rstrip().endswith("exp.xlsx, proteome.csv")
+    # a folder with no file named for an omic: the error lists every suffix that is read
+    (folder / "exp.csv").unlink()
+    with pytest.raises(InputError, match=r"no omics file recognised; expected "
+                                         r"<omic>\.csv\|\.tsv\|\.txt\|\.tab\|\.parquet\|"
+                                         r"\.csv\.gz\|\.tsv\.gz\|\.txt\.gz \(omics"):
+        read_new_profiles(folder)
 
 
 def test_a_source_file_given_as_omic_equals_path_is_read_as_that_source(study):

@@ -900,8 +900,9 @@ def read_new_profiles(paths, preprocess: dict | None = None) -> dict[str, pd.Dat
                     add(custom if kind[0] == "custom" else real, kind[1], child)
             if not found:
                 newer = sorted(n for names in NEWER_REAL_FILES.values() for n in names)
-                raise InputError(f"{path}: no omics file recognised; expected <omic>.csv/.tsv/"
-                                 f".parquet (omics {list(_omic_order())}) or the source files "
+                raise InputError(f"{path}: no omics file recognised; expected "
+                                 f"<omic>{'|'.join(_TABLE_SUFFIXES)} (omics "
+                                 f"{list(_omic_order())}) or the source files "
                                  f"{sorted(REAL_FILES.values())} (or DepMap's newer {newer})")
             if skipped:  # said, so that a file misnamed is not silently left out
                 log.warning("%s: %d file(s) not read, not named as an omic (<omic>%s) or "
