@@ -13,6 +13,7 @@ from modrp import metrics
 from modrp.baselines import (
     COMPARATORS,
     DEFAULT_SETTINGS,
+    USES_TORCH,
     ElasticNetPerDrug,
     MultipleKernelRegression,
     PerDrugMean,
@@ -25,8 +26,7 @@ from modrp.baselines import (
     rbf_kernel,
 )
 from modrp.errors import InputError
-from modrp.splits import make_folds
-from modrp.train import Standardization
+from modrp.splits import Standardization, make_folds
 
 torch.set_num_threads(1)
 
@@ -616,3 +616,33 @@ def test_initial_penalty_is_where_the_search_starts():
     omics, _, noise = noise_and_signal()
     model = MultipleKernelRegression(optimizer="adam", steps=0, initial_penalty=3.0)
     assert model.fit(omics, noise).penalty_ == pytest.approx(3.0)
+
+
+_COMPARATOR_JOB = """
+import json, sys
+from modrp.steps import run_comparator
+root, out, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+config = {"train": {"threads": 1}, "cv": {"seed": 0}}
+for method, method_settings in settings.items():
+    run_comparator(method, ["exp", "mut", "cnv"], root + "/original", root + "/folds.parquet",
+                   0, method_settings, config, out + "/" + method + ".parquet")
+print(json.dumps("torch" in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("methods", [
+    [m for m in sorted(COMPARATORS) if m not in USES_TORCH], *([m] for m in USES_TORCH)])
+def test_only_the_torch_comparators_load_torch_in_their_fold_job(study, tmp_path, methods):
+    """A comparator job that computes without torch does not load it (1-2 s of each job);
+    one that computes with it gets it, so the job sets its thread count first."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _COMPARATOR_JOB, str(study["root"]), str(tmp_path),
+         json.dumps({m: FAST[m] for m in methods})],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert all((tmp_path / f"{m}.parquet").is_file() for m in methods)
+    assert json.loads(run.stdout.splitlines()[-1]) == (methods[0] in USES_TORCH), methods

@@ -143,7 +143,7 @@ class _OmicsComparator:
 
     def _fit_inputs(self, omics: Mapping[str, pd.DataFrame] | None,
                     response: pd.DataFrame) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-        from modrp.train import Standardization
+        from modrp.splits import Standardization
 
         response = _checked_response(response, self.name)
         if not omics:
@@ -771,6 +771,8 @@ COMPARATORS: dict[str, Callable[[dict, pd.Series | None, int], object]] = {
 
 #: comparators that read no omics (they still predict only lines that have the omics)
 WITHOUT_FEATURES = ("per_drug_mean", "tissue_drug_mean")
+#: comparators that compute with torch (the others load neither torch nor modrp.train)
+USES_TORCH = ("mkl", "deepdr")
 
 
 def make_comparator(method: str, settings: Mapping | None = None,
@@ -809,7 +811,7 @@ def fit_predict_fold(method: str, omics: list[str], data_dir: Path, folds_path: 
     method, omics, repeat and fold.  Returns ``cell_line, drug, observed, predicted,
     fold, repeat`` for the measured pairs of the test lines.
     """
-    from modrp.train import job_seed, long_predictions
+    from modrp.splits import job_seed, long_predictions
 
     if method not in COMPARATORS:
         raise InputError(f"unknown baseline method {method!r}; known: {sorted(COMPARATORS)}")

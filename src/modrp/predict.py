@@ -101,7 +101,7 @@ def _ordered_combination(combination) -> list[str]:
 def _held_out_lines(lines: list[str], fraction: float, seed: int) -> set[str]:
     """The final model's validation lines: drawn from all study lines, shared by every
     combination (as a fold's validation lines are shared by all its models)."""
-    from modrp.train import job_seed
+    from modrp.splits import job_seed
 
     rng = np.random.default_rng(job_seed(seed, "final", "validation"))
     n = int(round(fraction * len(lines)))

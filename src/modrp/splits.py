@@ -5,11 +5,17 @@
 fold, so a model is always tested on tissues it never saw (tissue-blind).
 Every model of a (repeat, fold) uses the same assignment, restricted to the
 lines it has data for, so their test predictions can be compared pair by pair.
+Every per-fold job, network or comparator, also shares :func:`job_seed`,
+:class:`Standardization` (fit on the training lines only) and the long table of
+:func:`long_predictions`; none of them needs torch, so a comparator job that runs
+none does not load it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -104,3 +110,58 @@ def validation_lines(folds: pd.DataFrame, fold: int, fraction: float, seed: int)
     rng = np.random.default_rng([repeat_seed(seed, repeat), fold])
     n = int(round(fraction * len(training)))
     return set(rng.choice(training, size=n, replace=False).tolist())
+
+
+# ------------------------------------------------- what every per-fold job shares
+
+
+def job_seed(seed: int, *labels) -> int:
+    """A seed for one job, derived from the config seed and the job's labels.
+
+    Each label enters as 64 bits of its SHA-256, so labels that share a prefix
+    (``exp-mut``, ``exp-cnv-rppa``) give different seeds.
+    """
+    entropy = [seed] + [int.from_bytes(hashlib.sha256(str(label).encode()).digest()[:8], "little")
+                        for label in labels]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+@dataclass
+class Standardization:
+    """Per-feature mean and scale, fit on the training fold's lines only (their features,
+    the validation lines' included; scale 1 for constant features)."""
+
+    features: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, matrix: pd.DataFrame) -> Standardization:
+        values = matrix.to_numpy(dtype=np.float64)
+        mean = values.mean(axis=0)
+        scale = values.std(axis=0)
+        scale[scale < 1e-8] = 1.0
+        return cls(list(matrix.columns), mean.astype(np.float32), scale.astype(np.float32))
+
+    def transform(self, matrix: pd.DataFrame) -> np.ndarray:
+        values = matrix[self.features].to_numpy(dtype=np.float32)
+        return (values - self.mean) / self.scale
+
+    def state(self) -> dict:
+        """The mean and scale as torch tensors, for a checkpoint."""
+        import torch
+
+        return {"mean": torch.from_numpy(self.mean), "scale": torch.from_numpy(self.scale)}
+
+
+def long_predictions(lines: list[str], drugs: list[str], observed: pd.DataFrame,
+                     predicted: np.ndarray, fold: int, repeat: int) -> pd.DataFrame:
+    """Long table ``cell_line, drug, observed, predicted, fold, repeat`` (measured pairs only)."""
+    frame = pd.DataFrame({
+        "cell_line": np.repeat(lines, len(drugs)),
+        "drug": np.tile(drugs, len(lines)),
+        "observed": observed.loc[lines, drugs].to_numpy(dtype=np.float64).ravel(),
+        "predicted": predicted.astype(np.float64).ravel(),
+    })
+    frame = frame[frame["observed"].notna()].reset_index(drop=True)
+    return frame.assign(fold=fold, repeat=repeat)

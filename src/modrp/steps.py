@@ -186,13 +186,14 @@ def write_folds(cell_lines_path: Path, out_path: Path, cv: dict, repeat: int) ->
 def run_comparator(method: str, omics: list[str], data_dir: Path, folds_path: Path, fold: int,
                    settings: dict, config: dict, out_path: Path) -> None:
     """Fit one comparator on a fold's training lines; write its test-fold predictions."""
-    import torch
-
-    from modrp.baselines import fit_predict_fold
+    from modrp.baselines import USES_TORCH, fit_predict_fold
     from modrp.io import write_parquet
-    from modrp.train import job_seed
+    from modrp.splits import job_seed
 
-    torch.set_num_threads(config["train"]["threads"])  # bit-repeatable for a thread count
+    if method in USES_TORCH:  # the others never load torch (1-2 s of every job)
+        import torch
+
+        torch.set_num_threads(config["train"]["threads"])  # bit-repeatable for a thread count
     repeat = int(pd.read_parquet(folds_path, columns=["repeat"])["repeat"].iloc[0])
     seed = job_seed(config["cv"]["seed"], "baseline", method, "-".join(omics), repeat, fold)
     # the comparator fills in its DEFAULT_SETTINGS and refuses unknown settings itself

@@ -8,7 +8,6 @@ CPU runs are bit-for-bit repeatable for a given seed and thread count.
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -18,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+
+from modrp.splits import Standardization, job_seed, long_predictions
 
 log = logging.getLogger(__name__)
 
@@ -89,31 +90,6 @@ def seed_everything(seed: int) -> None:
     """
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-
-
-@dataclass
-class Standardization:
-    """Per-feature mean and scale, fit on the training fold's lines only (their features,
-    the validation lines' included; scale 1 for constant features)."""
-
-    features: list[str]
-    mean: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def fit(cls, matrix: pd.DataFrame) -> Standardization:
-        values = matrix.to_numpy(dtype=np.float64)
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
-        scale[scale < 1e-8] = 1.0
-        return cls(list(matrix.columns), mean.astype(np.float32), scale.astype(np.float32))
-
-    def transform(self, matrix: pd.DataFrame) -> np.ndarray:
-        values = matrix[self.features].to_numpy(dtype=np.float32)
-        return (values - self.mean) / self.scale
-
-    def state(self) -> dict[str, torch.Tensor]:
-        return {"mean": torch.from_numpy(self.mean), "scale": torch.from_numpy(self.scale)}
 
 
 def masked_mse(predicted: torch.Tensor, observed: torch.Tensor,
@@ -304,17 +280,6 @@ def predict(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> np.ndarr
 OMIC_ORDER = ("exp", "mut", "cnv", "rppa", "metabolites")
 
 
-def job_seed(seed: int, *labels) -> int:
-    """A seed for one job, derived from the config seed and the job's labels.
-
-    Each label enters as 64 bits of its SHA-256, so labels that share a prefix
-    (``exp-mut``, ``exp-cnv-rppa``) give different seeds.
-    """
-    entropy = [seed] + [int.from_bytes(hashlib.sha256(str(label).encode()).digest()[:8], "little")
-                        for label in labels]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
-
-
 def start_at_training_means(subnetwork: torch.nn.Module, response: pd.DataFrame,
                             what: str) -> None:
     """Set a subnetwork's head bias so each drug's output starts at its mean ln IC50 over
@@ -402,19 +367,6 @@ def fold_lines(available: pd.Index, folds: pd.DataFrame, fold: int, validation_f
             f"{len(test)} test) among the {len(lines)} with these omics and a response"
         )
     return FoldLines(train, validation, test)
-
-
-def long_predictions(lines: list[str], drugs: list[str], observed: pd.DataFrame,
-                     predicted: np.ndarray, fold: int, repeat: int) -> pd.DataFrame:
-    """Long table ``cell_line, drug, observed, predicted, fold, repeat`` (measured pairs only)."""
-    frame = pd.DataFrame({
-        "cell_line": np.repeat(lines, len(drugs)),
-        "drug": np.tile(drugs, len(lines)),
-        "observed": observed.loc[lines, drugs].to_numpy(dtype=np.float64).ravel(),
-        "predicted": predicted.astype(np.float64).ravel(),
-    })
-    frame = frame[frame["observed"].notna()].reset_index(drop=True)
-    return frame.assign(fold=fold, repeat=repeat)
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict,
