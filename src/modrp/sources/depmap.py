@@ -1,7 +1,7 @@
 """DepMap files: expression, mutations and the cell-line table, in two generations.
 
 - 19Q3 (the paper's release): ``CCLE_expression.csv``, ``CCLE_mutations.csv``,
-  ``sample_info.csv``.  The releases 20Q1 to 22Q2 kept these file names and renamed a
+  ``sample_info.csv``.  The releases 19Q4 to 22Q2 kept these file names and renamed a
   few columns, read as 19Q3's (:data:`RENAMED_SAMPLE_INFO_COLUMNS`,
   :func:`read_mutations`); their expression matrix kept 19Q3's layout;
 - newer releases (from 2022), as the release notes describe them (25Q2's README):
@@ -78,8 +78,8 @@ NEWER_FILE_NAMES = {
 }
 
 SAMPLE_INFO_COLUMNS = ["DepMap_ID", "stripped_cell_line_name", "CCLE Name", "COSMIC_ID"]
-#: sample_info.csv of the releases 20Q1 to 22Q2: the names some of 19Q3's columns took
-#: (``CCLE_Name`` from 20Q1; ``COSMICID`` and ``Sanger_Model_ID`` from 20Q2), read where
+#: sample_info.csv of the releases 19Q4 to 22Q2: the names some of 19Q3's columns took
+#: (``CCLE_Name`` from 19Q4; ``COSMICID`` and ``Sanger_Model_ID`` from 20Q2), read where
 #: the 19Q3 name is absent.
 RENAMED_SAMPLE_INFO_COLUMNS = {"CCLE Name": "CCLE_Name", "COSMIC_ID": "COSMICID",
                                "Sanger_model_ID": "Sanger_Model_ID"}
@@ -367,8 +367,8 @@ def read_mutations(path) -> pd.DataFrame:
     and ``isDeleterious`` True/False.  A table with a ``HugoSymbol`` column is read as
     the newer releases' ``OmicsSomaticMutations.csv`` (:func:`_read_somatic_mutations`).
 
-    The releases 20Q1 to 22Q2 kept the columns read here, with three differences: a
-    leading unnamed row-index column (20Q1; ignored, as every column not read), tab
+    The releases 19Q4 to 22Q2 kept the columns read here, with three differences: a
+    leading unnamed row-index column (19Q4, 20Q1; ignored, as every column not read), tab
     separators in the ``.csv`` file (20Q2, 20Q3) and, from 20Q4, ``DepMap_ID`` in place
     of ``Tumor_Sample_Barcode`` (then the only id: no CCLE names).
     """
@@ -488,7 +488,7 @@ def read_sample_info(path) -> pd.DataFrame:
     Columns: ``depmap_id, ccle_name, stripped_name, cosmic_id`` (string, None when
     absent), ``lineage``, ``sanger_model_id``.  ``COSMIC_ID`` must be numeric (or empty),
     ``DepMap_ID`` a DepMap id, and no DepMap id or (non-empty) CCLE name may repeat.
-    The releases 20Q1 to 22Q2 name ``CCLE Name`` ``CCLE_Name`` (and from 20Q2
+    The releases 19Q4 to 22Q2 name ``CCLE Name`` ``CCLE_Name`` (and from 20Q2
     ``COSMIC_ID`` ``COSMICID``, ``Sanger_model_ID`` ``Sanger_Model_ID``):
     :data:`RENAMED_SAMPLE_INFO_COLUMNS`.
     """
@@ -500,7 +500,7 @@ def read_sample_info(path) -> pd.DataFrame:
     if "ModelID" in frame.columns and not set(SAMPLE_INFO_COLUMNS) <= set(frame.columns) \
             and (set(newer) <= set(frame.columns) or "DepMap_ID" not in frame.columns):
         what, name = "cell-line annotations (Model.csv)", MODEL_COLUMNS
-    else:  # 20Q1 to 22Q2 renamed some columns; the 19Q3 name wins where both are there
+    else:  # 19Q4 to 22Q2 renamed some columns; the 19Q3 name wins where both are there
         name |= {old: new for old, new in RENAMED_SAMPLE_INFO_COLUMNS.items()
                  if old not in frame.columns and new in frame.columns}
     require_columns(frame, [name[c] for c in SAMPLE_INFO_COLUMNS], what, path)
