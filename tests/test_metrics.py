@@ -261,3 +261,28 @@ def test_top_k_agrees_with_a_line_by_line_count_on_tied_shuffled_data(seed):
     for k in (1, 2, 3, 5):
         assert metrics.top_k_accuracy(p, k) == pytest.approx(_top_k_line_by_line(p, k)), k
     assert np.isnan(metrics.top_k_accuracy(p, 6))  # no line has more than 6 drugs
+
+
+def test_rows_without_a_drug_or_a_cell_line_take_no_part_in_their_grouping():
+    """As a groupby leaves out a missing key: a row without a drug is in no drug's score,
+    one without a cell line in no line's top-k (and neither stops the scoring)."""
+    p = random_predictions(3, n_lines=12, n_drugs=4)
+    no_drug = p.assign(drug=p["drug"].where(p.index % 7 != 0, np.nan))
+    named = no_drug[no_drug["drug"].notna()]
+    for score in (metrics.per_drug_r2, metrics.per_drug_mse, metrics.per_drug_pearson):
+        pd.testing.assert_series_equal(score(no_drug), score(named))
+    assert metrics.mean_per_drug_pearson(no_drug) == metrics.mean_per_drug_pearson(named)
+    no_line = p.assign(cell_line=p["cell_line"].where(p.index % 5 != 0, None))
+    for k in (1, 2):
+        assert metrics.top_k_accuracy(no_line, k) \
+            == metrics.top_k_accuracy(no_line[no_line["cell_line"].notna()], k)
+
+
+def test_top_k_matches_drugs_not_rows_when_a_pair_is_listed_twice():
+    # drug A is the line's best (observed 0) and, in its other row, predicted the lowest
+    p = pd.DataFrame({"cell_line": ["L"] * 4, "drug": ["A", "A", "B", "C"],
+                      "observed": [0.0, 3.0, 1.0, 2.0], "predicted": [5.0, 0.0, 1.0, 2.0]})
+    assert metrics.top_k_accuracy(p, 1) == 1.0
+    assert metrics.top_k_accuracy(p, 1) == _top_k_line_by_line(p, 1)
+    # and a drug predicted first in no row is still a miss
+    assert metrics.top_k_accuracy(p.assign(drug=["A", "D", "B", "C"]), 1) == 0.0

@@ -57,10 +57,13 @@ class _ByDrug:
     per-drug sums, means and ranges as arrays aligned to :attr:`drugs`."""
 
     def __init__(self, p: pd.DataFrame):
-        self.codes, self.drugs = pd.factorize(p["drug"], sort=True)
-        self.observed = p["observed"].to_numpy(float)
-        self.predicted = p["predicted"].to_numpy(float)
-        self.count = self.sum(np.ones(len(p)))
+        codes, self.drugs = pd.factorize(p["drug"], sort=True)
+        # a row without a drug (code -1) belongs to no drug, as a groupby leaves it out
+        named = codes >= 0
+        self.codes = codes[named]
+        self.observed = p["observed"].to_numpy(float)[named]
+        self.predicted = p["predicted"].to_numpy(float)[named]
+        self.count = self.sum(np.ones(len(self.codes)))
 
     def sum(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.codes, weights=values, minlength=len(self.drugs))
@@ -152,18 +155,26 @@ def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
     """
     p = _check(predictions)
     line, _ = pd.factorize(p["cell_line"])
-    observed = p["observed"].to_numpy(float)
-    predicted = p["predicted"].to_numpy(float)
-    size = np.bincount(line, minlength=line.max() + 1 if len(line) else 0)
+    drug, _ = pd.factorize(p["drug"])
+    named = line >= 0  # a row without a cell line belongs to no line, as in a groupby
+    line, drug = line[named], drug[named]
+    observed = p["observed"].to_numpy(float)[named]
+    predicted = p["predicted"].to_numpy(float)[named]
+    n = len(line)
+    size = np.bincount(line, minlength=line.max() + 1 if n else 0)
     # each line's rows by predicted value, equal predictions in the order of the rows
-    order = np.lexsort((np.arange(len(p)), predicted, line))
+    order = np.lexsort((np.arange(n), predicted, line))
     first_row = np.concatenate(([0], np.cumsum(size)[:-1]))
-    rank = np.empty(len(p), dtype=np.int64)
-    rank[order] = np.arange(len(p)) - first_row[line[order]]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - first_row[line[order]]
     lowest = np.full(len(size), np.inf)
     np.minimum.at(lowest, line, observed)
+    # a hit: one of the line's k first rows names a drug tied for its lowest observed
+    # value - matched by drug, not by row, so a pair listed twice is still one drug
+    pair = line.astype(np.int64) * (int(drug.max()) + 2 if n else 1) + drug + 1
+    best = np.isin(pair, pair[observed == lowest[line]])
     hit = np.zeros(len(size), dtype=bool)
-    np.logical_or.at(hit, line, (observed == lowest[line]) & (rank < k))
+    hit[line[best & (rank < k)]] = True
     scored = size > k
     return float(hit[scored].mean()) if scored.any() else float("nan")
 
