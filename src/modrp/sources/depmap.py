@@ -149,8 +149,10 @@ SO_PROTEIN_ALTERING = {"frameshift_variant", "protein_altering_variant"}
 #: VEP's consequence terms from the most to the least severe, in the order of Ensembl's
 #: consequence table (ensembl.org, "Calculated variant consequences"); the older or
 #: snpEff names in :data:`SEQUENCE_ONTOLOGY_CLASSES` sit beside the term they stand for.
-#: Of several ``&``-joined terms the most severe gives the variant's class, as vcf2maf
-#: picks it (VEP writes them in this order, but the choice does not rely on it).
+#: Of several ``&``-joined terms the most severe gives the variant's class (VEP writes
+#: them in this order, but the choice does not rely on it).  vcf2maf also takes the most
+#: severe, by its own priorities, which differ from this order only where missense meets
+#: protein_altering or transcript_amplification, pairs VEP does not write for one variant.
 VEP_SEVERITY_ORDER = (
     ("transcript_ablation", "exon_loss_variant"), ("splice_acceptor_variant",),
     ("splice_donor_variant",), ("stop_gained",), ("frameshift_variant",), ("stop_lost",),
