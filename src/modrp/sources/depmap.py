@@ -152,7 +152,7 @@ SO_PROTEIN_ALTERING = {"frameshift_variant", "protein_altering_variant"}
 #: Of several ``&``-joined terms the most severe gives the variant's class (VEP writes
 #: them in this order, but the choice does not rely on it).  vcf2maf also takes the most
 #: severe, by its own priorities, which differ from this order only where missense meets
-#: protein_altering or transcript_amplification, pairs VEP does not write for one variant.
+#: protein_altering or transcript_amplification, pairs not expected for one SNV or indel.
 VEP_SEVERITY_ORDER = (
     ("transcript_ablation", "exon_loss_variant"), ("splice_acceptor_variant",),
     ("splice_donor_variant",), ("stop_gained",), ("frameshift_variant",), ("stop_lost",),
