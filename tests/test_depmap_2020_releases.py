@@ -1,9 +1,19 @@
-"""DepMap's releases 20Q1 to 22Q2 kept 19Q3's file names but changed some columns; the
+"""DepMap's releases 19Q4 to 22Q2 kept 19Q3's file names but changed some columns; the
 demo's 19Q3 files rewritten in those layouts give the same study data.
 
 The layouts follow public readers of these releases: the Bioconductor package depmap
-(UCLouvain-CBIO/depmap, inst/scripts/make-data_20Q1.R ... make-data_22Q2.R) and DepMap's
-own pipeline (broadinstitute/depmap_omics, MUTCOL_DEPMAP of its 2021 configs)."""
+(UCLouvain-CBIO/depmap, inst/scripts/make-data_19Q4.R ... make-data_22Q2.R) and DepMap's
+own pipeline (broadinstitute/depmap_omics, MUTCOL_DEPMAP of its 2021 configs).
+
+19Q4 (figshare article 11384241): sample_info.csv's 24 columns are verified in
+make-data_19Q4.R (19Q3's with ``CCLE_Name`` and ``lineage_molecular_subtype``);
+CCLE_mutations.csv is comma-separated with a leading unnamed row-index column (the
+script drops readr's ``X1``, its 19Q3 script does not; a Python reader of the 19Q4 file
+reads it with ``index_col=0``) and 19Q3's 34 columns, Tumor_Sample_Barcode and
+DepMap_ID both kept; its True/False and MAF-class values are inferred from 19Q3's.  Its
+CCLE_expression.csv is read with 19Q3's layout (an unnamed id column and
+``SYMBOL (ID)`` genes seen in 19Q4 readers; Entrez ids inferred).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +29,15 @@ from modrp.preprocess import load_source_files
 from modrp.sources import depmap
 from modrp.steps import raw_file_paths
 
-RELEASES = ("20q1", "20q3", "22q2")
+RELEASES = ("19q4", "20q1", "20q3", "22q2")
+# sample_info.csv of 19Q4, as make-data_19Q4.R lists it
+SAMPLE_INFO_19Q4 = [
+    "DepMap_ID", "stripped_cell_line_name", "CCLE_Name", "alias", "COSMIC_ID", "lineage",
+    "lineage_subtype", "lineage_sub_subtype", "lineage_molecular_subtype", "sex", "source",
+    "Achilles_n_replicates", "cell_line_NNMD", "culture_type", "culture_medium",
+    "cas9_activity", "RRID", "sample_collection_site", "primary_or_metastasis", "disease",
+    "disease_subtype", "age", "Sanger_model_ID", "additional_info",
+]
 # CCLE_mutations.csv from 20Q4: 32 columns, DepMap_ID where Tumor_Sample_Barcode was
 MUTATION_COLUMNS_21 = [
     "Hugo_Symbol", "Entrez_Gene_Id", "NCBI_Build", "Chromosome", "Start_position",
@@ -32,8 +50,13 @@ MUTATION_COLUMNS_21 = [
 
 
 def sample_info_as(info: pd.DataFrame, release: str) -> pd.DataFrame:
-    """19Q3's sample_info in a later release's names: CCLE_Name from 20Q1; COSMICID and
-    Sanger_Model_ID from 20Q2; a cell_line_name column second from 20Q4."""
+    """19Q3's sample_info in a later release's names: CCLE_Name from 19Q4 (19Q4's exact
+    columns, lineage_molecular_subtype added); COSMICID and Sanger_Model_ID from 20Q2; a
+    cell_line_name column second from 20Q4."""
+    if release == "19q4":
+        out = info.rename(columns={"CCLE Name": "CCLE_Name"})
+        out.insert(8, "lineage_molecular_subtype", "")
+        return out[SAMPLE_INFO_19Q4]  # the demo's sample_info has 19Q3's columns
     if release == "20q1":
         return info.rename(columns={"CCLE Name": "CCLE_Name"})
     out = info.rename(columns={"CCLE Name": "CCLE_Name", "COSMIC_ID": "COSMICID",
@@ -44,8 +67,9 @@ def sample_info_as(info: pd.DataFrame, release: str) -> pd.DataFrame:
 
 
 def write_mutations_as(maf: pd.DataFrame, path, release: str) -> None:
-    if release == "20q1":  # a leading unnamed row-index column
+    if release in ("19q4", "20q1"):  # a leading unnamed row-index column
         maf.to_csv(path)
+        assert open(path).readline().startswith(",Hugo_Symbol,")
     elif release in ("20q2", "20q3"):  # tab-separated, under the name .csv
         maf.to_csv(path, sep="\t", index=False)
     else:
@@ -75,7 +99,7 @@ def raw19(tmp_path_factory):
 
 
 @pytest.mark.parametrize("release", RELEASES)
-def test_a_2020_to_22q2_release_gives_the_study_data_of_the_19q3_files(raw19, tmp_path,
+def test_a_19q4_to_22q2_release_gives_the_study_data_of_the_19q3_files(raw19, tmp_path,
                                                                         release):
     write_release(raw19, tmp_path / release, release)
     config = validate_config({"dataset": "t", "data": {"source": "download"},
