@@ -21,10 +21,15 @@ import pandas as pd
 COLUMNS = ("cell_line", "drug", "observed", "predicted")
 
 
+def _measured_and_unpredicted(predictions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Row masks: the measured pairs, and those of them without a finite prediction."""
+    measured = ~np.isnan(predictions["observed"].to_numpy(float))
+    return measured, measured & ~np.isfinite(predictions["predicted"].to_numpy(float))
+
+
 def unpredicted_pairs(predictions: pd.DataFrame) -> pd.DataFrame:
     """The measured pairs whose prediction is missing or not finite."""
-    measured = predictions["observed"].notna()
-    return predictions[measured & ~np.isfinite(predictions["predicted"].to_numpy(float))]
+    return predictions[_measured_and_unpredicted(predictions)[1]]
 
 
 def _check(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -36,9 +41,7 @@ def _check(predictions: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in predictions.columns]
     if missing:
         raise ValueError(f"prediction table lacks the column(s) {missing}")
-    observed = predictions["observed"].to_numpy(float)
-    measured = ~np.isnan(observed)
-    bad = measured & ~np.isfinite(predictions["predicted"].to_numpy(float))
+    measured, bad = _measured_and_unpredicted(predictions)
     if bad.any():
         drugs = sorted(predictions["drug"][bad].astype(str).unique())
         raise ValueError(f"{int(bad.sum())} measured pair(s) have no finite prediction "
@@ -181,10 +184,11 @@ def top_k_accuracy(predictions: pd.DataFrame, k: int) -> float:
 
 def summary(predictions: pd.DataFrame) -> dict[str, float]:
     """All scalar metrics of one prediction table."""
+    r2 = per_drug_r2(predictions)  # its mean is eq. 2 (mean_per_drug_r2)
     return {
         "mse": mse(predictions),
-        "r2_per_drug_mean": mean_per_drug_r2(predictions),
-        "r2_per_drug_median": median_per_drug_r2(predictions),
+        "r2_per_drug_mean": float(r2.mean()),
+        "r2_per_drug_median": float(r2.median()),
         "r2_pooled": pooled_r2(predictions),
         "pearson_per_drug_mean": mean_per_drug_pearson(predictions),
         "top1": top_k_accuracy(predictions, 1),
